@@ -1,0 +1,297 @@
+"""The one validator of workflow definitions: the UI, the API and import all call it.
+
+`validate(definition, workspace)` returns the normalized definition (every step with an
+explicit `after` and its action pinned as `name@version`) or raises InvalidDefinition
+with one list of messages per field path, e.g. `steps[1].input.url`.
+"""
+
+import re
+
+import jsonschema
+from django.db.models import Q
+
+from core import references, schemas
+from core.errors import InvalidDefinition
+from core.models import Action, ActionVersion
+from core.retry import validate_policy
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+ACTION_REF = re.compile(r"^(?P<name>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:@(?P<version>\d+))?$")
+STEP_FIELDS = {"key", "action", "input", "after", "retry", "timeout_s", "compensate", "name"}
+TOP_FIELDS = {"name", "description", "input_schema", "steps"}
+MAX_STEPS = 200
+MAX_TIMEOUT_S = 24 * 3600
+
+
+def validate(definition, workspace):
+    errors = _Errors()
+    if not isinstance(definition, dict):
+        raise InvalidDefinition({"": ["must be a JSON object"]})
+    for field in definition.keys() - TOP_FIELDS:
+        errors.add(field, f"unknown field; allowed: {', '.join(sorted(TOP_FIELDS))}")
+    if "name" in definition and not isinstance(definition["name"], str):
+        errors.add("name", "must be a string")
+    input_schema = definition.get("input_schema")
+    if input_schema is not None:
+        _check_schema(input_schema, "input_schema", errors)
+    steps = definition.get("steps")
+    if not isinstance(steps, list) or not steps:
+        errors.add("steps", "must be a non-empty list of steps")
+        raise InvalidDefinition(errors.fields)
+    if len(steps) > MAX_STEPS:
+        errors.add("steps", f"at most {MAX_STEPS} steps")
+        raise InvalidDefinition(errors.fields)
+
+    versions = _resolve_actions(steps, workspace)
+    keys = _collect_keys(steps, errors)
+    normalized = []
+    previous = None
+    for index, step in enumerate(steps):
+        where = f"steps[{index}]"
+        if not isinstance(step, dict):
+            errors.add(where, "must be an object")
+            continue
+        for field in step.keys() - STEP_FIELDS:
+            errors.add(f"{where}.{field}", "unknown field")
+        after = _check_after(step, where, previous, keys, errors)
+        version = _check_action(step.get("action"), f"{where}.action", versions, errors)
+        step_input = step.get("input", {})
+        if not isinstance(step_input, dict):
+            errors.add(f"{where}.input", "must be an object")
+            step_input = {}
+        elif version is not None:
+            _check_input_against_schema(step_input, version.input_schema, f"{where}.input", errors)
+        if "retry" in step:
+            for field, message in validate_policy(step["retry"]).items():
+                errors.add(f"{where}.retry{'.' + field if field else ''}", message)
+        if "timeout_s" in step:
+            timeout = step["timeout_s"]
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+                errors.add(f"{where}.timeout_s", "must be a number of seconds")
+            elif not 0 < timeout <= MAX_TIMEOUT_S:
+                errors.add(f"{where}.timeout_s", f"must be between 0 and {MAX_TIMEOUT_S}")
+        compensate = _check_compensate(step, where, versions, errors)
+        key = step.get("key")
+        clean = {
+            "key": key,
+            "action": version.ref if version else step.get("action"),
+            "input": step_input,
+            "after": after,
+        }
+        for optional in ("name", "retry", "timeout_s"):
+            if optional in step:
+                clean[optional] = step[optional]
+        if compensate:
+            clean["compensate"] = compensate
+        normalized.append(clean)
+        previous = key if isinstance(key, str) else previous
+
+    if not errors.fields:
+        upstream = _upstream_sets(normalized, errors)
+        if not errors.fields:
+            for index, step in enumerate(normalized):
+                own = upstream[step["key"]]
+                _check_references(step["input"], f"steps[{index}].input", own, keys, errors)
+                if "compensate" in step:
+                    # A compensation may read its own step's output too.
+                    _check_references(
+                        step["compensate"].get("input", {}),
+                        f"steps[{index}].compensate.input",
+                        own | {step["key"]},
+                        keys,
+                        errors,
+                    )
+    if errors.fields:
+        raise InvalidDefinition(errors.fields)
+    result = {"name": definition.get("name", ""), "steps": normalized}
+    if input_schema is not None:
+        result["input_schema"] = input_schema
+    if definition.get("description"):
+        result["description"] = definition["description"]
+    return result
+
+
+class _Errors:
+    def __init__(self):
+        self.fields = {}
+
+    def add(self, field, message):
+        messages = self.fields.setdefault(field, [])
+        if message not in messages:
+            messages.append(message)
+
+
+def _collect_keys(steps, errors):
+    keys = set()
+    for index, step in enumerate(steps):
+        key = step.get("key") if isinstance(step, dict) else None
+        where = f"steps[{index}].key"
+        if not isinstance(key, str) or not KEY.match(key):
+            errors.add(where, "must be 1-63 lowercase letters, digits or _ and start with a letter")
+        elif key in keys:
+            errors.add(where, f"duplicate key {key!r}")
+        else:
+            keys.add(key)
+    return keys
+
+
+def _check_after(step, where, previous, keys, errors):
+    if "after" not in step:
+        return [previous] if previous else []
+    after = step["after"]
+    if not isinstance(after, list) or not all(isinstance(k, str) for k in after):
+        errors.add(f"{where}.after", "must be a list of step keys")
+        return []
+    for key in after:
+        if key == step.get("key"):
+            errors.add(f"{where}.after", "a step cannot wait for itself")
+        elif key not in keys:
+            errors.add(f"{where}.after", f"unknown step {key!r}")
+    return list(dict.fromkeys(after))
+
+
+def _resolve_actions(steps, workspace):
+    """Fetch every ActionVersion the steps and compensations name, in two queries."""
+    names = set()
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        for ref in (step.get("action"), (step.get("compensate") or {}).get("action")):
+            match = ACTION_REF.match(ref) if isinstance(ref, str) else None
+            if match:
+                names.add(match["name"])
+    visible = Q(workspace__isnull=True)
+    if workspace is not None:
+        visible |= Q(workspace=workspace)
+    actions = Action.objects.filter(visible, name__in=names)
+    versions = {}
+    for version in ActionVersion.objects.filter(action__in=actions).select_related("action"):
+        versions.setdefault(version.action.name, {})[version.version] = version
+    return versions
+
+
+def _check_action(ref, where, versions, errors):
+    if not isinstance(ref, str) or not ACTION_REF.match(ref):
+        errors.add(where, "must be an action name, optionally with @version")
+        return None
+    match = ACTION_REF.match(ref)
+    known = versions.get(match["name"])
+    if not known:
+        errors.add(where, f"unknown action {match['name']!r}")
+        return None
+    if match["version"] is None:
+        return known[max(known)]
+    version = known.get(int(match["version"]))
+    if version is None:
+        errors.add(where, f"{match['name']} has no version {match['version']}")
+    return version
+
+
+def _check_compensate(step, where, versions, errors):
+    if "compensate" not in step or step["compensate"] is None:
+        return None
+    compensate = step["compensate"]
+    if not isinstance(compensate, dict):
+        errors.add(f"{where}.compensate", "must be an object with an action and an input")
+        return None
+    for field in compensate.keys() - {"action", "input", "retry", "timeout_s"}:
+        errors.add(f"{where}.compensate.{field}", "unknown field")
+    version = _check_action(compensate.get("action"), f"{where}.compensate.action", versions, errors)
+    comp_input = compensate.get("input", {})
+    if not isinstance(comp_input, dict):
+        errors.add(f"{where}.compensate.input", "must be an object")
+        comp_input = {}
+    elif version is not None:
+        _check_input_against_schema(
+            comp_input, version.input_schema, f"{where}.compensate.input", errors
+        )
+    if "retry" in compensate:
+        for field, message in validate_policy(compensate["retry"]).items():
+            errors.add(f"{where}.compensate.retry{'.' + field if field else ''}", message)
+    clean = {"action": version.ref if version else compensate.get("action"), "input": comp_input}
+    for optional in ("retry", "timeout_s"):
+        if optional in compensate:
+            clean[optional] = compensate[optional]
+    return clean
+
+
+def _upstream_sets(steps, errors):
+    """Every step's transitive `after` set; reports cycles."""
+    after = {step["key"]: step["after"] for step in steps}
+    upstream = {}
+    visiting = set()
+
+    def walk(key, index_of_origin):
+        if key in upstream:
+            return upstream[key]
+        if key in visiting:
+            errors.add(f"steps[{index_of_origin}].after", f"cycle through step {key!r}")
+            return set()
+        visiting.add(key)
+        found = set()
+        for parent in after.get(key, []):
+            found |= {parent} | walk(parent, index_of_origin)
+        visiting.discard(key)
+        upstream[key] = found
+        return found
+
+    for index, step in enumerate(steps):
+        walk(step["key"], index)
+    return upstream
+
+
+def _check_references(value, where, upstream, keys, errors):
+    for field, path in references.find(value):
+        at = f"{where}.{field}" if field else where
+        if not references.PATH.match(path):
+            errors.add(at, f"{{{{ {path} }}}} is not a dotted path")
+            continue
+        root, _, rest = path.partition(".")
+        if root == "input" or root == "secrets" and rest:
+            continue
+        if root == "run":
+            if rest != "id":
+                errors.add(at, "only run.id can be referenced from run")
+            continue
+        if root == "steps":
+            step_key, _, tail = rest.partition(".")
+            if step_key not in keys:
+                errors.add(at, f"unknown step {step_key!r}")
+            elif step_key not in upstream:
+                errors.add(at, f"step {step_key!r} does not run before this one (add it to after)")
+            elif not (tail == "output" or tail.startswith("output.")):
+                errors.add(at, f"use steps.{step_key}.output or steps.{step_key}.output.<field>")
+            continue
+        errors.add(at, f"unknown reference root {root!r}; use input, steps, secrets or run")
+
+
+def _check_input_against_schema(step_input, schema, where, errors):
+    """Check what is known before the run: literal values, and required fields present.
+
+    Fields filled by references are only known at run time, so only their presence counts.
+    """
+    literal = {
+        key: value for key, value in step_input.items() if not list(references.find(value))
+    }
+    try:
+        validator = jsonschema.Draft202012Validator(schema)
+        for error in validator.iter_errors(literal):
+            if error.validator == "required":
+                missing = [m for m in error.validator_value if m not in step_input]
+                for field in missing:
+                    errors.add(f"{where}.{field}", "is required")
+                continue
+            if error.validator == "additionalProperties" and not error.path:
+                extra = set(literal) - set((schema.get("properties") or {}).keys())
+                for field in extra:
+                    errors.add(f"{where}.{field}", "is not accepted by this action")
+                continue
+            path = ".".join(str(part) for part in error.absolute_path)
+            errors.add(f"{where}.{path}" if path else where, error.message)
+    except jsonschema.SchemaError:
+        pass  # the action's own schema is checked when the action is saved
+
+
+def _check_schema(schema, where, errors):
+    if message := schemas.check_schema(schema):
+        errors.add(where, message)

@@ -1,0 +1,63 @@
+"""Deterministic actions for trying things out and for tests."""
+
+import time
+
+from core.actions.registry import action
+from core.errors import ActionError, AttemptTimeout, NonRetryable
+
+
+@action(
+    "debug.echo",
+    input_schema={"type": "object", "description": "Anything; returned as the output."},
+    retry={"max_attempts": 1},
+    timeout_s=10,
+)
+def echo(ctx, input):
+    """Return the input as the output."""
+    return input
+
+
+@action(
+    "debug.sleep",
+    input_schema={
+        "type": "object",
+        "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 3_600_000}},
+        "required": ["ms"],
+        "additionalProperties": False,
+    },
+    retry={"max_attempts": 3},
+    timeout_s=60,
+)
+def sleep(ctx, input):
+    """Sleep `ms` milliseconds, never past the attempt's deadline."""
+    wanted = input["ms"] / 1000
+    if wanted > ctx.remaining():
+        time.sleep(ctx.remaining())
+        raise AttemptTimeout(f"sleep of {input['ms']} ms ran past the attempt's deadline")
+    time.sleep(wanted)
+    return {"slept_ms": input["ms"]}
+
+
+@action(
+    "debug.fail",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "fail_times": {"type": "integer", "minimum": -1, "default": -1},
+            "retryable": {"type": "boolean", "default": True},
+            "message": {"type": "string"},
+        },
+        "additionalProperties": False,
+    },
+    retry={"max_attempts": 3, "initial_interval_s": 0.2},
+    timeout_s=10,
+)
+def fail(ctx, input):
+    """Fail the first `fail_times` attempts (always when -1), then succeed."""
+    fail_times = input.get("fail_times", -1)
+    if fail_times == -1 or ctx.attempt <= fail_times:
+        message = input.get("message") or f"debug.fail failed attempt {ctx.attempt} on purpose"
+        if input.get("retryable", True):
+            raise ActionError(message)
+        raise NonRetryable(message)
+    return {"succeeded_on_attempt": ctx.attempt}

@@ -1,0 +1,104 @@
+"""Actions registered in code with @action, and their sync into Action/ActionVersion rows.
+
+A changed schema, retry policy or timeout, or a bumped `version=`, makes a new
+ActionVersion on the next sync; earlier versions stay in the database and runnable.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from core.retry import DEFAULT_POLICY
+
+
+@dataclass(frozen=True)
+class RegisteredAction:
+    name: str
+    function: object
+    version: int
+    input_schema: dict
+    output_schema: dict | None
+    retry: dict
+    timeout_s: float
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def fingerprint(self):
+        declared = [self.version, self.input_schema, self.output_schema, self.retry, self.timeout_s]
+        return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
+
+
+REGISTRY: dict[str, dict[int, RegisteredAction]] = {}
+
+
+def action(name, *, version=1, input_schema=None, output_schema=None, retry=None, timeout_s=30):
+    """Register a Python function `fn(ctx, input) -> output` as action `name`."""
+
+    def register(function):
+        REGISTRY.setdefault(name, {})[version] = RegisteredAction(
+            name=name,
+            function=function,
+            version=version,
+            input_schema=input_schema or {"type": "object"},
+            output_schema=output_schema,
+            retry={**DEFAULT_POLICY, **(retry or {})},
+            timeout_s=timeout_s,
+            description=(function.__doc__ or "").strip().split("\n")[0],
+        )
+        return function
+
+    return register
+
+
+def load_builtins():
+    """Import the modules whose @action calls fill REGISTRY."""
+    from core.actions import builtins  # noqa: F401
+
+
+def function_for(name, code_version):
+    """The function behind a python ActionVersion: its own code version, else the newest."""
+    load_builtins()
+    versions = REGISTRY.get(name) or {}
+    if code_version in versions:
+        return versions[code_version].function
+    if versions:
+        return versions[max(versions)].function
+    return None
+
+
+def sync_actions():
+    """Create the Action and ActionVersion rows for every registered action; idempotent."""
+    from core.models import Action, ActionKind, ActionVersion
+
+    load_builtins()
+    created = 0
+    for name, versions in sorted(REGISTRY.items()):
+        for registered in sorted(versions.values(), key=lambda r: r.version):
+            with transaction.atomic():
+                action_row, _ = Action.objects.get_or_create(
+                    workspace=None, name=name, defaults={"description": registered.description}
+                )
+                fingerprint = registered.fingerprint()
+                known = ActionVersion.objects.filter(action=action_row, fingerprint=fingerprint)
+                if known.exists():
+                    continue
+                latest = action_row.versions.select_for_update().order_by("-version").first()
+                ActionVersion.objects.create(
+                    action=action_row,
+                    version=(latest.version + 1) if latest else 1,
+                    kind=ActionKind.PYTHON,
+                    input_schema=registered.input_schema,
+                    output_schema=registered.output_schema,
+                    retry_policy=registered.retry,
+                    timeout_s=registered.timeout_s,
+                    code_version=registered.version,
+                    fingerprint=fingerprint,
+                )
+                created += 1
+    return created
+
+
+def sync_after_migrate(**kwargs):
+    sync_actions()

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Brickwork core"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from core.actions.registry import sync_after_migrate
+
+        post_migrate.connect(sync_after_migrate, sender=self)

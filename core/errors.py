@@ -1,0 +1,50 @@
+"""One hierarchy for every error Brickwork raises on purpose."""
+
+
+class BrickworkError(Exception):
+    """Base of every error raised on purpose by Brickwork."""
+
+
+class ActionError(BrickworkError):
+    """An action failed. `retryable=False` means: don't retry, fail the step and compensate.
+
+    `retry_after` (seconds) overrides the policy's next delay, as an HTTP Retry-After does.
+    """
+
+    def __init__(self, message, *, retryable=True, retry_after=None, details=None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.details = details or {}
+
+
+class NonRetryable(ActionError):
+    def __init__(self, message, **kwargs):
+        super().__init__(message, retryable=False, **kwargs)
+
+
+class AttemptTimeout(ActionError):
+    """The attempt ran past its deadline; counts as a failed, retryable attempt."""
+
+
+class FieldErrors(BrickworkError):
+    """Bad input, with one message list per field path (`steps[1].key`, `input.to`)."""
+
+    def __init__(self, fields, message="Invalid input"):
+        super().__init__(message)
+        self.fields = fields
+        self.message = message
+
+
+class InvalidDefinition(FieldErrors):
+    def __init__(self, fields, message="The workflow definition is invalid"):
+        super().__init__(fields, message)
+
+
+class InvalidInput(FieldErrors):
+    def __init__(self, fields, message="The input does not match the schema"):
+        super().__init__(fields, message)
+
+
+class InvalidTransition(BrickworkError):
+    """A rerun, cancel or other request that the run's current state does not allow."""

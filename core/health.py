@@ -1,0 +1,30 @@
+"""`GET /healthz`: database, broker and live workers, for load balancers and `make run`."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    status = {"database": "ok", "broker": "ok", "workers": 0}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        from runner.sweeper import live_workers
+
+        status["workers"] = live_workers(within_s=60).count()
+    except Exception as error:
+        status["database"] = f"error: {error.__class__.__name__}"
+    try:
+        from runner.tasks import redis_client
+
+        client = redis_client()
+        if client is not None:
+            client.ping()
+    except Exception as error:
+        status["broker"] = f"error: {error.__class__.__name__}"
+    healthy = status["database"] == "ok" and status["broker"] == "ok" and status["workers"] > 0
+    return JsonResponse(status, status=200 if healthy else 503)

@@ -1,0 +1,202 @@
+"""Workspaces and who may do what in them; API keys and secrets that belong to one."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Workspace(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+    def role_of(self, user):
+        if not user.is_authenticated:
+            return None
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"  # manages members, and everything an editor does
+    EDITOR = "editor"  # changes workflows, actions, triggers; launches runs
+    VIEWER = "viewer"  # sees everything, changes nothing
+
+
+class Membership(models.Model):
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    @property
+    def can_edit(self):
+        return self.role in (Role.OWNER, Role.EDITOR)
+
+
+def _hash_key(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A bearer key of one workspace: shown once, stored as a SHA-256 hash."""
+
+    PREFIX = "bw_"
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, db_index=True)
+    hashed = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, workspace, name):
+        """Create a key; the raw key is returned once and never stored."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(
+            workspace=workspace, name=name, prefix=raw[:10], hashed=_hash_key(raw)
+        )
+        return key, raw
+
+    @classmethod
+    def authenticate(cls, raw):
+        if not raw or not raw.startswith(cls.PREFIX):
+            return None
+        key = cls.objects.select_related("workspace").filter(hashed=_hash_key(raw)).first()
+        if key is None or key.revoked_at is not None:
+            return None
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            # Written at most once a minute: a hot key must not turn every call into a write.
+            cls.objects.filter(id=key.id).update(last_used_at=now)
+        return key
+
+    def revoke(self):
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class Secret(models.Model):
+    """A value steps reference as `{{ secrets.NAME }}`; resolved only inside the worker."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=100)
+    value = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_secret_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per live worker process; the sweeper and /healthz read it."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.worker
+
+
+class ActionKind(models.TextChoices):
+    PYTHON = "python"  # a function registered in code with @action
+    HTTP = "http"  # a declarative request template built in the UI
+    SCRIPT = "script"  # a command run in a subprocess, JSON in and out (staff only)
+
+
+class Action(models.Model):
+    """A named unit of work. Built-in and code-registered actions have no workspace."""
+
+    workspace = models.ForeignKey(
+        Workspace, models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "name"], name="unique_action_name_per_workspace"
+            ),
+            # NULLs are distinct in a unique index: built-ins need their own.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(workspace__isnull=True),
+                name="unique_builtin_action_name",
+            ),
+        ]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_builtin(self):
+        return self.workspace_id is None
+
+    def latest_version(self):
+        return self.versions.order_by("-version").first()
+
+
+class ActionVersion(models.Model):
+    """An immutable version of an action: what it accepts, how it is retried, how it runs."""
+
+    action = models.ForeignKey(Action, models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=ActionKind.choices)
+    input_schema = models.JSONField(default=dict)
+    output_schema = models.JSONField(null=True, blank=True)
+    retry_policy = models.JSONField(default=dict)
+    timeout_s = models.FloatField(default=30)
+    # http: the request template; script: the command and its arguments.
+    config = models.JSONField(default=dict, blank=True)
+    # python: the decorator's version= and a hash of what it declares, so a
+    # changed schema makes a new version on the next sync.
+    code_version = models.PositiveIntegerField(default=1)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "version"], name="unique_action_version")
+        ]
+        ordering = ["action_id", "-version"]
+
+    def __str__(self):
+        return f"{self.action.name}@{self.version}"
+
+    @property
+    def ref(self):
+        return f"{self.action.name}@{self.version}"

@@ -1,0 +1,89 @@
+"""Retry policies and the backoff they give: pure functions, no I/O."""
+
+import random
+from dataclasses import asdict, dataclass
+
+DEFAULT_POLICY = {
+    "max_attempts": 3,
+    "initial_interval_s": 1.0,
+    "backoff_coefficient": 2.0,
+    "max_interval_s": 60.0,
+    "jitter": True,
+}
+LIMITS = {"max_attempts": (1, 100), "initial_interval_s": (0, 3600), "max_interval_s": (0, 86400)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    initial_interval_s: float = 1.0
+    backoff_coefficient: float = 2.0
+    max_interval_s: float = 60.0
+    jitter: bool = True
+
+    @classmethod
+    def from_dict(cls, *layers):
+        """Merge policy dicts, later ones winning (action default, then the step's)."""
+        merged = dict(DEFAULT_POLICY)
+        for layer in layers:
+            merged.update({k: v for k, v in (layer or {}).items() if k in DEFAULT_POLICY})
+        return cls(**merged)
+
+    def as_dict(self):
+        return asdict(self)
+
+    def delay_before(self, attempt, rng=random):
+        """Seconds to wait before attempt number `attempt` (2 is the first retry)."""
+        return compute_backoff(
+            attempt - 1,
+            initial=self.initial_interval_s,
+            coefficient=self.backoff_coefficient,
+            maximum=self.max_interval_s,
+            jitter=self.jitter,
+            rng=rng,
+        )
+
+    def schedule(self):
+        """The nominal delay before each retry, without jitter: for previews."""
+        return [
+            compute_backoff(n, self.initial_interval_s, self.backoff_coefficient, self.max_interval_s)
+            for n in range(1, self.max_attempts)
+        ]
+
+
+def compute_backoff(failures, initial, coefficient, maximum, jitter=False, rng=random):
+    """`min(initial * coefficient^(failures-1), maximum)`; jitter picks within ±20%."""
+    if failures < 1:
+        return 0.0
+    delay = min(initial * coefficient ** (failures - 1), maximum)
+    if jitter:
+        delay *= rng.uniform(0.8, 1.2)
+    return max(0.0, delay)
+
+
+def validate_policy(policy):
+    """Return {field: message} for a retry dict from a definition or form."""
+    errors = {}
+    if not isinstance(policy, dict):
+        return {"": "must be an object"}
+    for key in policy:
+        if key not in DEFAULT_POLICY:
+            errors[key] = f"unknown field; allowed: {', '.join(DEFAULT_POLICY)}"
+    for key in ("max_attempts",):
+        if key in policy and (type(policy[key]) is not int):
+            errors[key] = "must be a whole number"
+    for key in ("initial_interval_s", "backoff_coefficient", "max_interval_s"):
+        value = policy.get(key)
+        if key in policy and (isinstance(value, bool) or not isinstance(value, int | float)):
+            errors[key] = "must be a number"
+    if "jitter" in policy and not isinstance(policy["jitter"], bool):
+        errors["jitter"] = "must be true or false"
+    for key, (low, high) in LIMITS.items():
+        value = policy.get(key)
+        if key not in errors and value is not None and not low <= value <= high:
+            errors[key] = f"must be between {low} and {high}"
+    coefficient = policy.get("backoff_coefficient")
+    if "backoff_coefficient" not in errors and coefficient is not None:
+        if not 1 <= coefficient <= 10:
+            errors["backoff_coefficient"] = "must be between 1 and 10"
+    return errors

@@ -1,0 +1,208 @@
+"""Settings, read from the environment (or a `.env` file) through django-environ.
+
+Every value has a safe default for a laptop; a malformed value stops start-up with
+ImproperlyConfigured instead of being guessed at.
+"""
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _bool(name, default):
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name, default):
+    raw = env.str(name, default=str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
+
+
+def _secret_key():
+    """A stable local key: generated once into `.secret_key` when none is configured."""
+    if key := env.str("SECRET_KEY", default=""):
+        return key
+    path = BASE_DIR / ".secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+DEBUG = _bool("DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "core",
+    "builder",
+    "runner",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "core.urls"
+WSGI_APPLICATION = "core.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.workspace",
+            ],
+        },
+    },
+]
+
+
+def _database():
+    try:
+        db = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    except Exception as error:  # django-environ raises several types for a bad URL
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}")
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL + IMMEDIATE transactions let the web process and the worker threads
+        # share one SQLite file without "database is locked" on upgrade.
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        db.setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
+        db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _broker_url():
+    url = env.str("BROKER_URL", default="") or env.str("REDIS_URL", default="")
+    url = url or "redis://127.0.0.1:6379/0"
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix", "amqp", "amqps"):
+        raise ImproperlyConfigured(f"BROKER_URL/REDIS_URL must be redis:// or amqp://, not {url!r}")
+    return url
+
+
+BROKER_URL = _broker_url()
+# Redis used for coordination (idempotency locks, heartbeats); the broker's own
+# Redis unless the broker is RabbitMQ.
+REDIS_URL = env.str("REDIS_URL", default="") or (
+    BROKER_URL if BROKER_URL.startswith(("redis", "unix")) else "redis://127.0.0.1:6379/0"
+)
+BROKER_QUEUE = env.str("BROKER_QUEUE", default="brickwork")
+
+
+def _mailers():
+    url = env.str("EMAIL_URL", default="")
+    if not url:
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    try:
+        parsed = environ.Env.email_url_config(url)
+    except Exception as error:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a valid e-mail URL: {error}")
+    backend = parsed["EMAIL_BACKEND"]
+    if backend != "django.core.mail.backends.smtp.EmailBackend":
+        return {"default": {"BACKEND": backend}}
+    options = {
+        "host": parsed.get("EMAIL_HOST"),
+        "port": parsed.get("EMAIL_PORT"),
+        "username": parsed.get("EMAIL_HOST_USER") or None,
+        "password": parsed.get("EMAIL_HOST_PASSWORD") or None,
+        "use_tls": bool(parsed.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(parsed.get("EMAIL_USE_SSL")),
+        "timeout": 10,
+    }
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = _mailers()
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="brickwork@localhost")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Plain storage: no manifest to build before tests or `make run`.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Engine tuning (seconds). See runner/sweeper.py for what each one guards.
+SWEEP_INTERVAL_S = float(env.str("SWEEP_INTERVAL_S", default="1"))
+WORKER_DEAD_AFTER_S = float(env.str("WORKER_DEAD_AFTER_S", default="10"))
+LOST_MESSAGE_AFTER_S = float(env.str("LOST_MESSAGE_AFTER_S", default="60"))
+MAX_REQUEST_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,786 @@
+"""The engine: the only code that changes the status of a run, a step or an attempt.
+
+Every entry point is one database transaction that
+1. locks the run row (so two workers finishing parallel steps cannot both miss, or both
+   start, the step that waits for them),
+2. moves rows forward with compare-and-set updates (`filter(status=old).update(...)`),
+   so a duplicate message or a late result changes nothing,
+3. appends one RunEvent per transition, and
+4. sends Dramatiq messages (attempt ids only) after the commit, never before.
+
+Actors only claim an attempt, call the action, and hand the outcome back here.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import references, schemas
+from core.errors import InvalidInput, InvalidTransition
+from core.models import ActionVersion
+from core.retry import RetryPolicy
+from runner.models import Attempt, Run, RunEvent, StepRun
+from runner.states import (
+    ACTIVE_RUN,
+    RUN_TRANSITIONS,
+    AttemptStatus,
+    RunStatus,
+    StepKind,
+    StepStatus,
+    Trigger,
+)
+
+log = logging.getLogger(__name__)
+
+# A message may arrive a little before its attempt is due (clock skew between hosts).
+EARLY_TOLERANCE = timedelta(milliseconds=50)
+MAX_RETRY_AFTER_S = 3600
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    attempt_id: int
+    delay_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimedAttempt:
+    """An attempt this worker owns now: what the actor needs to run it."""
+
+    attempt_id: int
+    run_id: int
+    workspace_id: int
+    step_key: str
+    step_kind: str
+    number: int
+    input: dict
+    action_version: ActionVersion
+    deadline: object  # aware datetime
+
+    @property
+    def idempotency_key(self):
+        suffix = ":compensate" if self.step_kind == StepKind.COMPENSATION else ""
+        return f"{self.run_id}:{self.step_key}{suffix}"
+
+
+class ConcurrentChange(Exception):
+    """A compare-and-set found another status than the one the engine held the lock for."""
+
+
+# ---------------------------------------------------------------------------
+# Starting runs
+
+
+def start_run(
+    *,
+    workspace,
+    definition,
+    input,
+    trigger=Trigger.MANUAL,
+    workflow=None,
+    workflow_version=None,
+    action=None,
+    user=None,
+    rerun_of=None,
+    rerun_from="",
+    reuse=None,
+):
+    """Create a run of a validated definition and start the steps that wait for nothing.
+
+    1. Check the run input against the definition's `input_schema` (InvalidInput).
+    2. Pin every action ref to its ActionVersion.
+    3. In one transaction: the run, one StepRun per step (copies for `reuse`d steps),
+       the first attempts, their events; messages go out after the commit.
+    """
+    if not isinstance(input, dict):
+        raise InvalidInput({"input": ["must be a JSON object"]})
+    if definition.get("input_schema"):
+        schemas.check(definition["input_schema"], input)
+    versions = pin_action_versions(definition, workspace)
+    reuse = reuse or {}
+    with transaction.atomic():
+        run = Run.objects.create(
+            workspace=workspace,
+            workflow=workflow,
+            workflow_version=workflow_version,
+            action=action,
+            definition=definition,
+            action_versions={ref: version.id for ref, version in versions.items()},
+            input=input,
+            trigger=trigger,
+            created_by=user,
+            rerun_of=rerun_of,
+            rerun_from=rerun_from,
+        )
+        steps = []
+        for position, spec in enumerate(definition["steps"]):
+            step = StepRun(
+                run=run,
+                key=spec["key"],
+                position=position,
+                action_version=versions[spec["action"]],
+            )
+            original = reuse.get(spec["key"])
+            if original is not None:
+                step.status = StepStatus.SUCCEEDED
+                step.input, step.output = original.input, original.output
+                step.reused_from = original
+                step.started_at, step.ended_at = original.started_at, original.ended_at
+            steps.append(step)
+        StepRun.objects.bulk_create(steps)
+        tx = _Tx(run)
+        tx.event("run.created", to_status=RunStatus.QUEUED, data={"trigger": trigger})
+        for step in steps:
+            if step.reused_from_id:
+                tx.event(
+                    "step.reused",
+                    step=step,
+                    to_status=StepStatus.SUCCEEDED,
+                    message=f"output reused from run {rerun_of.id}" if rerun_of else "",
+                )
+        _advance(tx, steps)
+        tx.flush()
+    return run
+
+
+def pin_action_versions(definition, workspace):
+    """{ref: ActionVersion} for every `name@version` in the steps and compensations."""
+    refs = set()
+    for step in definition["steps"]:
+        refs.add(step["action"])
+        if step.get("compensate"):
+            refs.add(step["compensate"]["action"])
+    wanted = {}
+    for ref in refs:
+        name, _, number = ref.partition("@")
+        wanted.setdefault(name, set()).add(int(number))
+    found = {}
+    candidates = ActionVersion.objects.select_related("action").filter(
+        action__name__in=wanted.keys(), version__in={n for ns in wanted.values() for n in ns}
+    )
+    for version in candidates:
+        owner = version.action.workspace_id
+        if owner is not None and owner != workspace.id:
+            continue
+        if version.version in wanted.get(version.action.name, ()):
+            found[version.ref] = version
+    missing = refs - found.keys()
+    if missing:
+        raise InvalidInput({"definition": [f"unknown action {ref}" for ref in sorted(missing)]})
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Attempts: claim, succeed, fail
+
+
+def claim_attempt(attempt_id, worker):
+    """Take a scheduled attempt for this worker; None when it is not (or no longer) ours."""
+    attempt = (
+        Attempt.objects.select_related("step_run__action_version__action", "run")
+        .filter(id=attempt_id)
+        .first()
+    )
+    if attempt is None or attempt.status != AttemptStatus.SCHEDULED:
+        return None
+    now = timezone.now()
+    if attempt.scheduled_for > now + EARLY_TOLERANCE:
+        # Delivered early (a re-dispatch by the sweeper): send it again for later.
+        delay = (attempt.scheduled_for - now).total_seconds()
+        _send([Dispatch(attempt.id, int(delay * 1000))])
+        return None
+    run, step = attempt.run, attempt.step_run
+    deadline = now + timedelta(seconds=_timeout_of(run, step))
+    with transaction.atomic():
+        claimed = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.SCHEDULED).update(
+            status=AttemptStatus.RUNNING, started_at=now, worker=worker, deadline=deadline
+        )
+        if claimed != 1:
+            return None
+        events = [_attempt_event(run, step, attempt.number, "attempt.started", worker)]
+        if run.status == RunStatus.QUEUED:
+            started = Run.objects.filter(id=run.id, status=RunStatus.QUEUED).update(
+                status=RunStatus.RUNNING, started_at=now
+            )
+            if started:
+                events.insert(0, _run_event(run, RunStatus.QUEUED, RunStatus.RUNNING))
+        RunEvent.objects.bulk_create(events)
+    return _claimed(attempt.id, run, step, attempt.number, deadline)
+
+
+def complete_attempt(claimed, output, *, worker="", eager=False):
+    """Record a successful attempt and start what waited for it.
+
+    With `eager`, one step that can start right away is claimed for this same worker
+    inside the transaction and returned, so the caller runs it without a broker round trip
+    (as Temporal's eager dispatch does). A crash before it runs is caught by the sweeper
+    like any running attempt of a dead worker.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(id=claimed.run_id)
+        tx = _Tx(run, eager_worker=worker if eager else None)
+        done = _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
+        if not done:
+            return None
+        steps = _steps_of(run)
+        step = _by_id(steps, done.step_run_id)
+        _set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
+        _advance(tx, steps)
+        tx.flush()
+    return tx.claimed
+
+
+def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
+    """Record a failed attempt, then retry it with backoff or fail the step for good.
+
+    1. Decide: retry if the error is retryable, attempts remain and the run still wants
+       this step; the delay is the policy's backoff, or the action's `retry_after`.
+    2. Retry: a new scheduled attempt, sent as a delayed message after the commit.
+    3. Otherwise the step fails: an action step starts the run's compensation; a failed
+       compensation flags the run for review and the remaining ones still run.
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(id=claimed.run_id)
+        tx = _Tx(run)
+        steps = _steps_of(run)
+        step = next(s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind)
+        decision = _retry_decision(run, step, claimed.number, retryable, retry_after)
+        done = _finish_attempt(
+            tx, claimed, AttemptStatus.FAILED, error=error, retry_decision=decision
+        )
+        if not done:
+            return None
+        if decision["retry"]:
+            _schedule_attempt(tx, step, claimed.number + 1, delay_s=decision["delay_s"])
+        else:
+            _fail_step(tx, steps, step, error)
+        _advance(tx, steps)
+        tx.flush()
+    return decision
+
+
+def expire_attempt(attempt_id, reason):
+    """Fail a running attempt whose worker died or whose deadline passed (sweeper)."""
+    attempt = (
+        Attempt.objects.select_related("step_run__action_version__action", "run")
+        .filter(id=attempt_id, status=AttemptStatus.RUNNING)
+        .first()
+    )
+    if attempt is None:
+        return None
+    claimed = _claimed(attempt.id, attempt.run, attempt.step_run, attempt.number, attempt.deadline)
+    error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
+    return fail_attempt(claimed, error, retryable=True)
+
+
+# ---------------------------------------------------------------------------
+# Runs: cancel, rerun, reconcile
+
+
+def cancel_run(run_id, user=None):
+    """Stop new work, let running attempts end, then compensate; the run ends cancelled."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(id=run_id)
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise InvalidTransition(f"a {run.status} run cannot be cancelled")
+        tx = _Tx(run)
+        steps = _steps_of(run)
+        by = getattr(user, "username", "") or "the API"
+        _begin_compensation(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
+        _advance(tx, steps)
+        tx.flush()
+    return run
+
+
+def rerun(run, *, start_from="start", version="pinned", input=None, user=None, trigger=None):
+    """Start a new run linked to `run`.
+
+    `start_from="failed"` reuses the outputs of the steps that succeeded (and were not
+    compensated) when the new definition has them unchanged, as a Step Functions redrive
+    does; `version="latest"` takes the workflow's newest published version.
+    """
+    if start_from not in ("start", "failed"):
+        raise InvalidInput({"from": ["must be start or failed"]})
+    if version not in ("pinned", "latest"):
+        raise InvalidInput({"version": ["must be pinned or latest"]})
+    if start_from == "failed" and run.status not in (
+        RunStatus.FAILED,
+        RunStatus.COMPENSATED,
+        RunStatus.CANCELLED,
+    ):
+        raise InvalidTransition("only a failed, compensated or cancelled run has a failed step")
+    definition, workflow_version = run.definition, run.workflow_version
+    if version == "latest" and run.workflow_id:
+        latest = run.workflow.latest_version()
+        if latest is not None:
+            definition, workflow_version = latest.definition, latest
+    elif version == "latest" and run.action_id:
+        newest = run.action.latest_version()
+        definition = {**definition, "steps": [{**definition["steps"][0], "action": newest.ref}]}
+    reuse = reusable_steps(run, definition) if start_from == "failed" else {}
+    return start_run(
+        workspace=run.workspace,
+        definition=definition,
+        input=run.input if input is None else input,
+        trigger=trigger or Trigger.RERUN,
+        workflow=run.workflow,
+        workflow_version=workflow_version,
+        action=run.action,
+        user=user,
+        rerun_of=run,
+        rerun_from=start_from,
+        reuse=reuse,
+    )
+
+
+def reusable_steps(run, definition):
+    """{key: StepRun} of `run` whose output a rerun from the failed step can keep.
+
+    A step qualifies when it succeeded, was not undone by a compensation, is defined the
+    same way in `definition`, and every step it runs after qualifies too.
+    """
+    old_specs = {spec["key"]: spec for spec in run.definition["steps"]}
+    steps = list(run.steps.all())
+    undone = {
+        s.compensates_id
+        for s in steps
+        if s.kind == StepKind.COMPENSATION and s.status == StepStatus.SUCCEEDED
+    }
+    succeeded = {
+        s.key: s
+        for s in steps
+        if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED and s.id not in undone
+    }
+    reuse = {}
+    for spec in definition["steps"]:  # definitions list upstream steps first
+        key = spec["key"]
+        old = old_specs.get(key)
+        same = old is not None and all(
+            old.get(field) == spec.get(field) for field in ("action", "input", "after")
+        )
+        if key in succeeded and same and all(parent in reuse for parent in spec["after"]):
+            reuse[key] = succeeded[key]
+    return reuse
+
+
+def reconcile(run_id):
+    """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(id=run_id)
+        if run.status not in ACTIVE_RUN:
+            return
+        tx = _Tx(run)
+        _advance(tx, _steps_of(run))
+        tx.flush()
+
+
+# ---------------------------------------------------------------------------
+# Internals: one transaction's bookkeeping
+
+
+class _Tx:
+    def __init__(self, run, eager_worker=None):
+        self.run = run
+        self.now = timezone.now()
+        self.events = []
+        self.dispatches = []
+        self.eager_worker = eager_worker
+        self.claimed = None
+
+    def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
+        self.events.append(
+            RunEvent(
+                run_id=self.run.id,
+                type=type,
+                step_key=step.key if step else "",
+                step_kind=step.kind if step else "",
+                attempt=attempt,
+                from_status=from_status,
+                to_status=to_status,
+                message=extra.get("message", "")[:500],
+                data=extra.get("data"),
+            )
+        )
+
+    def flush(self):
+        RunEvent.objects.bulk_create(self.events)
+        if self.dispatches:
+            dispatches = list(self.dispatches)
+            transaction.on_commit(lambda: _send(dispatches))
+
+
+def _send(dispatches):
+    from runner import tasks
+
+    tasks.enqueue(dispatches)
+
+
+def _steps_of(run):
+    return list(StepRun.objects.filter(run_id=run.id).order_by("position", "id"))
+
+
+def _by_id(steps, step_id):
+    return next(s for s in steps if s.id == step_id)
+
+
+def _set_run(tx, status, **fields):
+    run = tx.run
+    old = run.status
+    if status not in RUN_TRANSITIONS.get(old, ()):
+        raise ConcurrentChange(f"run {run.id}: {old} -> {status} is not allowed")
+    if Run.objects.filter(id=run.id, status=old).update(status=status, **fields) != 1:
+        raise ConcurrentChange(f"run {run.id} left {old} under our lock")
+    run.status = status
+    for name, value in fields.items():
+        setattr(run, name, value)
+    tx.event(f"run.{status}", from_status=old, to_status=status)
+
+
+def _set_step(tx, step, status, **fields):
+    old = step.status
+    if StepRun.objects.filter(id=step.id, status=old).update(status=status, **fields) != 1:
+        raise ConcurrentChange(f"step {step.key} of run {tx.run.id} left {old}")
+    step.status = status
+    for name, value in fields.items():
+        setattr(step, name, value)
+    tx.event(f"step.{status}", step=step, from_status=old, to_status=status)
+
+
+def _finish_attempt(tx, claimed, status, **fields):
+    """Compare-and-set running -> succeeded/failed; None when the attempt is no longer ours."""
+    attempt = (
+        Attempt.objects.filter(id=claimed.attempt_id)
+        .only("id", "status", "started_at", "step_run_id", "number")
+        .first()
+    )
+    if attempt is None or attempt.status != AttemptStatus.RUNNING:
+        log.info("late result for attempt %s ignored", claimed.attempt_id)
+        return None
+    duration_ms = (tx.now - attempt.started_at).total_seconds() * 1000
+    updated = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.RUNNING).update(
+        status=status, ended_at=tx.now, duration_ms=duration_ms, **fields
+    )
+    if updated != 1:
+        return None
+    data = {"duration_ms": round(duration_ms, 2)}
+    message = ""
+    if status == AttemptStatus.FAILED:
+        data["error"] = {k: fields["error"].get(k) for k in ("type", "message")}
+        data["retry_decision"] = fields.get("retry_decision")
+        message = _describe_decision(fields.get("retry_decision"))
+    tx.events.append(
+        RunEvent(
+            run_id=tx.run.id,
+            type=f"attempt.{status}",
+            step_key=claimed.step_key,
+            step_kind=claimed.step_kind,
+            attempt=claimed.number,
+            from_status=AttemptStatus.RUNNING,
+            to_status=status,
+            message=message,
+            data=data,
+        )
+    )
+    return attempt
+
+
+def _describe_decision(decision):
+    if not decision:
+        return ""
+    if decision["retry"]:
+        return (
+            f"retry {decision['next_attempt']} of {decision['max_attempts']} "
+            f"in {decision['delay_s']:.1f} s"
+        )
+    return decision["reason"]
+
+
+def _retry_decision(run, step, number, retryable, retry_after):
+    spec = run.step_spec(step.key)
+    if step.kind == StepKind.COMPENSATION:
+        spec = spec.get("compensate") or {}
+    policy = RetryPolicy.from_dict(step.action_version.retry_policy, spec.get("retry"))
+    wanted = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or (
+        step.kind == StepKind.COMPENSATION and run.status == RunStatus.COMPENSATING
+    )
+    if not wanted:
+        return {"retry": False, "reason": "not retried: the run is stopping"}
+    if not retryable:
+        return {"retry": False, "reason": "non-retryable error"}
+    if number >= policy.max_attempts:
+        return {
+            "retry": False,
+            "reason": f"out of attempts ({number} of {policy.max_attempts})",
+        }
+    if retry_after is not None:
+        delay = min(float(retry_after), MAX_RETRY_AFTER_S)
+    else:
+        delay = policy.delay_before(number + 1)
+    return {
+        "retry": True,
+        "delay_s": round(delay, 3),
+        "next_attempt": number + 1,
+        "max_attempts": policy.max_attempts,
+        "retry_after": retry_after is not None,
+    }
+
+
+def _timeout_of(run, step):
+    spec = run.step_spec(step.key)
+    if step.kind == StepKind.COMPENSATION:
+        spec = spec.get("compensate") or {}
+    return float(spec.get("timeout_s") or step.action_version.timeout_s)
+
+
+def _claimed(attempt_id, run, step, number, deadline):
+    return ClaimedAttempt(
+        attempt_id=attempt_id,
+        run_id=run.id,
+        workspace_id=run.workspace_id,
+        step_key=step.key,
+        step_kind=step.kind,
+        number=number,
+        input=step.input or {},
+        action_version=step.action_version,
+        deadline=deadline,
+    )
+
+
+def _attempt_event(run, step, number, type, worker):
+    return RunEvent(
+        run_id=run.id,
+        type=type,
+        step_key=step.key,
+        step_kind=step.kind,
+        attempt=number,
+        from_status=AttemptStatus.SCHEDULED,
+        to_status=AttemptStatus.RUNNING,
+        data={"worker": worker},
+    )
+
+
+def _run_event(run, old, new):
+    return RunEvent(run_id=run.id, type=f"run.{new}", from_status=old, to_status=new)
+
+
+# ---------------------------------------------------------------------------
+# Internals: what happens next
+
+
+def _advance(tx, steps):
+    """Start every step whose predecessors succeeded; finish or compensate the run."""
+    run = tx.run
+    actions = [s for s in steps if s.kind == StepKind.ACTION]
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        by_key = {s.key: s for s in actions}
+        for step in actions:
+            if step.status != StepStatus.PENDING:
+                continue
+            after = run.step_spec(step.key)["after"]
+            if all(by_key[key].status == StepStatus.SUCCEEDED for key in after):
+                _start_step(tx, steps, step)
+                if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+                    break
+        if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            if all(s.status == StepStatus.SUCCEEDED for s in actions):
+                _set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
+            return
+    if run.status == RunStatus.COMPENSATING:
+        _compensate_next(tx, steps)
+
+
+def _run_output(run, actions):
+    """The output of the last step; with several final branches, one entry per branch."""
+    upstream = {key for spec in run.definition["steps"] for key in spec["after"]}
+    sinks = [s for s in actions if s.key not in upstream]
+    if len(sinks) == 1:
+        return sinks[0].output
+    return {s.key: s.output for s in sinks}
+
+
+def _start_step(tx, steps, step):
+    """Render the step's input, check it against the action's schema, schedule attempt 1."""
+    run = tx.run
+    spec = run.step_spec(step.key)
+    template = spec.get("input", {})
+    if step.kind == StepKind.COMPENSATION:
+        template = spec["compensate"].get("input", {})
+    scope = {
+        "input": run.input,
+        "run": {"id": run.id},
+        "steps": {
+            s.key: {"output": s.output}
+            for s in steps
+            if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED
+        },
+    }
+    try:
+        rendered = references.render(template, scope, keep=("secrets",))
+        checkable = {k: v for k, v in rendered.items() if not _has_secret(v)}
+        schema = step.action_version.input_schema or {}
+        if any(_has_secret(v) for v in rendered.values()):
+            schema = {**schema, "required": [r for r in schema.get("required", []) if r in checkable]}
+        schemas.check(schema, checkable)
+    except references.MissingReference as missing:
+        error = {
+            "type": "InvalidInput",
+            "message": f"the input refers to {missing.path}, which is missing",
+            "retryable": False,
+        }
+        _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        _after_step_failed(tx, steps, step, error)
+        return
+    except InvalidInput as invalid:
+        error = {
+            "type": "InvalidInput",
+            "message": "the input does not match the action's schema",
+            "fields": invalid.fields,
+            "retryable": False,
+        }
+        _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
+        _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        _after_step_failed(tx, steps, step, error)
+        return
+    _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
+    _schedule_attempt(tx, step, 1)
+
+
+def _has_secret(value):
+    return any(path.startswith("secrets.") for _, path in references.find(value))
+
+
+def _schedule_attempt(tx, step, number, delay_s=0.0):
+    run = tx.run
+    due = tx.now + timedelta(seconds=delay_s)
+    eager = tx.eager_worker and tx.claimed is None and delay_s == 0
+    attempt = Attempt(
+        run_id=run.id,
+        step_run=step,
+        number=number,
+        scheduled_for=due,
+        status=AttemptStatus.SCHEDULED,
+    )
+    if eager:
+        deadline = tx.now + timedelta(seconds=_timeout_of(run, step))
+        attempt.status = AttemptStatus.RUNNING
+        attempt.started_at, attempt.worker, attempt.deadline = tx.now, tx.eager_worker, deadline
+    attempt.save(force_insert=True)
+    StepRun.objects.filter(id=step.id).update(attempt_count=number)
+    step.attempt_count = number
+    tx.event(
+        "attempt.scheduled",
+        step=step,
+        attempt=number,
+        to_status=AttemptStatus.SCHEDULED,
+        data={"delay_s": round(delay_s, 3)} if delay_s else None,
+    )
+    if eager:
+        tx.event(
+            "attempt.started",
+            step=step,
+            attempt=number,
+            from_status=AttemptStatus.SCHEDULED,
+            to_status=AttemptStatus.RUNNING,
+            data={"worker": tx.eager_worker, "eager": True},
+        )
+        if run.status == RunStatus.QUEUED:
+            _set_run(tx, RunStatus.RUNNING, started_at=tx.now)
+        tx.claimed = _claimed(attempt.id, run, step, number, attempt.deadline)
+    else:
+        tx.dispatches.append(Dispatch(attempt.id, int(delay_s * 1000)))
+
+
+def _fail_step(tx, steps, step, error):
+    _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+    _after_step_failed(tx, steps, step, error)
+
+
+def _after_step_failed(tx, steps, step, error):
+    run = tx.run
+    if step.kind == StepKind.COMPENSATION:
+        if not run.needs_review:
+            Run.objects.filter(id=run.id).update(needs_review=True)
+            run.needs_review = True
+            tx.event("run.flagged", step=step, message="a compensation failed")
+        return
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        summary = {"step": step.key, "message": error.get("message", ""), "type": error.get("type")}
+        if error.get("fields"):
+            summary["fields"] = error["fields"]
+        _begin_compensation(tx, steps, "failed", summary)
+
+
+def _begin_compensation(tx, steps, ending, error):
+    """Nothing new starts: pending steps are skipped, waiting retries cancelled."""
+    run = tx.run
+    _set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
+    waiting = list(
+        Attempt.objects.filter(run_id=run.id, status=AttemptStatus.SCHEDULED).values_list(
+            "id", "step_run_id", "number"
+        )
+    )
+    cancelled_steps = set()
+    for attempt_id, step_id, number in waiting:
+        cancelled = Attempt.objects.filter(id=attempt_id, status=AttemptStatus.SCHEDULED).update(
+            status=AttemptStatus.CANCELLED, ended_at=tx.now
+        )
+        if cancelled:  # 0 means a worker claimed it first: it is running, and we wait for it
+            step = _by_id(steps, step_id)
+            cancelled_steps.add(step_id)
+            tx.event(
+                "attempt.cancelled",
+                step=step,
+                attempt=number,
+                from_status=AttemptStatus.SCHEDULED,
+                to_status=AttemptStatus.CANCELLED,
+            )
+    for step in steps:
+        if step.kind != StepKind.ACTION:
+            continue
+        if step.status == StepStatus.PENDING or step.id in cancelled_steps:
+            _set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
+
+
+def _compensate_next(tx, steps):
+    """Once nothing runs, undo succeeded steps newest first, one at a time; then finish."""
+    run = tx.run
+    if any(s.status == StepStatus.RUNNING for s in steps):
+        return  # in-flight attempts end first; a step that succeeds now gets undone too
+    compensated = {s.compensates_id for s in steps if s.kind == StepKind.COMPENSATION}
+    todo = [
+        s
+        for s in steps
+        if s.kind == StepKind.ACTION
+        and s.status == StepStatus.SUCCEEDED
+        and s.id not in compensated
+        and run.step_spec(s.key).get("compensate")
+    ]
+    if todo:
+        todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
+        original = todo[0]
+        ref = run.step_spec(original.key)["compensate"]["action"]
+        step = StepRun.objects.create(
+            run_id=run.id,
+            key=original.key,
+            kind=StepKind.COMPENSATION,
+            position=original.position,
+            action_version_id=run.action_versions[ref],
+            compensates=original,
+        )
+        steps.append(step)
+        _start_step(tx, steps, step)
+        if step.status == StepStatus.FAILED:
+            _compensate_next(tx, steps)  # its input was unusable: flagged, go on
+        return
+    ran = [s for s in steps if s.kind == StepKind.COMPENSATION]
+    if run.ending == "cancelled":
+        final = RunStatus.CANCELLED
+    elif ran and not any(s.status == StepStatus.FAILED for s in ran):
+        final = RunStatus.COMPENSATED
+    else:
+        final = RunStatus.FAILED
+    _set_run(tx, final, ended_at=tx.now)

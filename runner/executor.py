@@ -1,0 +1,129 @@
+"""Run claimed attempts: call the action with its context and hand the outcome to the engine.
+
+Kept apart from runner/tasks.py so that it never imports Dramatiq: the actor is a thin
+shell around `execute_attempt`.
+"""
+
+import logging
+import time
+import traceback
+
+from django.db import OperationalError, close_old_connections, connection
+
+from core import references
+from core.actions.base import ActionContext
+from core.actions.execute import execute
+from core.errors import ActionError, AttemptTimeout
+from core.models import Secret
+from runner import engine
+
+log = logging.getLogger(__name__)
+
+# How many steps one worker thread runs back to back before it hands the next one
+# to the broker again, so that one long workflow cannot keep a thread for ever.
+MAX_EAGER_CHAIN = 100
+REPORT_RETRIES = 5
+
+
+def execute_attempt(attempt_id, worker):
+    """Claim the attempt, run it, report; then run any step the engine handed back eagerly."""
+    claimed = engine.claim_attempt(attempt_id, worker)
+    chain = 0
+    while claimed is not None:
+        chain += 1
+        claimed = run_claimed(claimed, worker, eager=chain < MAX_EAGER_CHAIN)
+
+
+def run_claimed(claimed, worker, eager=False):
+    extra = {
+        "run_id": claimed.run_id,
+        "step_key": claimed.step_key,
+        "attempt": claimed.number,
+        "worker": worker,
+    }
+    secrets = _secrets_for(claimed)
+    ctx = ActionContext(
+        run_id=claimed.run_id,
+        step_key=claimed.step_key,
+        attempt=claimed.number,
+        idempotency_key=claimed.idempotency_key,
+        deadline=claimed.deadline.timestamp(),
+        workspace_id=claimed.workspace_id,
+        secrets=secrets,
+    )
+    started = time.monotonic()
+    try:
+        action_input = claimed.input
+        if secrets is not None:
+            action_input = references.render(action_input, {"secrets": secrets})
+        output = execute(claimed.action_version, ctx, action_input)
+        if time.time() > ctx.deadline + 0.5:
+            raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
+    except ActionError as error:
+        log.info("attempt failed: %s", _scrub(str(error), secrets), extra=extra)
+        detail = _error_detail(error, secrets)
+        return _report(
+            engine.fail_attempt,
+            claimed,
+            detail,
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+        )
+    except references.MissingReference as missing:
+        detail = {
+            "type": "InvalidInput",
+            "message": f"the input refers to {missing.path}, which is missing",
+            "retryable": False,
+        }
+        return _report(engine.fail_attempt, claimed, detail, retryable=False)
+    except Exception as error:  # an action's own bug: recorded with its traceback, retried
+        log.warning("attempt raised %s", error.__class__.__name__, extra=extra)
+        return _report(engine.fail_attempt, claimed, _error_detail(error, secrets), retryable=True)
+    log.debug("attempt succeeded in %.1f ms", (time.monotonic() - started) * 1000, extra=extra)
+    return _report(engine.complete_attempt, claimed, output, worker=worker, eager=eager)
+
+
+def _report(function, *args, **kwargs):
+    """Hand an outcome to the engine, riding out a dropped database connection."""
+    for attempt in range(REPORT_RETRIES):
+        try:
+            result = function(*args, **kwargs)
+            return result if function is engine.complete_attempt else None
+        except OperationalError:
+            if attempt == REPORT_RETRIES - 1:
+                raise
+            log.warning("database unavailable while reporting; retrying")
+            connection.close()
+            close_old_connections()
+            time.sleep(0.2 * 2**attempt)
+    return None
+
+
+def _secrets_for(claimed):
+    """The workspace's secrets, loaded only when the input refers to one."""
+    paths = [path for _, path in references.find(claimed.input) if path.startswith("secrets.")]
+    if not paths:
+        return None
+    rows = Secret.objects.filter(workspace_id=claimed.workspace_id).values_list("name", "value")
+    return dict(rows)
+
+
+def _error_detail(error, secrets):
+    detail = {
+        "type": error.__class__.__name__,
+        "message": _scrub(str(error) or error.__class__.__name__, secrets),
+        "traceback": _scrub("".join(traceback.format_exception(error))[-8000:], secrets),
+        "retryable": getattr(error, "retryable", True),
+    }
+    details = getattr(error, "details", None)
+    if details:
+        detail["details"] = details
+    return detail
+
+
+def _scrub(text, secrets):
+    """Secrets never reach an error, a log line or a timeline."""
+    for value in (secrets or {}).values():
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text

@@ -1,0 +1,188 @@
+"""Runs, their steps and attempts, and the append-only event log the timeline is drawn from.
+
+Only runner/engine.py changes a status. Everything here is history: rows are added and
+moved forward, never rewritten backwards.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from builder.models import Workflow, WorkflowVersion
+from core.models import Action, ActionVersion, Workspace
+from runner.states import (
+    ACTIVE_RUN,
+    FINISHED_RUN,
+    AttemptStatus,
+    RunStatus,
+    StepKind,
+    StepStatus,
+    Trigger,
+)
+
+
+class Run(models.Model):
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="runs")
+    workflow = models.ForeignKey(
+        Workflow, models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    workflow_version = models.ForeignKey(
+        WorkflowVersion, models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    # Set for a run of one action (a one-step run).
+    action = models.ForeignKey(Action, models.SET_NULL, null=True, blank=True, related_name="runs")
+    # The definition as it was when the run started, with every action pinned, and
+    # the ActionVersion id of each pinned ref: the run never looks anything up again.
+    definition = models.JSONField()
+    action_versions = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    # Why compensation started: "failed" or "cancelled"; decides the final status.
+    ending = models.CharField(max_length=20, blank=True)
+    input = models.JSONField(default=dict)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    rerun_of = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="reruns"
+    )
+    rerun_from = models.CharField(max_length=10, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    needs_review = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The runs list and dashboard: newest first within a workspace, by status.
+            models.Index(fields=["workspace", "-id"], name="run_ws_recent"),
+            models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
+            models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
+            models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+        ]
+
+    def __str__(self):
+        return f"run {self.id} ({self.status})"
+
+    @property
+    def is_finished(self):
+        return self.status in FINISHED_RUN
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_RUN
+
+    @property
+    def duration_s(self):
+        if self.started_at is None:
+            return None
+        from django.utils import timezone
+
+        return ((self.ended_at or timezone.now()) - self.started_at).total_seconds()
+
+    @property
+    def title(self):
+        if self.workflow_id:
+            return self.workflow.name
+        if self.action_id:
+            return self.action.name
+        return self.definition.get("name") or f"Run {self.id}"
+
+    def step_spec(self, key):
+        for step in self.definition["steps"]:
+            if step["key"] == key:
+                return step
+        raise KeyError(key)
+
+
+class StepRun(models.Model):
+    run = models.ForeignKey(Run, models.CASCADE, related_name="steps")
+    key = models.CharField(max_length=63)
+    kind = models.CharField(max_length=20, choices=StepKind.choices, default=StepKind.ACTION)
+    position = models.PositiveIntegerField(default=0)
+    action_version = models.ForeignKey(ActionVersion, models.PROTECT, related_name="+")
+    compensates = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="compensations"
+    )
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    # The input as rendered when the step started; `{{ secrets.* }}` stay unrendered.
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    # A rerun from the failed step copies succeeded steps instead of running them again.
+    reused_from = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="reused_by"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "kind", "key"], name="unique_step_per_run")
+        ]
+        ordering = ["run_id", "position", "id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.key} ({self.status})"
+
+
+class Attempt(models.Model):
+    run = models.ForeignKey(Run, models.CASCADE, related_name="attempts")
+    step_run = models.ForeignKey(StepRun, models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.SCHEDULED
+    )
+    scheduled_for = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    # What the engine decided after this attempt failed: {"retry": true, "delay_s": 0.4,
+    # "next_attempt": 3, "max_attempts": 5} or {"retry": false, "reason": "..."}.
+    retry_decision = models.JSONField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step_run", "number"], name="unique_attempt_number")
+        ]
+        indexes = [
+            # The sweeper's scans: attempts still scheduled or running, oldest first.
+            models.Index(
+                fields=["status", "scheduled_for"],
+                name="attempt_open",
+                condition=models.Q(status__in=["scheduled", "running"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"attempt {self.number} of {self.step_run.key} ({self.status})"
+
+
+class RunEvent(models.Model):
+    """Append-only: one row per transition. The timeline polls it with an id cursor."""
+
+    run = models.ForeignKey(Run, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    step_key = models.CharField(max_length=63, blank=True)
+    step_kind = models.CharField(max_length=20, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "id"], name="event_run_cursor")]
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.type} {self.step_key} {self.from_status}->{self.to_status}"

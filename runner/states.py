@@ -1,0 +1,59 @@
+"""Statuses of runs, steps and attempts, and which changes between them are allowed."""
+
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"  # created; no attempt has started yet
+    RUNNING = "running"  # at least one attempt started; steps still to do
+    SUCCEEDED = "succeeded"  # every step succeeded
+    COMPENSATING = "compensating"  # a step failed for good (or cancel): undoing succeeded steps
+    COMPENSATED = "compensated"  # failed, and every compensation succeeded
+    FAILED = "failed"  # failed with nothing to undo, or a compensation failed (needs review)
+    CANCELLED = "cancelled"  # cancelled by a person or program; compensations ran
+
+
+ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPENSATING)
+FINISHED_RUN = (
+    RunStatus.SUCCEEDED,
+    RunStatus.COMPENSATED,
+    RunStatus.FAILED,
+    RunStatus.CANCELLED,
+)
+
+RUN_TRANSITIONS = {
+    RunStatus.QUEUED: {RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.COMPENSATING}
+    | {RunStatus.FAILED, RunStatus.CANCELLED},
+    RunStatus.RUNNING: {RunStatus.SUCCEEDED, RunStatus.COMPENSATING, RunStatus.FAILED}
+    | {RunStatus.CANCELLED},
+    RunStatus.COMPENSATING: {RunStatus.COMPENSATED, RunStatus.FAILED, RunStatus.CANCELLED},
+}
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending"  # waiting for the steps it runs after
+    RUNNING = "running"  # has an attempt scheduled (maybe delayed for a retry) or running
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # out of attempts, or a non-retryable error
+    SKIPPED = "skipped"  # never started: the run failed or was cancelled first
+
+
+class StepKind(models.TextChoices):
+    ACTION = "action"
+    COMPENSATION = "compensation"
+
+
+class AttemptStatus(models.TextChoices):
+    SCHEDULED = "scheduled"  # a message is (or will be) on its way; maybe delayed
+    RUNNING = "running"  # claimed by a worker
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # never ran: the run stopped first
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual"
+    API = "api"
+    WEBHOOK = "webhook"
+    RERUN = "rerun"
+    SCHEDULE = "schedule"

@@ -1,0 +1,156 @@
+"""The safety net that keeps every run moving whatever crashed.
+
+Each worker process runs `loop` in a thread. Every SWEEP_INTERVAL_S it records its own
+heartbeat, then, if it wins the short Redis lock (one sweeper at a time), it:
+1. expires running attempts whose worker stopped beating (killed) or whose deadline
+   passed; the engine fails them as timeouts and retries them by policy;
+2. sends again the messages of scheduled attempts the broker lost: all of them when the
+   broker's marker key is gone (Redis flushed or restarted empty), else those overdue by
+   LOST_MESSAGE_AFTER_S;
+3. reconciles active runs that have no open attempt at all (nothing should cause that;
+   this makes sure nothing stays running for ever if something does).
+Every change goes through the engine's compare-and-set transitions, so two sweepers, or
+a sweeper and a late worker, cannot both apply one transition.
+"""
+
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from core.models import WorkerHeartbeat
+from runner import engine
+from runner.models import Attempt, Run
+from runner.states import ACTIVE_RUN, AttemptStatus
+
+log = logging.getLogger(__name__)
+
+MARKER_KEY = "brickwork:broker-marker"
+LOCK_KEY = "brickwork:sweeper-lock"
+DEADLINE_GRACE = timedelta(seconds=2)
+BATCH = 500
+
+
+def loop(stop):
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            heartbeat()
+            if _take_lock():
+                sweep()
+        except Exception:
+            log.exception("sweeper pass failed; trying again next interval")
+        stop.wait(settings.SWEEP_INTERVAL_S)
+
+
+def heartbeat():
+    from runner.tasks import worker_id
+
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker_id(),
+        defaults={
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "last_seen_at": timezone.now(),
+        },
+    )
+
+
+def forget_worker():
+    from runner.tasks import worker_id
+
+    WorkerHeartbeat.objects.filter(worker=worker_id()).delete()
+
+
+def live_workers(within_s=None):
+    since = timezone.now() - timedelta(seconds=within_s or settings.WORKER_DEAD_AFTER_S)
+    return WorkerHeartbeat.objects.filter(last_seen_at__gte=since)
+
+
+def sweep(now=None):
+    """One pass; returns what it did, for tests and the logs."""
+    now = now or timezone.now()
+    done = {"expired": 0, "redispatched": 0, "reconciled": 0}
+    done["expired"] = _expire_running(now)
+    done["redispatched"] = _redispatch_lost(now)
+    done["reconciled"] = _reconcile_idle_runs(now)
+    if any(done.values()):
+        log.info("sweeper: %s", done)
+    return done
+
+
+def _expire_running(now):
+    dead_after = timedelta(seconds=settings.WORKER_DEAD_AFTER_S)
+    live = list(live_workers().values_list("worker", flat=True))
+    overdue = Attempt.objects.filter(status=AttemptStatus.RUNNING, deadline__lt=now - DEADLINE_GRACE)
+    orphaned = Attempt.objects.filter(
+        status=AttemptStatus.RUNNING, started_at__lt=now - dead_after
+    ).exclude(worker__in=live)
+    count = 0
+    for attempt_id in overdue.values_list("id", flat=True)[:BATCH]:
+        if engine.expire_attempt(attempt_id, "the attempt ran past its timeout"):
+            count += 1
+    for attempt_id, worker in orphaned.values_list("id", "worker")[:BATCH]:
+        reason = f"the worker running it stopped ({worker or 'unknown'}); attempt abandoned"
+        if engine.expire_attempt(attempt_id, reason):
+            count += 1
+    return count
+
+
+def _redispatch_lost(now):
+    scheduled = Attempt.objects.filter(status=AttemptStatus.SCHEDULED)
+    if not _broker_lost_messages():
+        scheduled = scheduled.filter(
+            scheduled_for__lt=now - timedelta(seconds=settings.LOST_MESSAGE_AFTER_S)
+        )
+    dispatches = []
+    for attempt_id, due in scheduled.values_list("id", "scheduled_for")[: BATCH * 4]:
+        delay_ms = max(0, int((due - now).total_seconds() * 1000))
+        dispatches.append(engine.Dispatch(attempt_id, delay_ms))
+    if dispatches:
+        from runner.tasks import enqueue
+
+        enqueue(dispatches)
+    return len(dispatches)
+
+
+def _reconcile_idle_runs(now):
+    open_attempts = Attempt.objects.filter(
+        run_id=OuterRef("id"), status__in=[AttemptStatus.SCHEDULED, AttemptStatus.RUNNING]
+    )
+    idle = (
+        Run.objects.filter(status__in=ACTIVE_RUN, created_at__lt=now - timedelta(seconds=10))
+        .filter(~Exists(open_attempts))
+        .values_list("id", flat=True)[:BATCH]
+    )
+    count = 0
+    for run_id in idle:
+        engine.reconcile(run_id)
+        count += 1
+    return count
+
+
+def _broker_lost_messages():
+    """True once after Redis lost its data: the marker this sweeper leaves there is gone."""
+    from runner.tasks import redis_client
+
+    client = redis_client()
+    if client is None:
+        return False  # RabbitMQ keeps durable queues; only the age rule applies
+    return bool(client.set(MARKER_KEY, str(time.time()), nx=True))
+
+
+def _take_lock():
+    from runner.tasks import redis_client
+
+    client = redis_client()
+    if client is None:
+        return True
+    interval_ms = max(100, int(settings.SWEEP_INTERVAL_S * 1000) - 50)
+    return bool(client.set(LOCK_KEY, "1", nx=True, px=interval_ms))
