@@ -196,7 +196,9 @@ def _check_compensate(step, where, versions, errors):
         return None
     for field in compensate.keys() - {"action", "input", "retry", "timeout_s"}:
         errors.add(f"{where}.compensate.{field}", "unknown field")
-    version = _check_action(compensate.get("action"), f"{where}.compensate.action", versions, errors)
+    version = _check_action(
+        compensate.get("action"), f"{where}.compensate.action", versions, errors
+    )
     comp_input = compensate.get("input", {})
     if not isinstance(comp_input, dict):
         errors.add(f"{where}.compensate.input", "must be an object")
@@ -270,9 +272,7 @@ def _check_input_against_schema(step_input, schema, where, errors):
 
     Fields filled by references are only known at run time, so only their presence counts.
     """
-    literal = {
-        key: value for key, value in step_input.items() if not list(references.find(value))
-    }
+    literal = {key: value for key, value in step_input.items() if not list(references.find(value))}
     try:
         validator = jsonschema.Draft202012Validator(schema)
         for error in validator.iter_errors(literal):

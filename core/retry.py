@@ -46,7 +46,9 @@ class RetryPolicy:
     def schedule(self):
         """The nominal delay before each retry, without jitter: for previews."""
         return [
-            compute_backoff(n, self.initial_interval_s, self.backoff_coefficient, self.max_interval_s)
+            compute_backoff(
+                n, self.initial_interval_s, self.backoff_coefficient, self.max_interval_s
+            )
             for n in range(1, self.max_attempts)
         ]
 
@@ -83,7 +85,10 @@ def validate_policy(policy):
         if key not in errors and value is not None and not low <= value <= high:
             errors[key] = f"must be between {low} and {high}"
     coefficient = policy.get("backoff_coefficient")
-    if "backoff_coefficient" not in errors and coefficient is not None:
-        if not 1 <= coefficient <= 10:
-            errors["backoff_coefficient"] = "must be between 1 and 10"
+    if (
+        "backoff_coefficient" not in errors
+        and coefficient is not None
+        and not 1 <= coefficient <= 10
+    ):
+        errors["backoff_coefficient"] = "must be between 1 and 10"
     return errors

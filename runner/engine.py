@@ -622,7 +622,10 @@ def _start_step(tx, steps, step):
         checkable = {k: v for k, v in rendered.items() if not _has_secret(v)}
         schema = step.action_version.input_schema or {}
         if any(_has_secret(v) for v in rendered.values()):
-            schema = {**schema, "required": [r for r in schema.get("required", []) if r in checkable]}
+            schema = {
+                **schema,
+                "required": [r for r in schema.get("required", []) if r in checkable],
+            }
         schemas.check(schema, checkable)
     except references.MissingReference as missing:
         error = {

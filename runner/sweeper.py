@@ -88,7 +88,9 @@ def sweep(now=None):
 def _expire_running(now):
     dead_after = timedelta(seconds=settings.WORKER_DEAD_AFTER_S)
     live = list(live_workers().values_list("worker", flat=True))
-    overdue = Attempt.objects.filter(status=AttemptStatus.RUNNING, deadline__lt=now - DEADLINE_GRACE)
+    overdue = Attempt.objects.filter(
+        status=AttemptStatus.RUNNING, deadline__lt=now - DEADLINE_GRACE
+    )
     orphaned = Attempt.objects.filter(
         status=AttemptStatus.RUNNING, started_at__lt=now - dead_after
     ).exclude(worker__in=live)

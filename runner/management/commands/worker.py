@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Start Dramatiq worker processes that execute attempts."
 
     def add_arguments(self, parser):
-        parser.add_argument("--processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", 2)))
+        parser.add_argument(
+            "--processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", 2))
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WORKER_THREADS", 8)))
 
     def handle(self, *args, processes, threads, **options):
