@@ -1,0 +1,78 @@
+"""Shared fixtures: PostgreSQL and Redis for real, a real Dramatiq worker process, a real
+SMTP server and a real HTTP server on loopback. Nothing of our own core is mocked.
+
+The suite runs against DATABASE_URL (default: the local PostgreSQL `test` database, which
+pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL.
+"""
+
+import pytest
+
+from tests.servers import (
+    HttpServer,
+    SmtpServer,
+    WorkerProcess,
+    test_database_url,
+)
+
+
+@pytest.fixture(autouse=True)
+def _builtin_actions(request):
+    """Transactional tests truncate every table: put the built-in actions back first."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from core.actions.registry import sync_actions
+
+    sync_actions()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    server = HttpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _worker_process(django_db_setup, django_db_blocker, smtp_server):
+    from runner.tasks import redis_client
+
+    redis_client().flushdb()
+    worker = WorkerProcess(
+        database_url=test_database_url(), email_url=f"smtp://127.0.0.1:{smtp_server.port}"
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(_worker_process, transactional_db):
+    """A live `dramatiq` worker process; tests using it see committed data only."""
+    if not _worker_process.alive():
+        _worker_process.start()
+    _worker_process.wait_ready()
+    yield _worker_process
+
+
+@pytest.fixture
+def workspace(db):
+    from core.models import Workspace
+
+    return Workspace.objects.create(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def other_workspace(db):
+    from core.models import Workspace
+
+    return Workspace.objects.create(name="Globex", slug="globex")
