@@ -52,16 +52,16 @@ class WorkerProcess:
 
     def start(self):
         self.log_path.parent.mkdir(exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "runner.worker:broker"]
-            + ["--processes", str(self.processes), "--threads", str(self.threads)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "dramatiq", "runner.worker:broker"]
+                + ["--processes", str(self.processes), "--threads", str(self.threads)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.started_at = time.time()
 
     def alive(self):
