@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _undo(label):
     return {
         "action": "debug.echo",
-        "input": {"undo": label, "id": "{{ steps.%s.output.id }}" % label},
+        "input": {"undo": label, "id": "{{ steps." + label + ".output.id }}"},
     }
 
 
