@@ -100,6 +100,10 @@ def _database():
         db = env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     except Exception as error:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}")
+    if not db["ENGINE"].startswith("django.db.backends."):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: unknown database scheme {db['ENGINE']!r}; use postgres:// or sqlite://"
+        )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL + IMMEDIATE transactions let the web process and the worker threads
         # share one SQLite file without "database is locked" on upgrade.

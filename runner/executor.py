@@ -56,7 +56,7 @@ def run_claimed(claimed, worker, eager=False):
         action_input = claimed.input
         if secrets is not None:
             action_input = references.render(action_input, {"secrets": secrets})
-        output = execute(claimed.action_version, ctx, action_input)
+        output = _scrub_value(execute(claimed.action_version, ctx, action_input), secrets)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
     except ActionError as error:
@@ -117,8 +117,21 @@ def _error_detail(error, secrets):
     }
     details = getattr(error, "details", None)
     if details:
-        detail["details"] = details
+        detail["details"] = _scrub_value(details, secrets)
     return detail
+
+
+def _scrub_value(value, secrets):
+    """The same for an output: an echoing server must not write a secret into history."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return _scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrub_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(item, secrets) for item in value]
+    return value
 
 
 def _scrub(text, secrets):
