@@ -35,6 +35,14 @@ def _int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
 
 
+def _float(name, default):
+    raw = env.str(name, default=str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}")
+
+
 def _secret_key():
     """A stable local key: generated once into `.secret_key` when none is configured."""
     if key := env.str("SECRET_KEY", default=""):
@@ -189,9 +197,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Engine tuning (seconds). See runner/sweeper.py for what each one guards.
-SWEEP_INTERVAL_S = float(env.str("SWEEP_INTERVAL_S", default="1"))
-WORKER_DEAD_AFTER_S = float(env.str("WORKER_DEAD_AFTER_S", default="10"))
-LOST_MESSAGE_AFTER_S = float(env.str("LOST_MESSAGE_AFTER_S", default="60"))
+SWEEP_INTERVAL_S = _float("SWEEP_INTERVAL_S", 1)
+WORKER_DEAD_AFTER_S = _float("WORKER_DEAD_AFTER_S", 10)
+LOST_MESSAGE_AFTER_S = _float("LOST_MESSAGE_AFTER_S", 30)
 MAX_REQUEST_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -413,9 +413,14 @@ class _Tx:
 
 
 def _send(dispatches):
+    """Send after commit. A broker outage must not undo or fail what is committed: the
+    attempts stay scheduled and the sweeper sends them again (LOST_MESSAGE_AFTER_S)."""
     from runner import tasks
 
-    tasks.enqueue(dispatches)
+    try:
+        tasks.enqueue(dispatches)
+    except Exception:
+        log.exception("could not send %d message(s); the sweeper will resend", len(dispatches))
 
 
 def _steps_of(run):
