@@ -29,8 +29,12 @@ def validate(definition, workspace):
         raise InvalidDefinition({"": ["must be a JSON object"]})
     for field in definition.keys() - TOP_FIELDS:
         errors.add(field, f"unknown field; allowed: {', '.join(sorted(TOP_FIELDS))}")
-    if "name" in definition and not isinstance(definition["name"], str):
-        errors.add("name", "must be a string")
+    for field, limit in (("name", 200), ("description", 2000)):
+        value = definition.get(field)
+        if value is not None and not isinstance(value, str):
+            errors.add(field, "must be a string")
+        elif value is not None and len(value) > limit:
+            errors.add(field, f"at most {limit} characters")
     input_schema = definition.get("input_schema")
     if input_schema is not None:
         _check_schema(input_schema, "input_schema", errors)
@@ -53,6 +57,8 @@ def validate(definition, workspace):
             continue
         for field in step.keys() - STEP_FIELDS:
             errors.add(f"{where}.{field}", "unknown field")
+        if "name" in step and (not isinstance(step["name"], str) or len(step["name"]) > 200):
+            errors.add(f"{where}.name", "must be a string of at most 200 characters")
         after = _check_after(step, where, previous, keys, errors)
         version = _check_action(step.get("action"), f"{where}.action", versions, errors)
         step_input = step.get("input", {})
@@ -165,8 +171,14 @@ def _resolve_actions(steps, workspace):
         visible |= Q(workspace=workspace)
     actions = Action.objects.filter(visible, name__in=names)
     versions = {}
-    for version in ActionVersion.objects.filter(action__in=actions).select_related("action"):
-        versions.setdefault(version.action.name, {})[version.version] = version
+    owners = {}
+    # A built-in wins over a workspace action of the same name, so versions never mix.
+    rows = ActionVersion.objects.filter(action__in=actions).select_related("action")
+    for version in sorted(rows, key=lambda v: v.action.workspace_id is not None):
+        name = version.action.name
+        if owners.setdefault(name, version.action_id) != version.action_id:
+            continue
+        versions.setdefault(name, {})[version.version] = version
     return versions
 
 

@@ -1,4 +1,8 @@
-"""Workflows: an editable draft, and immutable numbered versions made by publishing it."""
+"""Workflows: an editable draft, immutable numbered versions made by publishing it, and
+the triggers (webhooks) that start them from outside.
+"""
+
+import secrets
 
 from django.conf import settings
 from django.db import models, transaction
@@ -65,3 +69,111 @@ class WorkflowVersion(models.Model):
 
     def __str__(self):
         return f"{self.workflow.name} v{self.number}"
+
+
+class Trigger(models.Model):
+    """A way to start a workflow from outside: a webhook at `POST /hooks/<token>`.
+
+    The token is the secret part of the URL (192 random bits). A signature check and
+    an event-id dedup are optional, per trigger; see builder/webhooks.py.
+    """
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook"
+
+    class InputMode(models.TextChoices):
+        ENVELOPE = "envelope"  # {"body": ..., "headers": {selected}, "query": {...}}
+        BODY = "body"  # the body alone
+
+    class Signature(models.TextChoices):
+        NONE = "none"
+        # `Brickwork-Signature: t=<unix>,v1=<hex>` over "<t>.<raw body>" (Stripe's scheme).
+        TIMESTAMPED = "timestamped"
+        # `<header>: <prefix><hex HMAC of the raw body>` (GitHub: X-Hub-Signature-256: sha256=).
+        HMAC = "hmac"
+
+    workflow = models.ForeignKey(Workflow, models.CASCADE, related_name="triggers")
+    name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEBHOOK)
+    token = models.CharField(max_length=64, unique=True)
+    enabled = models.BooleanField(default=True)
+    input_mode = models.CharField(
+        max_length=10, choices=InputMode.choices, default=InputMode.ENVELOPE
+    )
+    # Names of the request headers copied into the run input (envelope mode).
+    headers = models.JSONField(default=list, blank=True)
+    # Accept a body that is not JSON; the run then gets it as a string.
+    accept_text = models.BooleanField(default=False)
+    signature = models.CharField(max_length=20, choices=Signature.choices, default=Signature.NONE)
+    secret = models.CharField(max_length=200, blank=True)
+    signature_header = models.CharField(max_length=100, blank=True)
+    signature_algorithm = models.CharField(max_length=10, default="sha256")
+    signature_prefix = models.CharField(max_length=50, blank=True)
+    # A header naming the event (X-GitHub-Delivery): a second delivery of it starts nothing.
+    event_id_header = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name or f"webhook {self.id}"
+
+    @staticmethod
+    def new_token():
+        return secrets.token_urlsafe(24)  # 192 bits
+
+    @property
+    def signature_header_name(self):
+        if self.signature == self.Signature.TIMESTAMPED:
+            return self.signature_header or "Brickwork-Signature"
+        return self.signature_header
+
+    def config_errors(self):
+        """Settings that cannot work together, as {field: [messages]}; empty when fine."""
+        errors = {}
+        if self.signature != self.Signature.NONE and not self.secret:
+            errors["secret"] = ["a signature check needs a secret"]
+        if self.signature == self.Signature.HMAC and not self.signature_header:
+            errors["signature_header"] = ["name the header that carries the signature"]
+        return errors
+
+
+class WebhookDelivery(models.Model):
+    """One request to a trigger's URL, whatever became of it."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted"  # a run started
+        DUPLICATE = "duplicate"  # its event id was seen before: answered with that run
+        DISABLED = "disabled"
+        BAD_SIGNATURE = "bad_signature"
+        STALE = "stale"  # signed too long ago (a replay)
+        TOO_LARGE = "too_large"
+        MALFORMED = "malformed"  # not JSON, and the trigger wants JSON
+        REJECTED = "rejected"  # the workflow refused it (no published version, bad input)
+
+    trigger = models.ForeignKey(Trigger, models.CASCADE, related_name="deliveries")
+    received_at = models.DateTimeField(auto_now_add=True)
+    size = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField()
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    message = models.CharField(max_length=500, blank=True)
+    event_id = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey("runner.Run", models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            # Two deliveries of one event at once still start one run: the second INSERT
+            # waits for the first transaction and fails.
+            models.UniqueConstraint(
+                fields=["trigger", "event_id"],
+                condition=models.Q(verdict="accepted") & ~models.Q(event_id=""),
+                name="one_run_per_webhook_event",
+            )
+        ]
+        indexes = [models.Index(fields=["trigger", "-id"], name="delivery_recent")]
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.verdict} ({self.status_code})"

@@ -1,3 +1,33 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from builder.views import builder, runs, transfer, triggers, versions, workflows
+
+WF = "w/<slug:ws>/workflows/<slug:slug>/"
+
+urlpatterns = [
+    path("w/<slug:ws>/workflows/", workflows.workflow_list, name="workflow_list"),
+    path(WF, builder.builder, name="workflow_builder"),
+    # HTMX regions and edits of the builder
+    path(WF + "settings/", builder.settings_panel, name="builder_settings"),
+    path(WF + "settings/save/", builder.save_settings, name="builder_save_settings"),
+    path(WF + "steps/add/", builder.add_step, name="builder_add_step"),
+    path(WF + "steps/order/", builder.reorder_steps, name="builder_reorder"),
+    path(WF + "steps/<int:index>/", builder.step_panel, name="builder_step"),
+    path(WF + "steps/<int:index>/save/", builder.save_step, name="builder_save_step"),
+    path(WF + "steps/<int:index>/move/", builder.move_step, name="builder_move_step"),
+    path(WF + "steps/<int:index>/remove/", builder.remove_step, name="builder_remove_step"),
+    # Versions
+    path(WF + "publish/", versions.publish, name="workflow_publish"),
+    path(WF + "versions/", versions.versions, name="workflow_versions"),
+    path(WF + "versions/<int:number>/", versions.version_detail, name="workflow_version"),
+    path(WF + "versions/<int:number>/restore/", versions.restore_version, name="workflow_restore"),
+    # Workflows as code
+    path(WF + "export/", transfer.export, name="workflow_export"),
+    path(WF + "import/", transfer.import_definition, name="workflow_import"),
+    path(WF + "validate/", transfer.validate_definition, name="workflow_validate"),
+    # Runs and triggers
+    path(WF + "run/", runs.run_workflow, name="workflow_run"),
+    path(WF + "triggers/", triggers.trigger_list, name="workflow_triggers"),
+    path(WF + "triggers/<int:trigger_id>/toggle/", triggers.toggle_trigger, name="trigger_toggle"),
+    path(WF + "triggers/<int:trigger_id>/delete/", triggers.delete_trigger, name="trigger_delete"),
+]

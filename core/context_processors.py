@@ -1,6 +1,13 @@
 def workspace(request):
-    """The current workspace and the user's role in it, for every template."""
-    return {
-        "workspace": getattr(request, "workspace", None),
-        "role": getattr(request, "role", None),
-    }
+    """The current workspace, the user's role in it and the sidebar, for every template."""
+    from core.web.nav import nav_items
+    from core.workspaces import can_edit, workspaces_of
+    from runner.inbox import unresolved
+
+    current = getattr(request, "workspace", None)
+    context = {"workspace": current, "role": getattr(request, "role", None)}
+    if current is not None:
+        context["can_edit"] = can_edit(request)
+        context["workspaces"] = workspaces_of(request.user)
+        context["nav"] = nav_items(request, current, unresolved(current).count())
+    return context

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -200,3 +201,35 @@ class ActionVersion(models.Model):
     @property
     def ref(self):
         return f"{self.action.name}@{self.version}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a POST that creates a run.
+
+    The same key with the same request gives back the same run for `TTL`; with another
+    request it is a conflict. The unique (workspace, key) constraint is what makes
+    concurrent duplicates collapse: the second INSERT waits for the first transaction,
+    then fails, and reads the run the first one made.
+    """
+
+    TTL = timedelta(hours=24)
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and canonical JSON body (without `wait`).
+    body_hash = models.CharField(max_length=64)
+    # Null only inside the transaction that inserts the key and starts the run.
+    run = models.ForeignKey("runner.Run", models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="unique_idempotency_key")
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def expired(self):
+        return timezone.now() - self.created_at > self.TTL

@@ -71,3 +71,56 @@ def lookup(scope, path):
         else:
             raise MissingReference(path)
     return current
+
+
+def secret_slots(template, scope, path=()):
+    """Where `template` itself writes a secret: [(path, segments)], for `fill_secrets`.
+
+    Only the definition's own strings can ask for a secret. A value that arrives through
+    `input` or a step output is never scanned again, so a webhook body that contains the
+    text `{{ secrets.TOKEN }}` stays that text. Each segment is ("text", str) — literal
+    text or a non-secret reference already filled in — or ("secret", NAME).
+    """
+    if isinstance(template, str):
+        if not any(ref.startswith("secrets.") for ref in REFERENCE.findall(template)):
+            return []
+        segments, end = [], 0
+        for match in REFERENCE.finditer(template):
+            segments.append(("text", template[end : match.start()]))
+            ref = match.group(1)
+            if ref.startswith("secrets."):
+                segments.append(("secret", ref.split(".", 1)[1]))
+            else:
+                segments.append(("text", _format(match, scope, ())))
+            end = match.end()
+        segments.append(("text", template[end:]))
+        return [(list(path), [list(s) for s in segments if s != ("text", "")])]
+    if isinstance(template, dict):
+        items = template.items()
+    elif isinstance(template, list):
+        items = enumerate(template)
+    else:
+        return []
+    return [slot for key, item in items for slot in secret_slots(item, scope, (*path, key))]
+
+
+def fill_secrets(rendered, slots, secrets):
+    """A copy of the rendered input with each secret slot filled from `secrets`."""
+    filled = json.loads(json.dumps(rendered))
+    for path, segments in slots:
+        parts = []
+        for kind, value in segments:
+            if kind == "secret":
+                if value not in secrets:
+                    raise MissingReference(f"secrets.{value}")
+                parts.append(secrets[value])
+            else:
+                parts.append(value)
+        text = "".join(parts)
+        if not path:
+            return text
+        target = filled
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = text
+    return filled

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves its Swagger UI from static files: the API docs work offline
     "core",
     "builder",
     "runner",
@@ -123,6 +124,10 @@ def _database():
     else:
         db.setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
         db["CONN_HEALTH_CHECKS"] = True
+        if _bool("DATABASE_PREPARED", False):
+            # Server-side binding and prepared statements: the engine repeats the same few
+            # statements, so PostgreSQL parses them once. Off behind transaction poolers.
+            db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
     return db
 
 
@@ -203,6 +208,8 @@ LOST_MESSAGE_AFTER_S = _float("LOST_MESSAGE_AFTER_S", 30)
 MAX_REQUEST_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Requests per minute per API key (0: no limit); answered 429 beyond it.
+API_RATE_LIMIT_PER_MINUTE = _int("API_RATE_LIMIT_PER_MINUTE", 6000)
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
@@ -211,10 +218,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {
+            "()": "core.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s",
+        },
         "json": {"()": "core.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

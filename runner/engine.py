@@ -11,6 +11,7 @@ Every entry point is one database transaction that
 Actors only claim an attempt, call the action, and hand the outcome back here.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -59,6 +60,9 @@ class ClaimedAttempt:
     input: dict
     action_version: ActionVersion
     deadline: object  # aware datetime
+    step_run_id: int
+    started_at: object  # aware datetime, as stored when the attempt was claimed
+    secret_slots: list | None = None  # where the definition writes a secret (references.py)
 
     @property
     def idempotency_key(self):
@@ -161,12 +165,13 @@ def pin_action_versions(definition, workspace):
     candidates = ActionVersion.objects.select_related("action").filter(
         action__name__in=wanted.keys(), version__in={n for ns in wanted.values() for n in ns}
     )
-    for version in candidates:
+    # Built-ins first: they win over a workspace action of the same name (as the validator).
+    for version in sorted(candidates, key=lambda v: v.action.workspace_id is not None):
         owner = version.action.workspace_id
         if owner is not None and owner != workspace.id:
             continue
         if version.version in wanted.get(version.action.name, ()):
-            found[version.ref] = version
+            found.setdefault(version.ref, version)
     missing = refs - found.keys()
     if missing:
         raise InvalidInput({"definition": [f"unknown action {ref}" for ref in sorted(missing)]})
@@ -208,7 +213,7 @@ def claim_attempt(attempt_id, worker):
             if started:
                 events.insert(0, _run_event(run, RunStatus.QUEUED, RunStatus.RUNNING))
         RunEvent.objects.bulk_create(events)
-    return _claimed(attempt.id, run, step, attempt.number, deadline)
+    return _claimed(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
 def complete_attempt(claimed, output, *, worker="", eager=False):
@@ -271,7 +276,14 @@ def expire_attempt(attempt_id, reason):
     )
     if attempt is None:
         return None
-    claimed = _claimed(attempt.id, attempt.run, attempt.step_run, attempt.number, attempt.deadline)
+    claimed = _claimed(
+        attempt.id,
+        attempt.run,
+        attempt.step_run,
+        attempt.number,
+        attempt.deadline,
+        started_at=attempt.started_at,
+    )
     error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, retryable=True)
 
@@ -320,11 +332,12 @@ def rerun(run, *, start_from="start", version="pinned", input=None, user=None, t
     elif version == "latest" and run.action_id:
         newest = run.action.latest_version()
         definition = {**definition, "steps": [{**definition["steps"][0], "action": newest.ref}]}
-    reuse = reusable_steps(run, definition) if start_from == "failed" else {}
+    new_input = run.input if input is None else input
+    reuse = reusable_steps(run, definition, new_input) if start_from == "failed" else {}
     return start_run(
         workspace=run.workspace,
         definition=definition,
-        input=run.input if input is None else input,
+        input=new_input,
         trigger=trigger or Trigger.RERUN,
         workflow=run.workflow,
         workflow_version=workflow_version,
@@ -336,12 +349,15 @@ def rerun(run, *, start_from="start", version="pinned", input=None, user=None, t
     )
 
 
-def reusable_steps(run, definition):
+def reusable_steps(run, definition, input=None):
     """{key: StepRun} of `run` whose output a rerun from the failed step can keep.
 
     A step qualifies when it succeeded, was not undone by a compensation, is defined the
-    same way in `definition`, and every step it runs after qualifies too.
+    same way in `definition`, every step it runs after qualifies too, and its input,
+    rendered from the rerun's `input` (default: the original input), is what it was: an
+    edited input re-runs exactly the steps that depend on the edit.
     """
+    input = run.input if input is None else input
     old_specs = {spec["key"]: spec for spec in run.definition["steps"]}
     steps = list(run.steps.all())
     undone = {
@@ -355,15 +371,34 @@ def reusable_steps(run, definition):
         if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED and s.id not in undone
     }
     reuse = {}
-    for spec in definition["steps"]:  # definitions list upstream steps first
-        key = spec["key"]
-        old = old_specs.get(key)
-        same = old is not None and all(
-            old.get(field) == spec.get(field) for field in ("action", "input", "after")
-        )
-        if key in succeeded and same and all(parent in reuse for parent in spec["after"]):
-            reuse[key] = succeeded[key]
+    pending = [spec for spec in definition["steps"] if spec["key"] in succeeded]
+    progress = True
+    while progress:  # parents first, whatever order the definition lists them in
+        progress = False
+        for spec in list(pending):
+            if not all(parent in reuse for parent in spec["after"]):
+                continue
+            pending.remove(spec)
+            if _same_step(old_specs.get(spec["key"]), spec, succeeded[spec["key"]], input, reuse):
+                reuse[spec["key"]] = succeeded[spec["key"]]
+                progress = True
     return reuse
+
+
+def _same_step(old, new, step, input, reused):
+    if old is None or any(old.get(f) != new.get(f) for f in ("action", "input", "after")):
+        return False
+    scope = {
+        "input": input,
+        "run": {"id": step.run_id},
+        "steps": {key: {"output": s.output} for key, s in reused.items()},
+    }
+    try:
+        rendered = references.render(new.get("input", {}), scope, keep=("secrets",))
+    except references.MissingReference:
+        return False
+    # run.id differs between runs by design: compare as if the ids matched.
+    return rendered == step.input
 
 
 def reconcile(run_id):
@@ -424,7 +459,16 @@ def _send(dispatches):
 
 
 def _steps_of(run):
-    return list(StepRun.objects.filter(run_id=run.id).order_by("position", "id"))
+    steps = list(StepRun.objects.filter(run_id=run.id).order_by("position", "id"))
+    for step in steps:
+        step.action_version = _action_version(step.action_version_id)
+    return steps
+
+
+@functools.lru_cache(maxsize=2048)
+def _action_version(version_id):
+    """ActionVersions are immutable: one lookup per worker process, not two per step."""
+    return ActionVersion.objects.select_related("action").get(id=version_id)
 
 
 def _by_id(steps, step_id):
@@ -456,19 +500,12 @@ def _set_step(tx, step, status, **fields):
 
 def _finish_attempt(tx, claimed, status, **fields):
     """Compare-and-set running -> succeeded/failed; None when the attempt is no longer ours."""
-    attempt = (
-        Attempt.objects.filter(id=claimed.attempt_id)
-        .only("id", "status", "started_at", "step_run_id", "number")
-        .first()
-    )
-    if attempt is None or attempt.status != AttemptStatus.RUNNING:
-        log.info("late result for attempt %s ignored", claimed.attempt_id)
-        return None
-    duration_ms = (tx.now - attempt.started_at).total_seconds() * 1000
-    updated = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.RUNNING).update(
+    duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
+    updated = Attempt.objects.filter(id=claimed.attempt_id, status=AttemptStatus.RUNNING).update(
         status=status, ended_at=tx.now, duration_ms=duration_ms, **fields
     )
     if updated != 1:
+        log.info("late result for attempt %s ignored", claimed.attempt_id)
         return None
     data = {"duration_ms": round(duration_ms, 2)}
     message = ""
@@ -489,7 +526,7 @@ def _finish_attempt(tx, claimed, status, **fields):
             data=data,
         )
     )
-    return attempt
+    return claimed
 
 
 def _describe_decision(decision):
@@ -540,7 +577,7 @@ def _timeout_of(run, step):
     return float(spec.get("timeout_s") or step.action_version.timeout_s)
 
 
-def _claimed(attempt_id, run, step, number, deadline):
+def _claimed(attempt_id, run, step, number, deadline, *, started_at):
     return ClaimedAttempt(
         attempt_id=attempt_id,
         run_id=run.id,
@@ -551,6 +588,9 @@ def _claimed(attempt_id, run, step, number, deadline):
         input=step.input or {},
         action_version=step.action_version,
         deadline=deadline,
+        step_run_id=step.id,
+        started_at=started_at,
+        secret_slots=step.secret_slots,
     )
 
 
@@ -653,7 +693,15 @@ def _start_step(tx, steps, step):
         _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
         _after_step_failed(tx, steps, step, error)
         return
-    _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
+    _set_step(
+        tx,
+        step,
+        StepStatus.RUNNING,
+        started_at=tx.now,
+        input=rendered,
+        attempt_count=1,
+        secret_slots=references.secret_slots(template, scope) or None,
+    )
     _schedule_attempt(tx, step, 1)
 
 
@@ -677,8 +725,9 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
         attempt.status = AttemptStatus.RUNNING
         attempt.started_at, attempt.worker, attempt.deadline = tx.now, tx.eager_worker, deadline
     attempt.save(force_insert=True)
-    StepRun.objects.filter(id=step.id).update(attempt_count=number)
-    step.attempt_count = number
+    if step.attempt_count != number:  # the first one was counted as the step started
+        StepRun.objects.filter(id=step.id).update(attempt_count=number)
+        step.attempt_count = number
     tx.event(
         "attempt.scheduled",
         step=step,
@@ -697,7 +746,7 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
         )
         if run.status == RunStatus.QUEUED:
             _set_run(tx, RunStatus.RUNNING, started_at=tx.now)
-        tx.claimed = _claimed(attempt.id, run, step, number, attempt.deadline)
+        tx.claimed = _claimed(attempt.id, run, step, number, attempt.deadline, started_at=tx.now)
     else:
         tx.dispatches.append(Dispatch(attempt.id, int(delay_s * 1000)))
 

@@ -10,7 +10,7 @@ import traceback
 
 from django.db import OperationalError, close_old_connections, connection
 
-from core import references
+from core import logs, references
 from core.actions.base import ActionContext
 from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
@@ -27,11 +27,20 @@ REPORT_RETRIES = 5
 
 def execute_attempt(attempt_id, worker):
     """Claim the attempt, run it, report; then run any step the engine handed back eagerly."""
-    claimed = engine.claim_attempt(attempt_id, worker)
+    with logs.context(attempt_id=attempt_id, worker=worker):
+        claimed = engine.claim_attempt(attempt_id, worker)
     chain = 0
     while claimed is not None:
         chain += 1
-        claimed = run_claimed(claimed, worker, eager=chain < MAX_EAGER_CHAIN)
+        # Every line logged while it runs (engine, action, libraries) names the attempt.
+        with logs.context(
+            run_id=claimed.run_id,
+            step_key=claimed.step_key,
+            attempt=claimed.number,
+            attempt_id=claimed.attempt_id,
+            worker=worker,
+        ):
+            claimed = run_claimed(claimed, worker, eager=chain < MAX_EAGER_CHAIN)
 
 
 def run_claimed(claimed, worker, eager=False):
@@ -55,7 +64,7 @@ def run_claimed(claimed, worker, eager=False):
     try:
         action_input = claimed.input
         if secrets is not None:
-            action_input = references.render(action_input, {"secrets": secrets})
+            action_input = references.fill_secrets(action_input, claimed.secret_slots, secrets)
         output = _scrub_value(execute(claimed.action_version, ctx, action_input), secrets)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
@@ -100,9 +109,8 @@ def _report(function, *args, **kwargs):
 
 
 def _secrets_for(claimed):
-    """The workspace's secrets, loaded only when the input refers to one."""
-    paths = [path for _, path in references.find(claimed.input) if path.startswith("secrets.")]
-    if not paths:
+    """The workspace's secrets, loaded only when the definition asks for one."""
+    if not claimed.secret_slots:
         return None
     rows = Secret.objects.filter(workspace_id=claimed.workspace_id).values_list("name", "value")
     return dict(rows)

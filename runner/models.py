@@ -110,6 +110,8 @@ class StepRun(models.Model):
     status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The input as rendered when the step started; `{{ secrets.* }}` stay unrendered.
     input = models.JSONField(null=True, blank=True)
+    # Where the definition (never the data) writes `{{ secrets.X }}`: filled by the worker.
+    secret_slots = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from runner.views import failures, rerun, run, runs
+
+urlpatterns = [
+    path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
+    path("w/<slug:ws>/runs/<int:run_id>/", run.run_detail, name="run_detail"),
+    path("w/<slug:ws>/runs/<int:run_id>/timeline", run.run_timeline, name="run_timeline"),
+    path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
+    path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
+    path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
+    path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),
+]

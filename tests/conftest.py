@@ -7,6 +7,9 @@ pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL.
 
 import pytest
 
+# The personas (alice owns `workspace`, bob views it, charlie owns `other_workspace`, erin
+# edits `workspace`), for every test.
+from tests.personas import alice, bob, charlie, erin  # noqa: F401
 from tests.servers import (
     HttpServer,
     SmtpServer,

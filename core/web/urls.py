@@ -1,3 +1,28 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from core.web import actions, apikeys, auth, dashboard, members
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.sign_in, name="login"),
+    path("signup/", auth.sign_up, name="signup"),
+    path("logout/", auth.sign_out, name="logout"),
+    path("workspaces/new/", auth.workspace_new, name="workspace_new"),
+    path("w/<slug:ws>/", dashboard.dashboard, name="dashboard"),
+    path("w/<slug:ws>/members/", members.member_list, name="member_list"),
+    path("w/<slug:ws>/members/add", members.member_add, name="member_add"),
+    path("w/<slug:ws>/members/<int:member_id>/role", members.member_role, name="member_role"),
+    path("w/<slug:ws>/members/<int:member_id>/remove", members.member_remove, name="member_remove"),
+    path("w/<slug:ws>/api-keys/", apikeys.api_key_list, name="api_key_list"),
+    path("w/<slug:ws>/api-keys/new", apikeys.api_key_create, name="api_key_create"),
+    path("w/<slug:ws>/api-keys/<int:key_id>/revoke", apikeys.api_key_revoke, name="api_key_revoke"),
+    path("w/<slug:ws>/actions/", actions.action_list, name="action_list"),
+    path("w/<slug:ws>/actions/new/<str:kind>", actions.action_new, name="action_new"),
+    path("w/<slug:ws>/actions/<str:name>/", actions.action_detail, name="action_detail"),
+    path("w/<slug:ws>/actions/<str:name>/run", actions.action_run, name="action_run"),
+    path(
+        "w/<slug:ws>/actions/<str:name>/versions/new",
+        actions.action_version_new,
+        name="action_version_new",
+    ),
+]

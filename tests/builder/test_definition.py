@@ -126,3 +126,15 @@ def test_custom_actions_of_other_workspaces_are_unknown(workspace, other_workspa
     ActionVersion.objects.create(action=theirs, version=1, kind="http", config={})
     fields = _errors(workspace, [{"key": "a", "action": "crm.update"}])
     assert fields["steps[0].action"] == ["unknown action 'crm.update'"]
+
+
+def test_names_and_descriptions_are_bounded_strings(workspace):
+    fields = _errors(
+        workspace,
+        [{"key": "a", "action": "debug.echo", "name": 5}],
+        name="x" * 201,
+        description=["no"],
+    )
+    assert fields["name"] == ["at most 200 characters"]
+    assert fields["description"] == ["must be a string"]
+    assert fields["steps[0].name"] == ["must be a string of at most 200 characters"]

@@ -78,3 +78,12 @@ def test_cancel_stops_new_work_and_compensates(worker, workspace):
     assert run.steps.get(kind="compensation", key="book").output == {"undo": 9}
     with pytest.raises(InvalidTransition):
         engine.cancel_run(run.id)
+
+
+def test_rerun_from_failed_step_reruns_steps_whose_input_was_edited(worker, workspace):
+    original = wait_for(start(workspace, STEPS, input={"user": "ada", "fail_times": -1}))
+    rerun = engine.rerun(original, start_from="failed", input={"user": "bo", "fail_times": 0})
+    rerun = wait_for(rerun)
+    assert rerun.status == "succeeded"
+    assert [len(attempts_of(rerun, k)) for k in ("fetch", "enrich", "deliver")] == [1, 1, 1]
+    assert rerun.steps.get(key="enrich").output == {"from": {"user": "bo"}}

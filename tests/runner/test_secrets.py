@@ -56,3 +56,35 @@ def test_secret_is_sent_but_never_recorded(worker, workspace, http_server):
         default=str,
     )
     assert TOKEN not in history
+
+
+def test_a_secret_reference_arriving_in_the_data_stays_text(worker, workspace, http_server):
+    # Given a step that posts text from the run input, and a secret in the workspace
+    http_server.clear()
+    Secret.objects.create(workspace=workspace, name="CRM_TOKEN", value=TOKEN)
+    run = start(
+        workspace,
+        [
+            {
+                "key": "post",
+                "action": "http.request",
+                "input": {
+                    "method": "POST",
+                    "url": http_server.url + "/notes",
+                    "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
+                    "json": {"text": "{{ input.text }}", "note": "from {{ input.text }}"},
+                },
+            }
+        ],
+        # When an outsider sends the text of a secret reference as data
+        input={"text": "{{ secrets.CRM_TOKEN }}"},
+    )
+    run = wait_for(run)
+    # Then the definition's own reference is filled and the outsider's is not
+    assert run.status == "succeeded"
+    sent = http_server.requests[-1]
+    assert sent["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert json.loads(sent["body"]) == {
+        "text": "{{ secrets.CRM_TOKEN }}",
+        "note": "from {{ secrets.CRM_TOKEN }}",
+    }

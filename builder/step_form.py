@@ -1,0 +1,122 @@
+"""The step panel's form data <-> a draft step, keeping whatever the user typed.
+
+Autosave must never lose an edit, even an invalid one: a number field holding "abc"
+is stored as the string "abc" and JSON that does not parse is stored as its text. The
+definition validator then reports them, and the panel shows the text as typed.
+"""
+
+import json
+
+RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
+
+
+def parse_json_field(text, where, errors):
+    """Parsed JSON, or the text itself (with an error at `where`) when it does not parse."""
+    if not text.strip():
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        errors.setdefault(where, []).append(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        )
+        return text
+
+
+def parse_number(text):
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if number == number and abs(number) != float("inf") else text
+
+
+def parse_step(data, index, previous_key):
+    """Return (step, errors) from the panel's POST data for the step at `index`."""
+    where = f"steps[{index}]"
+    errors = {}
+    step = {"key": data.get("key", "").strip(), "action": data.get("action", "").strip()}
+    if data.get("name", "").strip():
+        step["name"] = data["name"].strip()
+    step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
+    if data.get("after_mode") == "custom":
+        step["after"] = [key for key in data.getlist("after") if key]
+    if data.get("retry_mode") == "custom":
+        retry = {}
+        for field in RETRY_FIELDS:
+            value = parse_number(data.get(f"retry_{field}", ""))
+            if value is not None:
+                retry[field] = value
+        retry["jitter"] = data.get("retry_jitter") == "on"
+        step["retry"] = retry
+    timeout = parse_number(data.get("timeout_s", ""))
+    if timeout is not None:
+        step["timeout_s"] = timeout
+    compensate_action = data.get("compensate_action", "").strip()
+    if compensate_action:
+        step["compensate"] = {
+            "action": compensate_action,
+            "input": parse_json_field(
+                data.get("compensate_input", ""), f"{where}.compensate.input", errors
+            ),
+        }
+    if step.get("after") == ([previous_key] if previous_key else []):
+        del step["after"]  # the default: stored only for parallel branches
+    return step, errors
+
+
+def json_text(value):
+    """How a JSON field shows in a textarea: the text as typed, or pretty JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value if value is not None else {}, indent=2, ensure_ascii=False)
+
+
+def error_slots(fields, index):
+    """The validator's errors about step `index`, keyed by the panel field they belong to.
+
+    `steps[1].input.url` -> slot `input`, message `url: is required`;
+    `steps[1].retry.max_attempts` -> slot `retry_max_attempts`.
+    """
+    prefix = f"steps[{index}]"
+    slots = {}
+    for path, messages in fields.items():
+        if path != prefix and not path.startswith((prefix + ".", prefix + "[")):
+            continue
+        rest = path[len(prefix) :].lstrip(".")
+        slot, detail = _slot_of(rest)
+        for message in messages:
+            slots.setdefault(slot, []).append(f"{detail}: {message}" if detail else message)
+    return slots
+
+
+def _slot_of(rest):
+    if not rest:
+        return "step", ""
+    head, _, tail = rest.partition(".")
+    if head == "retry":
+        return ("retry", "") if not tail else (f"retry_{tail}", "")
+    if head == "compensate":
+        sub, _, detail = tail.partition(".")
+        if sub in ("action", "input"):
+            return f"compensate_{sub}", detail
+        return "compensate", tail
+    if head in ("key", "name", "action", "input", "after", "timeout_s"):
+        return head, tail
+    return "step", rest
+
+
+def error_count(fields, index):
+    prefix = f"steps[{index}]"
+    return sum(
+        len(messages)
+        for path, messages in fields.items()
+        if path == prefix or path.startswith((prefix + ".", prefix + "["))
+    )

@@ -1,0 +1,1 @@
+"""The builder's pages: workflow list, builder, versions, runs from the builder, triggers."""

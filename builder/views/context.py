@@ -1,0 +1,217 @@
+"""Template context of the builder's regions: canvas, step panel, workflow settings, status.
+
+Every region is drawn from the stored draft and the validator's errors, so a region
+re-rendered after any edit shows what the server holds.
+"""
+
+from builder import draft as drafts
+from builder.palette import palette, resolve
+from builder.retry_preview import duration, preview
+from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
+from builder.views.common import check, merge_errors
+from core.models import Secret
+from core.workspaces import can_edit
+
+STEP_SLOTS = (
+    ["step", "key", "name", "action", "input", "after", "retry", "timeout_s"]
+    + [f"retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
+    + ["compensate", "compensate_action", "compensate_input"]
+)
+SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps"]
+
+
+def draft_state(workflow, local_errors=None):
+    normalized, fields = check(workflow.draft, workflow.workspace)
+    return normalized, merge_errors(fields, local_errors or {})
+
+
+def status_context(workflow, normalized, fields):
+    latest = workflow.latest_version()
+    problems = sum(len(messages) for messages in fields.values())
+    return {
+        "workflow": workflow,
+        "problems": problems,
+        "latest": latest,
+        "unpublished": normalized is None or latest is None or latest.definition != normalized,
+    }
+
+
+def canvas_context(workflow, fields, selected=None):
+    steps = drafts.steps_of(workflow.draft)
+    after = drafts.effective_after(steps)
+    cards = []
+    for index, step in enumerate(steps):
+        retry = step.get("retry") if isinstance(step.get("retry"), dict) else None
+        compensate = step.get("compensate") if isinstance(step.get("compensate"), dict) else None
+        action = step.get("action")
+        cards.append(
+            {
+                "index": index,
+                "key": drafts.key_of(step) or "(no key)",
+                "dom_id": _dom_id(step, index),
+                "name": step.get("name") if isinstance(step.get("name"), str) else "",
+                "action": action if isinstance(action, str) else "",
+                "after": after[index],
+                "parallel": "after" in step,
+                "retry": retry,
+                "timeout": step.get("timeout_s"),
+                "compensate": compensate.get("action") if compensate else None,
+                "errors": error_count(fields, index),
+                "first": index == 0,
+                "last": index == len(steps) - 1,
+                "selected": index == selected,
+            }
+        )
+    layers = [[cards[index] for index in layer] for layer in drafts.levels(steps)]
+    return {"workflow": workflow, "layers": layers, "step_count": len(steps), "selected": selected}
+
+
+def _dom_id(step, index):
+    """An id that follows the step when it moves, so focus can follow it too."""
+    key = drafts.key_of(step)
+    return f"step-{key}" if key and key.isidentifier() else f"step-at-{index}"
+
+
+def panel_context(request, workflow, index, fields):
+    steps = drafts.steps_of(workflow.draft)
+    step = steps[index]
+    version = resolve(step.get("action"), workflow.workspace)
+    retry = step.get("retry") if isinstance(step.get("retry"), dict) else {}
+    compensate = step.get("compensate") if isinstance(step.get("compensate"), dict) else {}
+    own_key = drafts.key_of(step)
+    chosen = step.get("after") if isinstance(step.get("after"), list) else []
+    actions = palette(workflow.workspace)
+    refs = {version.ref for _, versions in actions for version in versions}
+    action = version.ref if version else _text(step.get("action"))
+    compensate_action = _compensate_ref(compensate.get("action"), workflow.workspace)
+    return {
+        "workflow": workflow,
+        "index": index,
+        "step": step,
+        "key": own_key,
+        "editable": can_edit(request),
+        "action_version": version,
+        "actions": actions,
+        "action_selected": action,
+        "action_listed": action in refs,
+        "input_text": json_text(step.get("input", {})),
+        "schema_fields": _schema_fields(version.input_schema if version else {}),
+        "references": _references(workflow, steps, index),
+        "after_custom": "after" in step,
+        "after_choices": [
+            {"key": drafts.key_of(other), "checked": drafts.key_of(other) in chosen}
+            for position, other in enumerate(steps)
+            if position != index and drafts.key_of(other)
+        ],
+        "retry_custom": "retry" in step,
+        "retry": {field: _text(retry.get(field)) for field in RETRY_FIELDS},
+        "jitter": retry.get("jitter", True) is True,
+        "timeout": _text(step.get("timeout_s")),
+        "default_timeout": _text(version.timeout_s) if version else "",
+        "compensate_action": compensate_action,
+        "compensate_listed": not compensate_action or compensate_action in refs,
+        "compensate_input": json_text(compensate.get("input", {})) if compensate else "{}",
+        "errors": error_slots(fields, index),
+        "slots": STEP_SLOTS,
+        "preview": preview(step, version),
+        "default_policy": _policy_summary(version),
+    }
+
+
+def settings_context(request, workflow, fields):
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    schema = draft.get("input_schema")
+    return {
+        "workflow": workflow,
+        "editable": can_edit(request),
+        "name": draft.get("name", "") if isinstance(draft.get("name"), str) else "",
+        "description": draft.get("description", ""),
+        "input_schema_text": json_text(schema) if schema is not None else "",
+        "errors": {slot: fields.get(slot, []) for slot in SETTINGS_SLOTS},
+        "slots": SETTINGS_SLOTS,
+        "problems": _problems(workflow, fields),
+    }
+
+
+def _problems(workflow, fields):
+    """Every error, with the step it belongs to, for the problems list."""
+    steps = drafts.steps_of(workflow.draft)
+    problems = []
+    for path, messages in fields.items():
+        index = _step_index(path)
+        label = path
+        if index is not None and index < len(steps):
+            key = drafts.key_of(steps[index]) or f"step {index + 1}"
+            label = key + path[len(f"steps[{index}]") :]
+        for message in messages:
+            problems.append({"index": index, "label": label or "definition", "message": message})
+    return problems
+
+
+def _step_index(path):
+    if not path.startswith("steps["):
+        return None
+    number = path[len("steps[") :].split("]", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def _schema_fields(schema):
+    if not isinstance(schema, dict):
+        return []
+    required = set(schema.get("required") or [])
+    fields = []
+    for name, spec in (schema.get("properties") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        kind = spec.get("type", "any")
+        fields.append(
+            {
+                "name": name,
+                "type": "/".join(kind) if isinstance(kind, list) else kind,
+                "required": name in required,
+                "description": spec.get("description", ""),
+            }
+        )
+    return fields
+
+
+def _references(workflow, steps, index):
+    """What this step's input may reference: run input, earlier steps, secrets, run id."""
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    schema = draft.get("input_schema") if isinstance(draft.get("input_schema"), dict) else {}
+    names = list((schema.get("properties") or {}).keys())
+    refs = [f"input.{name}" for name in names] or ["input"]
+    refs += [f"steps.{key}.output" for key in drafts.upstream_keys(steps, index)]
+    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
+    refs += [f"secrets.{name}" for name in secrets.values_list("name", flat=True)]
+    refs.append("run.id")
+    return refs
+
+
+def _policy_summary(version):
+    if version is None:
+        return ""
+    policy = preview({}, version)
+    interval = duration(policy.policy.initial_interval_s)
+    attempts = policy.attempts
+    if attempts == 1:
+        return f"no retry, timeout {duration(version.timeout_s)}"
+    return (
+        f"{attempts} attempts, from {interval} ×{policy.policy.backoff_coefficient:g}, "
+        f"timeout {duration(version.timeout_s)}"
+    )
+
+
+def _compensate_ref(ref, workspace):
+    """A compensation's action as the select lists it: pinned `name@version`."""
+    if not ref:
+        return ""
+    version = resolve(ref, workspace)
+    return version.ref if version else _text(ref)
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,84 @@
+"""A workflow's webhook triggers: their URLs, a secret shown once, recent deliveries."""
+
+import secrets
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from builder.forms import TriggerForm
+from builder.models import Trigger
+from builder.views.common import get_workflow
+from core.models import Role
+from core.workspaces import can_edit, workspace_view
+
+RECENT_DELIVERIES = 10
+SHOWN_ONCE = "trigger_secret_once"  # session key: popped by the next page view
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def trigger_list(request, slug):
+    workflow = get_workflow(request, slug)
+    form = TriggerForm()
+    status = 200
+    if request.method == "POST":
+        if not can_edit(request):
+            raise Http404("No such page")  # a viewer's forged POST, as for any edit URL
+        form = TriggerForm(request.POST)
+        if form.is_valid():
+            trigger = form.save(commit=False)
+            trigger.workflow = workflow
+            trigger.token = Trigger.new_token()
+            if trigger.signature != Trigger.Signature.NONE:
+                trigger.secret = "whsec_" + secrets.token_urlsafe(32)
+            trigger.save()
+            if trigger.secret:
+                request.session[SHOWN_ONCE] = {"id": trigger.id, "secret": trigger.secret}
+            messages.success(request, f"Created the webhook {trigger}.")
+            return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
+        status = 422
+    shown = request.session.pop(SHOWN_ONCE, None)
+    rows = []
+    for trigger in workflow.triggers.order_by("id"):
+        deliveries = trigger.deliveries.select_related("run").order_by("-id")[:RECENT_DELIVERIES]
+        rows.append(
+            {
+                "trigger": trigger,
+                "url": request.build_absolute_uri(reverse("webhook", args=[trigger.token])),
+                "secret": shown["secret"] if shown and shown["id"] == trigger.id else None,
+                "deliveries": deliveries,
+            }
+        )
+    context = {
+        "workflow": workflow,
+        "rows": rows,
+        "form": form,
+        "open_form": status == 422,
+        "published": workflow.versions.exists(),
+    }
+    return render(request, "builder/triggers.html", context, status=status)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def toggle_trigger(request, slug, trigger_id):
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    trigger.enabled = not trigger.enabled
+    trigger.save(update_fields=["enabled", "updated_at"])
+    state = "enabled" if trigger.enabled else "disabled: its URL now answers 404"
+    messages.success(request, f"Webhook {trigger} {state}.")
+    return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def delete_trigger(request, slug, trigger_id):
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    trigger.delete()
+    messages.success(request, f"Deleted the webhook {trigger}.")
+    return redirect("workflow_triggers", request.workspace.slug, workflow.slug)

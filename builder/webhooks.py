@@ -1,0 +1,197 @@
+"""`POST /hooks/<token>`: a delivery to a webhook trigger starts a run of its workflow.
+
+Built to answer fast: one query finds the trigger, the checks (size, signature, JSON) need
+no database, and one transaction starts the run and records the delivery; the run's
+messages go to the broker after the commit. Every delivery to an existing trigger is
+recorded with its verdict, whatever the answer.
+"""
+
+import hashlib
+import re
+import time
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from builder import signatures
+from builder.models import Trigger, WebhookDelivery
+from core import jsonbody
+from core.api.errors import error_response
+from core.errors import FieldErrors
+from runner import engine
+from runner.states import Trigger as RunTrigger
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+Verdict = WebhookDelivery.Verdict
+
+
+class Refused(Exception):
+    def __init__(self, status, verdict, message, *, code=None, fields=None):
+        super().__init__(message)
+        self.status, self.verdict, self.message = status, verdict, message
+        self.code, self.fields = code or verdict, fields
+
+
+@csrf_exempt
+def receive(request, token):
+    if request.method != "POST":
+        response = error_response(405, "A webhook accepts POST only")
+        response["Allow"] = "POST"
+        return response
+    trigger = None
+    if TOKEN.match(token):
+        trigger = Trigger.objects.select_related("workflow__workspace").filter(token=token).first()
+    if trigger is None:
+        return error_response(404, "Not found")
+    size = _declared_length(request)
+    try:
+        if not trigger.enabled:
+            raise Refused(404, Verdict.DISABLED, "This webhook is disabled", code="not_found")
+        body = _read_body(request, size)
+        size = len(body)
+        _check_signature(trigger, request, body)
+        run_input = _run_input(trigger, request, _parse(trigger, body))
+        return _start(trigger, run_input, _event_id(trigger, request), size)
+    except Refused as refused:
+        _record(trigger, size, refused.status, refused.verdict, message=refused.message)
+        return error_response(
+            refused.status, refused.message, code=refused.code, fields=refused.fields
+        )
+
+
+def _declared_length(request):
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    return int(declared) if declared.isdigit() else 0
+
+
+def _read_body(request, declared):
+    too_large = Refused(413, Verdict.TOO_LARGE, "The body is over 1 MiB")
+    if declared > settings.MAX_REQUEST_BYTES:
+        raise too_large  # refused before reading it
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise too_large
+    if len(body) > settings.MAX_REQUEST_BYTES:
+        raise too_large
+    return body
+
+
+def _check_signature(trigger, request, body):
+    if trigger.signature == Trigger.Signature.NONE:
+        return
+    header = request.headers.get(trigger.signature_header_name, "")
+    try:
+        if trigger.signature == Trigger.Signature.TIMESTAMPED:
+            signatures.verify_timestamped(trigger.secret, body, header, now=time.time())
+        else:
+            signatures.verify_hmac(
+                trigger.secret,
+                body,
+                header,
+                trigger.signature_algorithm,
+                trigger.signature_prefix,
+            )
+    except signatures.StaleSignature as stale:
+        raise Refused(401, Verdict.STALE, f"Signature rejected: {stale}")
+    except signatures.BadSignature as bad:
+        raise Refused(401, Verdict.BAD_SIGNATURE, f"Signature rejected: {bad}")
+
+
+def _parse(trigger, body):
+    try:
+        return jsonbody.parse(body)
+    except jsonbody.MalformedJSON as error:
+        if not trigger.accept_text:
+            raise Refused(400, Verdict.MALFORMED, f"The body is not valid JSON: {error}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, Verdict.MALFORMED, "The body is not UTF-8 text")
+    return text
+
+
+def _run_input(trigger, request, payload):
+    if trigger.input_mode == Trigger.InputMode.BODY:
+        run_input = payload
+    else:
+        headers = {
+            name.lower(): request.headers[name]
+            for name in trigger.headers
+            if name in request.headers
+        }
+        query = {name: request.GET[name] for name in request.GET}
+        run_input = {"body": payload, "headers": headers, "query": query}
+    if problem := jsonbody.unstorable(run_input):
+        raise Refused(400, Verdict.MALFORMED, f"The request cannot be stored: {problem}")
+    return run_input
+
+
+def _event_id(trigger, request):
+    if not trigger.event_id_header:
+        return ""
+    value = request.headers.get(trigger.event_id_header, "").strip()
+    if len(value) > 200 or jsonbody.unstorable(value):
+        return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+    return value
+
+
+def _start(trigger, run_input, event_id, size):
+    """Start the run and record the delivery together; an event seen before starts nothing."""
+    if event_id and (earlier := _earlier_delivery(trigger, event_id)):
+        return _duplicate(trigger, size, event_id, earlier["run_id"])
+    workflow = trigger.workflow
+    version = workflow.latest_version()
+    if version is None:
+        raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
+    try:
+        with transaction.atomic():
+            run = engine.start_run(
+                workspace=workflow.workspace,
+                definition=version.definition,
+                input=run_input,
+                trigger=RunTrigger.WEBHOOK,
+                workflow=workflow,
+                workflow_version=version,
+            )
+            _record(trigger, size, 202, Verdict.ACCEPTED, event_id=event_id, run_id=run.id)
+    except IntegrityError:
+        # The same event, delivered twice at once: the other delivery's run stands, and
+        # the rollback took this run (and its not-yet-sent messages) away.
+        earlier = _earlier_delivery(trigger, event_id) if event_id else None
+        if earlier is None:
+            raise
+        return _duplicate(trigger, size, event_id, earlier["run_id"])
+    except FieldErrors as invalid:
+        raise Refused(422, Verdict.REJECTED, invalid.message, code="invalid", fields=invalid.fields)
+    return JsonResponse({"run": run.id}, status=202)
+
+
+def _earlier_delivery(trigger, event_id):
+    accepted = WebhookDelivery.objects.filter(
+        trigger=trigger, event_id=event_id, verdict=Verdict.ACCEPTED
+    )
+    return accepted.values("run_id").first()
+
+
+def _duplicate(trigger, size, event_id, run_id):
+    message = "This event was delivered before"
+    _record(
+        trigger, size, 200, Verdict.DUPLICATE, event_id=event_id, run_id=run_id, message=message
+    )
+    return JsonResponse({"run": run_id, "duplicate": True}, status=200)
+
+
+def _record(trigger, size, status, verdict, *, event_id="", run_id=None, message=""):
+    WebhookDelivery.objects.create(
+        trigger=trigger,
+        size=size,
+        status_code=status,
+        verdict=verdict,
+        event_id=event_id,
+        run_id=run_id,
+        message=message[:500],
+    )

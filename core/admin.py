@@ -1,0 +1,121 @@
+"""Django admin for the core models. History (ActionVersion) is read-only; secret values,
+key hashes and tokens are never shown."""
+
+from django.contrib import admin
+
+from core.models import (
+    Action,
+    ActionVersion,
+    ApiKey,
+    IdempotencyKey,
+    Membership,
+    Secret,
+    WorkerHeartbeat,
+    Workspace,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For history: rows can be looked at, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "workspace__slug"]
+    autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix"]
+    fields = ["workspace", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["workspace", "prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are issued on the API keys page, where the raw key is shown once
+
+
+@admin.register(Secret)
+class SecretAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "updated_at"]
+    search_fields = ["name"]
+    # The value is write-only: it can be replaced, never read back.
+    fields = ["workspace", "name", "value"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        from django import forms
+
+        form.base_fields["value"].widget = forms.PasswordInput(render_value=False)
+        form.base_fields["value"].required = obj is None
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.cleaned_data.get("value"):
+            obj.value = Secret.objects.get(pk=obj.pk).value  # empty means: keep it
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["worker", "hostname", "pid", "started_at", "last_seen_at"]
+
+
+class ActionVersionInline(admin.TabularInline):
+    model = ActionVersion
+    extra = 0
+    fields = ["version", "kind", "timeout_s", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "created_at"]
+    search_fields = ["name"]
+    list_filter = [("workspace", admin.EmptyFieldListFilter)]
+    inlines = [ActionVersionInline]
+
+
+@admin.register(ActionVersion)
+class ActionVersionAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "timeout_s", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["action__name"]
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "workspace", "run", "created_at"]
+    search_fields = ["key"]

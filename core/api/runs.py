@@ -1,0 +1,108 @@
+"""`/api/v1/runs`: list and read runs of the workspace, rerun them, cancel them."""
+
+from datetime import UTC, datetime
+
+from django.http import Http404
+from ninja import Header, Query, Router
+
+from core.api.errors import ApiError
+from core.api.launch import launch
+from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
+from core.api.serialize import run_detail, run_summary, runs_of
+from core.api.workflows import SLUG
+from runner import action_runs, engine
+from runner.states import RunStatus
+
+router = Router(tags=["runs"])
+MAX_ID = 2**63 - 1
+
+
+def get_run(workspace, run_id):
+    """The workspace's run with this id; 404 for another workspace's (it does not exist here)."""
+    run = runs_of(workspace).filter(id=run_id).first() if 0 < run_id <= MAX_ID else None
+    if run is None:
+        raise Http404
+    return run
+
+
+@router.get(
+    "",
+    response={200: RunPage, **READ_ERRORS},
+    summary="List runs, newest first",
+    description="Pages of at most `limit` runs; pass `next_cursor` back as `cursor`.",
+)
+def list_runs(
+    request,
+    workflow: str | None = Query(None, pattern=SLUG.pattern, description="A workflow's slug"),
+    status: RunStatus | None = Query(None),
+    since: datetime | None = Query(None, description="Runs created at or after this time"),
+    cursor: str | None = Query(None, pattern=r"^[0-9]{1,18}$"),
+    limit: int = Query(50, ge=1, le=100),
+):
+    runs = runs_of(request.workspace).order_by("-id")
+    if workflow:
+        runs = runs.filter(workflow__slug=workflow)
+    if status:
+        runs = runs.filter(status=status)
+    if since:
+        runs = runs.filter(created_at__gte=_utc(since, "since"))
+    if cursor:
+        runs = runs.filter(id__lt=int(cursor))
+    page = list(runs[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "items": [run_summary(run) for run in page],
+        "next_cursor": str(page[-1].id) if more else None,
+    }
+
+
+def _utc(moment, field):
+    """PostgreSQL takes UTC offsets of at most 15 h, and no time before year 1 in UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(422, "The time is out of range", fields={field: ["out of range"]})
+
+
+@router.get(
+    "/{run_id}", response={200: RunDetailOut, **READ_ERRORS}, summary="A run, its steps, attempts"
+)
+def get(request, run_id: int):
+    return run_detail(get_run(request.workspace, run_id))
+
+
+@router.post(
+    "/{run_id}/rerun",
+    response={200: RunOut, 202: RunOut, **ERRORS},
+    summary="Rerun",
+    description="A new run linked to this one: from the start, or from the failed step "
+    "(succeeded outputs reused); on the pinned or the latest version; with the same or a "
+    "new input. 409 when the run's state does not allow it.",
+)
+def rerun(
+    request,
+    run_id: int,
+    payload: RerunIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    run = get_run(request.workspace, run_id)
+    options = {"start_from": payload.from_, "version": payload.version, "input": payload.input}
+    if run.action_id:
+        return launch(request, payload, idempotency_key, lambda: action_runs.rerun(run, **options))
+    return launch(request, payload, idempotency_key, lambda: engine.rerun(run, **options))
+
+
+@router.post(
+    "/{run_id}/cancel",
+    response={200: RunOut, **ERRORS},
+    summary="Cancel",
+    description="Stops new work; succeeded steps are compensated, then the run ends "
+    "`cancelled`. 409 when the run has already ended.",
+)
+def cancel(request, run_id: int):
+    run = get_run(request.workspace, run_id)
+    engine.cancel_run(run.id)
+    return run_summary(get_run(request.workspace, run.id))

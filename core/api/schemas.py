@@ -1,0 +1,109 @@
+"""The shapes of the API's requests and answers; the OpenAPI document is generated from them."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
+
+JSON_OBJECT = dict[str, Any]
+
+
+class Strict(Schema):
+    """A request body that refuses unknown fields: a typo is a 422, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="Messages per field path, e.g. `input.to`"
+    )
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 422, 429)}
+READ_ERRORS = {code: ErrorOut for code in (401, 404, 422, 429)}
+
+
+class RunIn(Strict):
+    input: JSON_OBJECT = Field(default_factory=dict, description="The run's input")
+    wait: float | None = Field(
+        None,
+        ge=0,
+        le=30,
+        description="Seconds to wait for the run to end: 200 when it ended, else 202",
+    )
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="A version number; the latest when omitted"
+    )
+
+
+class RerunIn(Strict):
+    from_: Literal["start", "failed"] = Field(
+        "start", alias="from", description="From the start, or from the failed step"
+    )
+    version: Literal["pinned", "latest"] = "pinned"
+    input: JSON_OBJECT | None = Field(None, description="A new input; the original when omitted")
+    wait: float | None = Field(None, ge=0, le=30)
+
+
+class AttemptOut(Schema):
+    number: int
+    status: AttemptStatus
+    scheduled_for: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_ms: float | None
+    output: Any = None
+    error: JSON_OBJECT | None
+    retry_decision: JSON_OBJECT | None
+    worker: str
+
+
+class StepOut(Schema):
+    key: str
+    kind: StepKind
+    status: StepStatus
+    action: str
+    input: Any = None
+    output: Any = None
+    error: JSON_OBJECT | None
+    attempt_count: int
+    reused_from_run: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    attempts: list[AttemptOut]
+
+
+class RunOut(Schema):
+    id: int
+    status: RunStatus
+    workflow: str | None = Field(description="The workflow's slug, for a workflow run")
+    workflow_version: int | None
+    action: str | None = Field(description="The action's name, for a run of one action")
+    trigger: str
+    input: JSON_OBJECT
+    output: Any = None
+    error: JSON_OBJECT | None
+    rerun_of: int | None
+    needs_review: bool
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class RunDetailOut(RunOut):
+    steps: list[StepOut]
+
+
+class RunPage(Schema):
+    items: list[RunOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page")

@@ -1,0 +1,209 @@
+"""`/api/v1/workflows/<slug>/triggers`: the webhook triggers of a workflow, and their deliveries.
+
+A trigger's signing secret is shown once, in the answer that generated it.
+"""
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Literal
+
+from django.http import Http404
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+from pydantic import StringConstraints
+
+from builder.models import Trigger, WebhookDelivery
+from core.api.errors import ApiError
+from core.api.schemas import ERRORS, READ_ERRORS, Strict
+from core.api.workflows import get_workflow
+
+router = Router(tags=["triggers"])
+MAX_ID = 2**63 - 1
+HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"
+HeaderName = Annotated[str, StringConstraints(pattern=HEADER_NAME)]
+
+
+class TriggerIn(Strict):
+    """A new trigger; on PATCH, only the fields sent change."""
+
+    name: str = Field("", max_length=100, pattern=r"^[^\x00]*$")
+    enabled: bool = True
+    input_mode: Literal["envelope", "body"] = Field(
+        "envelope",
+        description='"envelope": {"body", "headers", "query"} as the run input; "body": the '
+        "body alone",
+    )
+    headers: list[HeaderName] = Field(
+        default_factory=list, max_length=50, description="Headers copied into the envelope"
+    )
+    accept_text: bool = Field(False, description="Accept a body that is not JSON (as text)")
+    signature: Literal["none", "timestamped", "hmac"] = Field(
+        "none",
+        description='"timestamped": `Brickwork-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '
+        '"<t>.<body>">`, at most 5 minutes old; "hmac": `<signature_header>: '
+        "<signature_prefix><hex HMAC of the body>` (GitHub: X-Hub-Signature-256, sha256=)",
+    )
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The signing secret; generated (and shown once) when omitted",
+    )
+    signature_header: HeaderName | Literal[""] = ""
+    signature_algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    signature_prefix: str = Field("", max_length=50, pattern=r"^[\x20-\x7e]*$")
+    event_id_header: HeaderName | Literal[""] = Field(
+        "", description="A header naming the event; a second delivery of it starts no run"
+    )
+
+
+class TriggerOut(Schema):
+    id: int
+    workflow: str
+    name: str
+    url: str
+    enabled: bool
+    input_mode: str
+    headers: list[str]
+    accept_text: bool
+    signature: str
+    signature_header: str
+    signature_algorithm: str
+    signature_prefix: str
+    event_id_header: str
+    secret: str | None = Field(description="Only in the answer that generated the secret")
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeliveryOut(Schema):
+    id: int
+    received_at: datetime
+    size: int
+    status_code: int
+    verdict: str
+    message: str
+    event_id: str
+    run: int | None
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+def trigger_out(request, trigger, secret=None):
+    return {
+        "id": trigger.id,
+        "workflow": trigger.workflow.slug,
+        "name": trigger.name,
+        "url": request.build_absolute_uri(reverse("webhook", args=[trigger.token])),
+        "enabled": trigger.enabled,
+        "input_mode": trigger.input_mode,
+        "headers": trigger.headers,
+        "accept_text": trigger.accept_text,
+        "signature": trigger.signature,
+        "signature_header": trigger.signature_header_name,
+        "signature_algorithm": trigger.signature_algorithm,
+        "signature_prefix": trigger.signature_prefix,
+        "event_id_header": trigger.event_id_header,
+        "secret": secret,
+        "created_at": trigger.created_at,
+        "updated_at": trigger.updated_at,
+    }
+
+
+def get_trigger(workspace, slug, trigger_id):
+    workflow = get_workflow(workspace, slug)
+    trigger = None
+    if 0 < trigger_id <= MAX_ID:
+        trigger = workflow.triggers.select_related("workflow").filter(id=trigger_id).first()
+    if trigger is None:
+        raise Http404
+    return trigger
+
+
+def _save(trigger, changes):
+    """Apply `changes`, generate a secret when a signature needs one; the new secret or None."""
+    for field, value in changes.items():
+        setattr(trigger, field, value)
+    generated = None
+    if trigger.signature != Trigger.Signature.NONE and not trigger.secret:
+        trigger.secret = generated = secrets.token_urlsafe(32)
+    if errors := trigger.config_errors():
+        raise ApiError(422, "The trigger's settings do not fit together", fields=errors)
+    trigger.save()
+    return generated
+
+
+@router.get("/{slug}/triggers", response={200: list[TriggerOut], **READ_ERRORS})
+def list_triggers(request, slug: str):
+    workflow = get_workflow(request.workspace, slug)
+    return [trigger_out(request, trigger) for trigger in workflow.triggers.all()]
+
+
+@router.post("/{slug}/triggers", response={201: TriggerOut, **ERRORS}, summary="Add a webhook")
+def create_trigger(request, slug: str, payload: TriggerIn):
+    workflow = get_workflow(request.workspace, slug)
+    trigger = Trigger(workflow=workflow, token=Trigger.new_token())
+    changes = payload.model_dump()
+    changes["secret"] = changes["secret"] or ""
+    generated = _save(trigger, changes)
+    return 201, trigger_out(request, trigger, generated)
+
+
+@router.get("/{slug}/triggers/{trigger_id}", response={200: TriggerOut, **READ_ERRORS})
+def get_one(request, slug: str, trigger_id: int):
+    return trigger_out(request, get_trigger(request.workspace, slug, trigger_id))
+
+
+@router.patch("/{slug}/triggers/{trigger_id}", response={200: TriggerOut, **ERRORS})
+def update_trigger(request, slug: str, trigger_id: int, payload: TriggerIn):
+    trigger = get_trigger(request.workspace, slug, trigger_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if changes.get("secret") is None:
+        changes.pop("secret", None)  # null or absent: keep the secret
+    generated = _save(trigger, changes)
+    return trigger_out(request, trigger, generated)
+
+
+@router.delete("/{slug}/triggers/{trigger_id}", response={204: None, **READ_ERRORS})
+def delete_trigger(request, slug: str, trigger_id: int):
+    get_trigger(request.workspace, slug, trigger_id).delete()
+    return 204, None
+
+
+@router.get(
+    "/{slug}/triggers/{trigger_id}/deliveries",
+    response={200: DeliveryPage, **READ_ERRORS},
+    summary="Recent deliveries, newest first",
+)
+def deliveries(
+    request,
+    slug: str,
+    trigger_id: int,
+    cursor: str | None = Query(None, pattern=r"^[0-9]{1,18}$"),
+    limit: int = Query(50, ge=1, le=100),
+):
+    trigger = get_trigger(request.workspace, slug, trigger_id)
+    rows = WebhookDelivery.objects.filter(trigger=trigger).order_by("-id")
+    if cursor:
+        rows = rows.filter(id__lt=int(cursor))
+    page = list(rows[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    items = [
+        {
+            "id": row.id,
+            "received_at": row.received_at,
+            "size": row.size,
+            "status_code": row.status_code,
+            "verdict": row.verdict,
+            "message": row.message,
+            "event_id": row.event_id,
+            "run": row.run_id,
+        }
+        for row in page
+    ]
+    return {"items": items, "next_cursor": str(page[-1].id) if more else None}

@@ -1,0 +1,198 @@
+"""A small Python client for the Brickwork API, on the standard library alone.
+
+    from core.client import Brickwork
+
+    brickwork = Brickwork(api_key="bw_...", base_url="http://127.0.0.1:8000")
+    run = brickwork.action("email.send").run(
+        {"to": "ada@example.com", "subject": "Welcome", "body": "Hello Ada!"},
+        idempotency_key="welcome-ada",
+    )
+    run.wait(timeout=60)
+    print(run.status, run.output)
+
+Every error the API answers is raised as BrickworkError (status, code, message, fields);
+so is a server that cannot be reached (status None, code "unreachable").
+"""
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+FINISHED = frozenset({"succeeded", "compensated", "failed", "cancelled"})
+
+
+class BrickworkError(Exception):
+    def __init__(self, status, code, message, fields=None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}
+
+    def __str__(self):
+        fields = "; ".join(f"{path}: {', '.join(msgs)}" for path, msgs in self.fields.items())
+        return f"{self.status} {self.code}: {self.message}" + (f" ({fields})" if fields else "")
+
+
+class Brickwork:
+    def __init__(self, api_key, base_url="http://127.0.0.1:8000", timeout=60):
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def __repr__(self):
+        return f"Brickwork(base_url={self.base_url!r})"  # never the key
+
+    def action(self, name):
+        return Action(self, name)
+
+    def workflow(self, slug):
+        return Workflow(self, slug)
+
+    def run(self, run_id):
+        """The run with this id, with its steps and attempts."""
+        return Run(self, self.request("GET", f"/runs/{int(run_id)}"))
+
+    def runs(self, *, workflow=None, status=None, since=None, limit=50):
+        """Every matching run, newest first, fetched a page at a time."""
+        query = {"workflow": workflow, "status": status, "limit": limit}
+        query["since"] = since.isoformat() if hasattr(since, "isoformat") else since
+        while True:
+            page = self.request("GET", "/runs", query=query)
+            for item in page["items"]:
+                yield Run(self, item)
+            if not page["next_cursor"]:
+                return
+            query["cursor"] = page["next_cursor"]
+
+    def actions(self):
+        """The catalogue: every action this key can run, with its latest version's schema."""
+        return self.request("GET", "/actions")
+
+    def request(self, method, path, body=None, *, query=None, headers=None, timeout=None):
+        """Call `/api/v1<path>`; the decoded JSON answer, or BrickworkError."""
+        url = f"{self.base_url}/api/v1{path}"
+        query = {k: v for k, v in (query or {}).items() if v is not None}
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.api_key}")
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise _api_error(error.code, error.read()) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            raise BrickworkError(None, "unreachable", f"{url}: {error}") from None
+        return json.loads(raw) if raw else None
+
+    def start(self, path, body, idempotency_key, wait):
+        """POST something that starts a run; the Run (finished when `wait` sufficed)."""
+        if wait is not None:
+            body["wait"] = wait
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        timeout = self.timeout + (wait or 0)
+        return Run(self, self.request("POST", path, body, headers=headers, timeout=timeout))
+
+
+class Action:
+    def __init__(self, client, name):
+        self.client, self.name = client, name
+
+    def run(self, input=None, *, idempotency_key=None, wait=None, version=None):
+        """Run this action once, as a one-step run. `wait` (<= 30 s) waits for its end."""
+        body = {"input": input or {}}
+        if version is not None:
+            body["version"] = version
+        path = f"/actions/{urllib.parse.quote(self.name, safe='')}/run"
+        return self.client.start(path, body, idempotency_key, wait)
+
+
+class Workflow:
+    def __init__(self, client, slug):
+        self.client, self.slug = client, slug
+
+    @property
+    def path(self):
+        return f"/workflows/{urllib.parse.quote(self.slug, safe='')}"
+
+    def get(self):
+        """The workflow: its draft `definition` and `latest_version`."""
+        return self.client.request("GET", self.path)
+
+    def put(self, definition, *, publish=False):
+        """Import a definition as the draft (creating the workflow); publish it if asked."""
+        query = {"publish": "1"} if publish else None
+        return self.client.request("PUT", self.path, definition, query=query)
+
+    def run(self, input=None, *, idempotency_key=None, wait=None, version=None):
+        """Run the latest published version (or `version`)."""
+        body = {"input": input or {}}
+        if version is not None:
+            body["version"] = version
+        return self.client.start(f"{self.path}/runs", body, idempotency_key, wait)
+
+
+class Run:
+    """A run as last fetched; `refresh()` fetches it again, `wait()` until it ends."""
+
+    def __init__(self, client, data):
+        self.client = client
+        self.data = data
+
+    def __repr__(self):
+        return f"<Run {self.id} {self.status}>"
+
+    id = property(lambda self: self.data["id"])
+    status = property(lambda self: self.data["status"])
+    input = property(lambda self: self.data["input"])
+    output = property(lambda self: self.data["output"])
+    error = property(lambda self: self.data["error"])
+    steps = property(lambda self: self.data.get("steps"))
+
+    @property
+    def finished(self):
+        return self.status in FINISHED
+
+    def refresh(self):
+        self.data = self.client.request("GET", f"/runs/{self.id}")
+        return self
+
+    def wait(self, timeout=60, interval=0.1):
+        """Poll until the run ends; TimeoutError when it has not within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        self.refresh()
+        while not self.finished:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"run {self.id} is still {self.status} after {timeout} s")
+            time.sleep(interval)
+            interval = min(interval * 1.5, 2.0)
+            self.refresh()
+        return self
+
+    def rerun(
+        self, *, start_from="start", version="pinned", input=None, idempotency_key=None, wait=None
+    ):
+        """A new run linked to this one; `start_from="failed"` reuses succeeded steps."""
+        body = {"from": start_from, "version": version}
+        if input is not None:
+            body["input"] = input
+        return self.client.start(f"/runs/{self.id}/rerun", body, idempotency_key, wait)
+
+    def cancel(self):
+        self.data = self.client.request("POST", f"/runs/{self.id}/cancel")
+        return self
+
+
+def _api_error(status, raw):
+    try:
+        error = json.loads(raw)["error"]
+        return BrickworkError(status, error["code"], error["message"], error.get("fields"))
+    except (ValueError, KeyError, TypeError):
+        return BrickworkError(status, "http_error", raw[:200].decode("utf-8", "replace"))

@@ -1,0 +1,86 @@
+"""Forms of the account and workspace pages."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.text import slugify
+
+from core.models import ApiKey, Role, Workspace
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Workspace name")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not slugify(name):
+            raise forms.ValidationError("Use at least one letter or digit.")
+        return name
+
+    def create(self, owner):
+        """The workspace, with `owner` as its owner, under a slug nobody has yet."""
+        from core.models import Membership
+
+        base = slugify(self.cleaned_data["name"])[:90]
+        slug, n = base, 1
+        while Workspace.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        workspace = Workspace.objects.create(name=self.cleaned_data["name"], slug=slug)
+        Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+        return workspace
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(required=False)
+    workspace = forms.CharField(
+        max_length=100, label="Workspace name", help_text="You can invite people later."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_workspace(self):
+        name = self.cleaned_data["workspace"].strip()
+        if not slugify(name):
+            raise forms.ValidationError("Use at least one letter or digit.")
+        return name
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Username")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR)
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError("No user has this username. Ask them to sign up first.")
+        if self.workspace.memberships.filter(user=user).exists():
+            raise forms.ValidationError("This user is already a member.")
+        self.user = user
+        return username
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Where the key is used, e.g. “billing service”."
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the key a name.")
+        return name
+
+    def issue(self, workspace):
+        return ApiKey.issue(workspace, self.cleaned_data["name"])

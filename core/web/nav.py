@@ -1,0 +1,60 @@
+"""The sidebar: the pages of a workspace, which one is current, and the failures count."""
+
+from django.urls import NoReverseMatch, reverse
+
+# (label, url name, url-name prefixes that mark it current, SVG path of its icon)
+PAGES = [
+    (
+        "Dashboard",
+        "dashboard",
+        ("dashboard",),
+        "M3 12h7V3H3zm11 9h7v-9h-7zM3 21h7v-5H3zm11-18v5h7V3z",
+    ),
+    (
+        "Workflows",
+        "workflow_list",
+        ("workflow", "trigger", "builder"),
+        "M6 3a3 3 0 1 0 0 6 3 3 0 0 0 0-6zm12 12a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM6 9v3a3 3 0 0 0 3 3h6",
+    ),
+    ("Runs", "run_list", ("run_",), "M5 3l14 9-14 9z"),
+    ("Actions", "action_list", ("action_",), "M13 2L3 14h8l-1 8 10-12h-8z"),
+    (
+        "Failures",
+        "failure_list",
+        ("failure_",),
+        "M12 3l10 18H2zm0 6v5m0 3v.01",
+    ),
+    (
+        "API keys",
+        "api_key_list",
+        ("api_key",),
+        "M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l1.1-1.1A4 4 0 0 1 15 7z",
+    ),
+    (
+        "Members",
+        "member_list",
+        ("member_",),
+        "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10a7 7 0 0 1 14 0M17 3a4 4 0 0 1 0 8m5 10a7 7 0 0 0-4-6.3",
+    ),
+]
+
+
+def nav_items(request, workspace, failures=0):
+    """The sidebar links for `workspace`; pages whose URL is not defined yet are left out."""
+    current = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+    items = []
+    for label, name, prefixes, icon in PAGES:
+        try:
+            url = reverse(name, args=[workspace.slug])
+        except NoReverseMatch:
+            continue
+        items.append(
+            {
+                "label": label,
+                "url": url,
+                "icon": icon,
+                "current": current.startswith(prefixes),
+                "count": failures if name == "failure_list" else 0,
+            }
+        )
+    return items

@@ -1,0 +1,155 @@
+"""A Django form generated from an action's JSON Schema, checked by `core.schemas`.
+
+Each top-level property becomes a field: strings, numbers, integers, booleans and enums get
+their own widgets; objects, arrays and anything else are JSON text areas. A schema without
+properties gets one JSON text area for the whole input. The browser's checks are a
+convenience: the schema is checked again on the server and its messages land on the field
+they are about.
+"""
+
+import json
+
+from django import forms
+
+from core import schemas
+
+WHOLE = "__input__"  # the field name when the whole input is one JSON object
+BOOLEAN_CHOICES = [("", "(not set)"), ("true", "true"), ("false", "false")]
+
+
+class JsonField(forms.CharField):
+    """A text area holding any JSON value."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def __init__(self, *args, expect=None, **kwargs):
+        self.expect = expect  # "object", "array" or None
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            return value
+        return "" if value is None else json.dumps(value, indent=2)
+
+    def to_python(self, value):
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        try:
+            parsed = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error}")
+        if self.expect == "object" and not isinstance(parsed, dict):
+            raise forms.ValidationError('Must be a JSON object, like {"key": "value"}.')
+        if self.expect == "array" and not isinstance(parsed, list):
+            raise forms.ValidationError("Must be a JSON array, like [1, 2].")
+        return parsed
+
+
+class EnumField(forms.ChoiceField):
+    """A choice among the schema's `enum` values, which keep their JSON type."""
+
+    def __init__(self, values, *, required, **kwargs):
+        choices = [(json.dumps(v), str(v)) for v in values]
+        if not required:
+            choices = [("", "(not set)"), *choices]
+        super().__init__(choices=choices, required=required, **kwargs)
+
+    def prepare_value(self, value):
+        if value is None or value == "":
+            return ""
+        return value if isinstance(value, str) and value.startswith('"') else json.dumps(value)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return json.loads(value) if value else None
+
+
+class SchemaForm(forms.Form):
+    def __init__(self, schema, *args, **kwargs):
+        kwargs.setdefault("prefix", "input")
+        super().__init__(*args, **kwargs)
+        self.schema = schema if isinstance(schema, dict) else {}
+        properties = self.schema.get("properties")
+        required = set(self.schema.get("required") or [])
+        if isinstance(properties, dict) and properties:
+            for name, spec in properties.items():
+                self.fields[name] = _field_for(
+                    name, spec if isinstance(spec, dict) else {}, name in required
+                )
+        else:
+            self.fields[WHOLE] = JsonField(
+                label="Input (JSON object)",
+                expect="object",
+                required=False,
+                initial="{}",
+                help_text=self.schema.get("description", ""),
+            )
+
+    @property
+    def whole(self):
+        return WHOLE in self.fields
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if self.whole:
+            value = data.get(WHOLE) or {}
+        else:
+            value = {name: v for name, v in data.items() if v is not None and v != ""}
+        for path, messages in schemas.field_errors(self.schema, value, prefix="").items():
+            field = self._field_of(path)
+            for message in messages:
+                nested = path if field == WHOLE or path != field else ""
+                self.add_error(field, f"{nested}: {message}" if nested else message)
+        self.value = value
+        return data
+
+    def _field_of(self, path):
+        if self.whole:
+            return WHOLE
+        head = path.split(".")[0].split("[")[0]
+        return head if head in self.fields else None
+
+
+def _field_for(name, spec, required):
+    label = spec.get("title") or name
+    common = {"label": label, "required": required, "help_text": spec.get("description", "")}
+    default = spec.get("default")
+    if "default" in spec:
+        common["initial"] = default
+    kind = spec.get("type")
+    if "enum" in spec and isinstance(spec["enum"], list):
+        return EnumField(spec["enum"], **common)
+    if kind == "boolean":
+        field = forms.TypedChoiceField(
+            choices=BOOLEAN_CHOICES,
+            coerce=lambda v: v == "true",
+            empty_value=None,
+            **{**common, "initial": "" if default is None else str(default).lower()},
+        )
+        return field
+    if kind == "integer":
+        return forms.IntegerField(
+            min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common
+        )
+    if kind == "number":
+        return forms.FloatField(
+            min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common
+        )
+    if kind == "string":
+        long = spec.get("maxLength", 0) > 200 or spec.get("format") == "textarea"
+        widget = forms.Textarea(attrs={"rows": 4}) if long else forms.TextInput
+        return forms.CharField(
+            widget=widget,
+            strip=False,
+            max_length=spec.get("maxLength"),
+            min_length=spec.get("minLength"),
+            **common,
+        )
+    expect = kind if kind in ("object", "array") else None
+    placeholder = {"object": "{}", "array": "[]"}.get(kind, "any JSON value")
+    field = JsonField(expect=expect, **common)
+    field.widget.attrs.update({"rows": 4, "placeholder": placeholder})
+    return field

@@ -1,0 +1,161 @@
+"""The failures inbox: failed, compensated and flagged runs; group, rerun, resolve."""
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, Max
+from django.db.models.fields.json import KT
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from builder.models import Workflow
+from core.errors import BrickworkError
+from core.models import Role
+from core.workspaces import workspace_view
+from runner import engine, inbox
+from runner.listing import light_runs
+from runner.states import RunStatus
+from runner.views.runs import keyset_page
+
+MAX_BULK = 200
+
+
+class InboxFilter(forms.Form):
+    state = forms.ChoiceField(
+        choices=[("open", "Unresolved"), ("resolved", "Resolved"), ("all", "All")],
+        required=False,
+    )
+    kind = forms.ChoiceField(
+        choices=[
+            ("", "Any kind"),
+            (RunStatus.FAILED, "Failed"),
+            (RunStatus.COMPENSATED, "Compensated"),
+            ("review", "Needs review"),
+        ],
+        required=False,
+        label="Kind",
+    )
+    workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), required=False)
+    error = forms.CharField(required=False, max_length=500, label="Error message")
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].queryset = Workflow.objects.filter(workspace=workspace)
+        self.fields["workflow"].empty_label = "Any workflow"
+
+    def apply(self, runs):
+        data = self.cleaned_data if self.is_bound else {}
+        state = data.get("state") or "open"
+        if state == "open":
+            runs = runs.filter(resolved_at__isnull=True)
+        elif state == "resolved":
+            runs = runs.filter(resolved_at__isnull=False)
+        if data.get("kind") == "review":
+            runs = runs.filter(needs_review=True)
+        elif data.get("kind"):
+            runs = runs.filter(status=data["kind"])
+        if data.get("workflow"):
+            runs = runs.filter(workflow=data["workflow"])
+        if data.get("error"):
+            runs = runs.filter(error__message=data["error"])
+        return runs
+
+
+class BulkForm(forms.Form):
+    runs = forms.ModelMultipleChoiceField(
+        queryset=None, error_messages={"required": "Select at least one run."}
+    )
+    action = forms.ChoiceField(choices=[("rerun", "Rerun"), ("resolve", "Resolve")])
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["runs"].queryset = inbox.failures(workspace)
+
+    def clean_runs(self):
+        runs = self.cleaned_data["runs"]
+        if len(runs) > MAX_BULK:
+            raise forms.ValidationError(f"At most {MAX_BULK} runs at a time.")
+        return runs
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "resolve" and not (data.get("note") or "").strip():
+            self.add_error("note", "Say how it was resolved: the note stays with the runs.")
+        return data
+
+
+def _inbox_context(request, bulk=None):
+    form = InboxFilter(request.GET or None, workspace=request.workspace)
+    runs = light_runs(inbox.failures(request.workspace))
+    groups, page, cursors = [], [], {}
+    if not form.is_bound or form.is_valid():
+        runs = form.apply(runs)
+        data = form.cleaned_data if form.is_bound else {}
+        if request.GET.get("group") == "error":
+            groups = list(
+                runs.values(step=KT("error__step"), message=KT("error__message"))
+                .annotate(count=Count("id"), last=Max("id"))
+                .order_by("-count", "-last")[:100]
+            )
+        else:
+            page, cursors = keyset_page(runs, data.get("before"), data.get("after"))
+    query = request.GET.copy()
+    for key in ("before", "after"):
+        query.pop(key, None)
+    return {
+        "form": form,
+        "bulk": bulk or BulkForm(workspace=request.workspace),
+        "runs": page,
+        "cursors": cursors,
+        "groups": groups,
+        "grouped": request.GET.get("group") == "error",
+        "query": query.urlencode(),
+        "ungrouped_query": "&".join(p for p in query.urlencode().split("&") if p != "group=error"),
+    }
+
+
+@require_GET
+@workspace_view()
+def failure_list(request):
+    context = _inbox_context(request)
+    return render(
+        request, "runner/failures.html", context, status=400 if context["form"].errors else 200
+    )
+
+
+@require_POST
+@workspace_view(min_role=Role.EDITOR)
+def failure_bulk(request):
+    bulk = BulkForm(request.POST, workspace=request.workspace)
+    if not bulk.is_valid():
+        context = _inbox_context(request, bulk)
+        return render(request, "runner/failures.html", context, status=422)
+    runs = list(bulk.cleaned_data["runs"])
+    if bulk.cleaned_data["action"] == "resolve":
+        note = bulk.cleaned_data["note"].strip()
+        ids = [run.id for run in runs]
+        inbox.failures(request.workspace).filter(id__in=ids).update(
+            resolved_at=timezone.now(), resolution_note=note
+        )
+        messages.success(request, f"Resolved {len(ids)} run{'s' if len(ids) != 1 else ''}.")
+    else:
+        started, refused = [], []
+        for run in runs:
+            start_from = (
+                "failed" if run.status in (RunStatus.FAILED, RunStatus.COMPENSATED) else "start"
+            )
+            try:
+                started.append(engine.rerun(run, start_from=start_from, user=request.user).id)
+            except BrickworkError as error:
+                refused.append(f"#{run.id}: {error}")
+        if started:
+            listed = ", ".join(f"#{n}" for n in started)
+            messages.success(request, f"Started {len(started)} rerun(s): {listed}.")
+        for message in refused:
+            messages.error(request, message)
+    return redirect("failure_list", request.workspace.slug)

@@ -1,0 +1,181 @@
+// The builder's drag and drop glue. The server owns the draft: a drop only POSTs what
+// happened (add this action here, this is the new order) and swaps in the canvas it
+// answers with. Every drag has a button twin (Add, Move up, Move down, Remove).
+(function () {
+  "use strict";
+
+  function builder() { return document.getElementById("builder"); }
+
+  function csrfToken() {
+    const input = document.querySelector("#builder [name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function selectedStep() {
+    const input = document.getElementById("selected-step");
+    return input ? input.value : "";
+  }
+
+  function post(url, values) {
+    return htmx.ajax("POST", url, {
+      source: "#canvas",
+      target: "#canvas",
+      swap: "outerHTML",
+      values: Object.assign({ selected: selectedStep() }, values),
+      headers: { "X-CSRFToken": csrfToken() },
+    });
+  }
+
+  // Steps in the order the canvas shows them: stage by stage, left to right.
+  function cardsInCanvas() {
+    return Array.from(document.querySelectorAll("#canvas .step-card[data-step-index]"));
+  }
+
+  // How many steps come before `item` on the canvas: where a dropped action goes.
+  function positionOf(item) {
+    return cardsInCanvas().filter(function (card) {
+      return card !== item && (card.compareDocumentPosition(item) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }).length;
+  }
+
+  function onAdd(event) {
+    const action = event.item.dataset.action;
+    if (!action) return; // a step moved between stages: onEnd of its own list reports it
+    const position = positionOf(event.item);
+    event.item.remove();
+    post(builder().dataset.addUrl, { action: action, position: position });
+  }
+
+  function onEnd(event) {
+    if (!event.item.dataset.stepIndex) return;
+    if (event.from === event.to && event.oldIndex === event.newIndex) return;
+    const order = cardsInCanvas().map(function (card) { return card.dataset.stepIndex; });
+    post(builder().dataset.reorderUrl, { order: order.join(",") });
+  }
+
+  function initSortables(root) {
+    const el = builder();
+    if (!el || el.dataset.editable !== "true" || typeof Sortable === "undefined") return;
+    root.querySelectorAll("[data-palette]").forEach(function (list) {
+      if (Sortable.get(list)) return;
+      Sortable.create(list, {
+        group: { name: "steps", pull: "clone", put: false },
+        sort: false,
+        animation: 150,
+        filter: "button",
+        preventOnFilter: false,
+      });
+    });
+    root.querySelectorAll("#canvas [data-steps]").forEach(function (list) {
+      if (Sortable.get(list)) return;
+      Sortable.create(list, {
+        group: { name: "steps", pull: true, put: true },
+        draggable: ".step-card, .palette-item",
+        filter: ".step-tools, .drop-hint",
+        preventOnFilter: false,
+        animation: 150,
+        ghostClass: "drag-ghost",
+        emptyInsertThreshold: 24,
+        onAdd: onAdd,
+        onEnd: onEnd,
+      });
+    });
+  }
+
+  htmx.onLoad(function (content) { initSortables(content.closest ? (content.closest("#builder") || content) : content); });
+
+  // Palette "Add" buttons: the keyboard's way of dragging an action to the end.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-add-action]");
+    if (!button || !builder()) return;
+    event.preventDefault();
+    post(builder().dataset.addUrl, { action: button.dataset.addAction });
+  });
+
+  // Palette filter.
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-palette-filter]")) return;
+    const needle = event.target.value.trim().toLowerCase();
+    document.querySelectorAll(".palette-item").forEach(function (item) {
+      item.hidden = needle !== "" && item.dataset.name.indexOf(needle) === -1;
+    });
+    document.querySelectorAll(".palette-group").forEach(function (group) {
+      group.hidden = !group.querySelector(".palette-item:not([hidden])");
+    });
+  });
+
+  // Reference chips insert `{{ ref }}` into the JSON field last focused, then autosave.
+  let lastField = null;
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-ref-target]")) lastField = event.target;
+  });
+  document.addEventListener("click", function (event) {
+    const chip = event.target.closest("[data-insert-ref]");
+    if (!chip) return;
+    const field = (lastField && document.body.contains(lastField)) ? lastField : document.getElementById("f-input");
+    if (!field || field.disabled) return;
+    const text = "{{ " + chip.dataset.insertRef + " }}";
+    const start = field.selectionStart || 0;
+    const end = field.selectionEnd || 0;
+    const needsQuotes = !/"[^"]*$/.test(field.value.slice(0, start).split("\n").pop());
+    const inserted = needsQuotes ? '"' + text + '"' : text;
+    field.setRangeText(inserted, start, end, "end");
+    field.focus();
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // Autosave waits 300 ms after the last keystroke. An edit typed just before another
+  // request (open another step, move, publish) is saved first, so no edit is ever lost:
+  // the other request goes out once the save is done.
+  let dirty = false;
+  function panelForm() { return document.querySelector("#panel form[hx-post]"); }
+  function saving(on) { if (builder()) builder().dataset.saving = on ? "true" : "false"; }
+  document.addEventListener("input", function (event) {
+    if (event.target.closest("#panel form")) { dirty = true; saving(true); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = panelForm();
+    if (form && form.contains(event.detail.elt)) dirty = false;
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    if (!dirty && !document.querySelector("#builder .htmx-request")) saving(false);
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    const form = panelForm();
+    if (!dirty || !form || form.contains(event.detail.elt)) return;
+    event.preventDefault();
+    dirty = false;
+    htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: "#canvas", swap: "outerHTML" })
+      .then(function () { event.detail.issueRequest(true); });
+  });
+  window.addEventListener("pagehide", function () {
+    const form = panelForm();
+    if (!dirty || !form) return;
+    fetch(form.getAttribute("hx-post"), {
+      method: "POST", body: new FormData(form), keepalive: true, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+    });
+  });
+
+  // After an edit, the server may name the element that should have focus next
+  // (after a removal, the step that took its place).
+  document.addEventListener("htmx:afterSettle", function () {
+    const announcer = document.getElementById("announcer");
+    if (!announcer || !announcer.dataset.focus) return;
+    const target = document.getElementById(announcer.dataset.focus);
+    announcer.dataset.focus = "";
+    if (target) target.focus();
+  });
+
+  // A step card is a role=button <div> (a real <button> cannot start a drag): Space must
+  // open it, not scroll the canvas.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === " " && event.target.matches(".step-open[role=button]")) event.preventDefault();
+  });
+
+  // A button marked aria-disabled does nothing (it stays focusable for screen readers).
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("button[aria-disabled='true']");
+    if (button) event.preventDefault();
+  }, true);
+})();

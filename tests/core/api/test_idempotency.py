@@ -1,0 +1,97 @@
+"""`Idempotency-Key`: one run per key and request, even for concurrent duplicates."""
+
+import json
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+
+from core.models import IdempotencyKey
+from runner.models import Run
+from tests.api import error_of
+
+ECHO = "/actions/debug.echo/run"
+
+
+@pytest.mark.django_db
+def test_same_key_same_body_gives_the_same_run_with_200(api):
+    headers = {"Idempotency-Key": "order-1"}
+    first = api.post(ECHO, {"input": {"n": 1}}, headers=headers)
+    second = api.post(ECHO, {"input": {"n": 1}, "wait": 0}, headers=headers)  # wait ignored
+    # Whitespace and key order are not part of "the same body" either
+    third = api.post(ECHO, raw='{ "input" : {"n":1} }', headers=headers)
+    assert first.status_code == 202
+    assert (second.status_code, third.status_code) == (200, 200)
+    assert first.json()["id"] == second.json()["id"] == third.json()["id"]
+    assert Run.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_key_another_body_or_endpoint_is_409(api):
+    headers = {"Idempotency-Key": "order-2"}
+    assert api.post(ECHO, {"input": {"n": 1}}, headers=headers).status_code == 202
+    other_body = api.post(ECHO, {"input": {"n": 2}}, headers=headers)
+    other_path = api.post("/actions/debug.fail/run", {"input": {"n": 1}}, headers=headers)
+    for response in (other_body, other_path):
+        assert response.status_code == 409
+        assert error_of(response)["code"] == "idempotency_conflict"
+    assert Run.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_request_keeps_no_key(api):
+    headers = {"Idempotency-Key": "order-3"}
+    assert api.post("/actions/email.send/run", {"input": {}}, headers=headers).status_code == 422
+    assert not IdempotencyKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_key_starts_a_new_run(api):
+    headers = {"Idempotency-Key": "order-4"}
+    first = api.post(ECHO, {"input": {"n": 1}}, headers=headers).json()["id"]
+    IdempotencyKey.objects.update(
+        created_at=IdempotencyKey.objects.get().created_at - timedelta(hours=25)
+    )
+    second = api.post(ECHO, {"input": {"n": 2}}, headers=headers)
+    assert second.status_code == 202 and second.json()["id"] != first
+
+
+@pytest.mark.django_db
+def test_keys_are_per_workspace_and_checked(api, client, other_workspace):
+    from core.models import ApiKey
+    from tests.api import Api
+
+    other = Api(client, ApiKey.issue(other_workspace, "b")[1])
+    headers = {"Idempotency-Key": "shared"}
+    mine = api.post(ECHO, {"input": {}}, headers=headers).json()["id"]
+    theirs = other.post(ECHO, {"input": {}}, headers=headers).json()["id"]
+    assert mine != theirs
+    bad = api.post(ECHO, {"input": {}}, headers={"Idempotency-Key": "x" * 256})
+    assert bad.status_code == 422 and "Idempotency-Key" in error_of(bad)["fields"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_posts_with_one_key_make_one_run(live_server, api_key):
+    # Given 20 clients ready to send the same request with the same key at once
+    url = f"{live_server.url}/api/v1{ECHO}"
+    body = json.dumps({"input": {"order": 42}}).encode()
+    barrier = threading.Barrier(20)
+
+    def post(_):
+        request = urllib.request.Request(url, data=body, method="POST")
+        request.add_header("Authorization", f"Bearer {api_key}")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Idempotency-Key", "concurrent-1")
+        barrier.wait(timeout=10)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())["id"]
+
+    # When they all post
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(post, range(20)))
+    # Then exactly one run exists, every answer names it, and only one answer made it
+    assert Run.objects.count() == 1
+    assert {run_id for _, run_id in answers} == {Run.objects.get().id}
+    assert sorted(status for status, _ in answers) == [200] * 19 + [202]

@@ -1,0 +1,42 @@
+"""Where people land: sign-in required, `/` goes to the last workspace, sign-out is a POST."""
+
+import pytest
+
+from core.models import Membership
+from tests.personas import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_people_are_sent_to_sign_in(client, workspace):
+    assert client.get("/").url.startswith("/login/")
+    response = client.get("/w/acme/runs/")
+    assert response.status_code == 302 and response.url == "/login/?next=/w/acme/runs/"
+
+
+def test_home_goes_to_the_last_workspace_visited(client, alice, other_workspace):
+    Membership.objects.create(workspace=other_workspace, user=alice, role="viewer")
+    client.force_login(alice)
+    assert client.get("/").url == "/w/acme/"
+    client.get("/w/globex/")
+    assert client.get("/").url == "/w/globex/"
+
+
+def test_someone_without_a_workspace_is_asked_to_create_one(client, db):
+    client.force_login(make_user("newbie"))
+    assert client.get("/").url == "/workspaces/new/"
+    response = client.post("/workspaces/new/", {"name": "Acme"})
+    assert response.url == "/w/acme/"
+    response = client.post("/workspaces/new/", {"name": "Acme"})
+    assert response.url == "/w/acme-2/"  # slugs never collide
+    assert Membership.objects.filter(user__username="newbie", role="owner").count() == 2
+
+
+def test_sign_in_goes_home_and_sign_out_needs_a_post(client, alice):
+    from tests.personas import PASSWORD
+
+    response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    assert response.url == "/"
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").url == "/login/"
+    assert client.get("/w/acme/").status_code == 302
