@@ -62,8 +62,10 @@ def validate(definition, workspace):
         after = _check_after(step, where, previous, keys, errors)
         version = _check_action(step.get("action"), f"{where}.action", versions, errors)
         step_input = step.get("input", {})
-        if not isinstance(step_input, dict):
-            errors.add(f"{where}.input", "must be an object")
+        if references.is_whole_reference(step_input):
+            pass  # the whole input from one reference ("{{ input }}"): checked at run time
+        elif not isinstance(step_input, dict):
+            errors.add(f"{where}.input", "must be an object, or one reference like {{ input }}")
             step_input = {}
         elif version is not None:
             _check_input_against_schema(step_input, version.input_schema, f"{where}.input", errors)

@@ -664,6 +664,8 @@ def _start_step(tx, steps, step):
     }
     try:
         rendered = references.render(template, scope, keep=("secrets",))
+        if not isinstance(rendered, dict):
+            raise InvalidInput({"input": ["must be a JSON object"]})
         checkable = {k: v for k, v in rendered.items() if not _has_secret(v)}
         schema = step.action_version.input_schema or {}
         if any(_has_secret(v) for v in rendered.values()):

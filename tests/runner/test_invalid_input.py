@@ -73,3 +73,27 @@ def test_rendered_input_that_breaks_the_schema_fails_without_an_attempt(workspac
     assert step.error["fields"] == {"input.ms": ["'soon' is not of type 'integer'"]}
     assert Attempt.objects.filter(run=run).count() == 0
     assert _queued_messages() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_input_reference_hands_the_run_input_over_untouched(worker, workspace):
+    run = start(
+        workspace,
+        [{"key": "echo", "action": "debug.echo", "input": "{{ input }}"}],
+        input={"text": "{{ secrets.X }} and {{ input.nope }}", "odd key!": 1},
+    )
+    run = wait_for(run)
+    assert run.status == "succeeded"
+    assert run.output == {"text": "{{ secrets.X }} and {{ input.nope }}", "odd key!": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_reference_that_is_not_an_object_fails_the_step(workspace):
+    run = start(
+        workspace,
+        [{"key": "echo", "action": "debug.echo", "input": "{{ input.items }}"}],
+        input={"items": [1, 2]},
+    )
+    run = wait_for(run, timeout=2)
+    assert run.status == "failed"
+    assert run.steps.get(key="echo").error["fields"] == {"input": ["must be a JSON object"]}
