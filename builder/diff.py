@@ -97,7 +97,7 @@ def _fields(old, new):
 def _field(name, old, new):
     if old == new:
         return None
-    if max(len(_compact(old)), len(_compact(new))) > INLINE_CHARS:
+    if max(len(_compact(old) or ""), len(_compact(new) or "")) > INLINE_CHARS:
         return FieldChange(name, _compact(old), _compact(new), _lines(old, new))
     return FieldChange(name, _compact(old), _compact(new))
 

@@ -1,12 +1,11 @@
 """Forms of the builder's pages; every bad value becomes a field error."""
 
-import json
-
 from django import forms
 from django.conf import settings
 from django.utils.text import slugify
 
 from builder.models import Trigger, Workflow
+from core import jsonbody
 
 
 class WorkflowForm(forms.Form):
@@ -57,59 +56,25 @@ class ImportForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("file")
         text = cleaned.get("definition", "")
+        raw = text.encode()
         if upload:
             if upload.size > settings.MAX_REQUEST_BYTES:
                 self.add_error("file", "The file is larger than 1 MiB.")
                 return cleaned
-            try:
-                text = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                self.add_error("file", "The file is not UTF-8 text.")
-                return cleaned
-        if not text.strip():
+            raw = upload.read()
+        if not raw.strip():
             self.add_error("definition", "Paste a definition or choose a file.")
             return cleaned
         try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
-            where = "file" if upload else "definition"
-            self.add_error(
-                where, f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-            )
+            parsed = jsonbody.parse(raw)
+        except jsonbody.MalformedJSON as error:
+            self.add_error("file" if upload else "definition", f"{_capital(error)}.")
             return cleaned
         if not isinstance(parsed, dict):
             self.add_error("definition", "A definition is a JSON object with a list of steps.")
             return cleaned
         cleaned["parsed"] = parsed
         return cleaned
-
-
-class RunForm(forms.Form):
-    input = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
-        help_text="The run's input as a JSON object; steps read it as input.*",
-    )
-    version = forms.TypedChoiceField(coerce=int, label="Version")
-
-    def __init__(self, *args, versions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["version"].choices = [
-            (version.number, f"v{version.number}" + (f" · {version.note}" if version.note else ""))
-            for version in versions
-        ]
-
-    def clean_input(self):
-        text = self.cleaned_data["input"].strip() or "{}"
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(
-                f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-            )
-        if not isinstance(value, dict):
-            raise forms.ValidationError('The input must be a JSON object, like {"email": …}.')
-        return value
 
 
 class TriggerForm(forms.ModelForm):
@@ -146,3 +111,8 @@ class TriggerForm(forms.ModelForm):
             if value and not all(ch.isalnum() or ch == "-" for ch in value):
                 self.add_error(name, "A header name is letters, digits and dashes.")
         return cleaned
+
+
+def _capital(error):
+    text = str(error)
+    return text[:1].upper() + text[1:]

@@ -3,11 +3,14 @@ the triggers (webhooks) that start them from outside.
 """
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.models import Workspace
+from core.retention import purge_before
 
 
 class Workflow(models.Model):
@@ -177,3 +180,13 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.verdict} ({self.status_code})"
+
+    @classmethod
+    def purge_expired(cls, now=None, batch=1000):
+        """Delete up to `batch` deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS; the count.
+
+        An event delivered again after that starts a run again: the delivery that recorded
+        its id is gone.
+        """
+        kept = timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+        return purge_before(cls, "received_at", (now or timezone.now()) - kept, batch)

@@ -7,20 +7,30 @@ definition validator then reports them, and the panel shows the text as typed.
 
 import json
 
+from core import jsonbody
+
 RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
 
 
 def parse_json_field(text, where, errors):
-    """Parsed JSON, or the text itself (with an error at `where`) when it does not parse."""
+    """Parsed JSON, or the text itself (with an error at `where`) when it does not parse.
+
+    Parsed as strictly as request bodies are (no NaN, no NUL, bounded depth), so whatever
+    is stored can be stored.
+    """
+    text = clean(text)
     if not text.strip():
         return {}
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        errors.setdefault(where, []).append(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        )
+        return jsonbody.parse(text.encode())
+    except jsonbody.MalformedJSON as error:
+        errors.setdefault(where, []).append(str(error))
         return text
+
+
+def clean(text):
+    """Form text without NUL characters, which a JSON column cannot hold."""
+    return text.replace("\x00", "")
 
 
 def parse_number(text):
@@ -42,24 +52,24 @@ def parse_step(data, index, previous_key):
     """Return (step, errors) from the panel's POST data for the step at `index`."""
     where = f"steps[{index}]"
     errors = {}
-    step = {"key": data.get("key", "").strip(), "action": data.get("action", "").strip()}
-    if data.get("name", "").strip():
-        step["name"] = data["name"].strip()
+    step = {"key": _text(data, "key"), "action": _text(data, "action")}
+    if name := _text(data, "name"):
+        step["name"] = name
     step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
     if data.get("after_mode") == "custom":
-        step["after"] = [key for key in data.getlist("after") if key]
+        step["after"] = [clean(key) for key in data.getlist("after") if clean(key)]
     if data.get("retry_mode") == "custom":
         retry = {}
         for field in RETRY_FIELDS:
-            value = parse_number(data.get(f"retry_{field}", ""))
+            value = parse_number(_text(data, f"retry_{field}"))
             if value is not None:
                 retry[field] = value
         retry["jitter"] = data.get("retry_jitter") == "on"
         step["retry"] = retry
-    timeout = parse_number(data.get("timeout_s", ""))
+    timeout = parse_number(_text(data, "timeout_s"))
     if timeout is not None:
         step["timeout_s"] = timeout
-    compensate_action = data.get("compensate_action", "").strip()
+    compensate_action = _text(data, "compensate_action")
     if compensate_action:
         step["compensate"] = {
             "action": compensate_action,
@@ -70,6 +80,10 @@ def parse_step(data, index, previous_key):
     if step.get("after") == ([previous_key] if previous_key else []):
         del step["after"]  # the default: stored only for parallel branches
     return step, errors
+
+
+def _text(data, name):
+    return clean(data.get(name, "")).strip()
 
 
 def json_text(value):

@@ -29,5 +29,6 @@ urlpatterns = [
     path(WF + "run/", runs.run_workflow, name="workflow_run"),
     path(WF + "triggers/", triggers.trigger_list, name="workflow_triggers"),
     path(WF + "triggers/<int:trigger_id>/toggle/", triggers.toggle_trigger, name="trigger_toggle"),
+    path(WF + "triggers/<int:trigger_id>/rotate/", triggers.rotate_secret, name="trigger_rotate"),
     path(WF + "triggers/<int:trigger_id>/delete/", triggers.delete_trigger, name="trigger_delete"),
 ]

@@ -25,6 +25,7 @@ from runner import engine
 from runner.states import Trigger as RunTrigger
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_RECORDED_SIZE = 2**31 - 1  # WebhookDelivery.size is a 32-bit column
 Verdict = WebhookDelivery.Verdict
 
 
@@ -63,8 +64,9 @@ def receive(request, token):
 
 
 def _declared_length(request):
+    """The Content-Length, as far as a delivery's `size` can record it."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    return int(declared) if declared.isdigit() else 0
+    return min(int(declared), MAX_RECORDED_SIZE) if declared.isdigit() else 0
 
 
 def _read_body(request, declared):
@@ -102,11 +104,13 @@ def _check_signature(trigger, request, body):
 
 
 def _parse(trigger, body):
+    if not body.strip():
+        return {}  # a bare POST (a ping, `curl -X POST <url>`) carries an empty object
     try:
         return jsonbody.parse(body)
     except jsonbody.MalformedJSON as error:
         if not trigger.accept_text:
-            raise Refused(400, Verdict.MALFORMED, f"The body is not valid JSON: {error}")
+            raise Refused(400, Verdict.MALFORMED, f"The body is malformed: {error}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

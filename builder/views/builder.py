@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from builder import draft as drafts
 from builder.definition import KEY, MAX_STEPS
 from builder.palette import palette, resolve
-from builder.step_form import parse_json_field, parse_step
+from builder.step_form import clean, parse_json_field, parse_step
 from builder.views.common import get_workflow, save_draft
 from builder.views.context import (
     canvas_context,
@@ -183,8 +183,8 @@ def save_settings(request, slug):
     workflow = get_workflow(request, slug, lock=True)
     draft = dict(workflow.draft) if isinstance(workflow.draft, dict) else {}
     local = {}
-    draft["name"] = request.POST.get("name", "").strip()
-    description = request.POST.get("description", "").strip()
+    draft["name"] = clean(request.POST.get("name", "")).strip()
+    description = clean(request.POST.get("description", "")).strip()
     if description:
         draft["description"] = description
     else:
@@ -221,6 +221,8 @@ def _regions(
     `saved` answers an autosave: the panel is not re-rendered (the user is typing in it);
     only its error slots and retry preview are, out of band.
     """
+    if selected is not None and not 0 <= selected < len(drafts.steps_of(workflow.draft)):
+        selected = None  # a stale or forged selection: show the workflow's settings
     if not request.htmx:
         return redirect(_builder_url(workflow, selected))
     normalized, fields = draft_state(workflow, local)

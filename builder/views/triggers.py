@@ -33,10 +33,10 @@ def trigger_list(request, slug):
             trigger.workflow = workflow
             trigger.token = Trigger.new_token()
             if trigger.signature != Trigger.Signature.NONE:
-                trigger.secret = "whsec_" + secrets.token_urlsafe(32)
+                trigger.secret = _new_secret()
             trigger.save()
             if trigger.secret:
-                request.session[SHOWN_ONCE] = {"id": trigger.id, "secret": trigger.secret}
+                _show_once(request, trigger)
             messages.success(request, f"Created the webhook {trigger}.")
             return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
         status = 422
@@ -76,9 +76,32 @@ def toggle_trigger(request, slug, trigger_id):
 
 @workspace_view(min_role=Role.EDITOR)
 @require_POST
+def rotate_secret(request, slug, trigger_id):
+    """A new signing secret, shown once; the old one stops verifying at once."""
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    if trigger.signature == Trigger.Signature.NONE:
+        raise Http404("This webhook checks no signature")
+    trigger.secret = _new_secret()
+    trigger.save(update_fields=["secret", "updated_at"])
+    _show_once(request, trigger)
+    messages.success(request, f"Webhook {trigger} has a new signing secret.")
+    return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
 def delete_trigger(request, slug, trigger_id):
     workflow = get_workflow(request, slug)
     trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
     trigger.delete()
     messages.success(request, f"Deleted the webhook {trigger}.")
     return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
+
+
+def _new_secret():
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _show_once(request, trigger):
+    request.session[SHOWN_ONCE] = {"id": trigger.id, "secret": trigger.secret}

@@ -15,11 +15,19 @@ def cards(page):
     return page.locator("#canvas .step-card")
 
 
+def canvas_ready(page):
+    """The re-rendered canvas has settled: its lists accept drags again."""
+    page.wait_for_function(
+        "[...document.querySelectorAll('#canvas [data-steps]')].every(el => Sortable.get(el))"
+    )
+
+
 def drag_action(page, name, target):
     """Drag the palette's `name` onto `target` (SortableJS needs intermediate moves)."""
     count = cards(page).count()
     page.locator(f".palette-item[data-name='{name}']").drag_to(target, steps=10)
     expect(cards(page)).to_have_count(count + 1)
+    canvas_ready(page)
 
 
 def saved(page):
@@ -49,6 +57,7 @@ def test_build_by_dragging_publish_and_watch_the_run(
     top_edge = {"x": 60, "y": 4}
     cards(page).nth(2).drag_to(cards(page).nth(1), target_position=top_edge, steps=30)
     expect(cards(page).last).to_have_attribute("data-key", "debug_sleep")
+    canvas_ready(page)
     assert _keys(page) == ["debug_echo", "debug_echo_2", "debug_sleep"]
 
     # And gives the sleep step an input, a retry policy and a compensation
@@ -116,6 +125,17 @@ def tab_to(page, selector, limit=80):
     raise AssertionError(f"{selector} never got the focus")
 
 
+def press(page, key):
+    """Press `key` and wait until htmx has settled the answer (new buttons are live)."""
+    page.evaluate(
+        "window.__settled = false;"
+        "document.addEventListener('htmx:afterSettle', () => { window.__settled = true },"
+        " {once: true})"
+    )
+    page.keyboard.press(key)
+    page.wait_for_function("window.__settled === true")
+
+
 def test_keyboard_only_add_reorder_remove(workspace, alice, alice_page, screenshot):
     Workflow.objects.create(
         workspace=workspace, slug="keys", name="Keys", draft={"name": "Keys", "steps": []}
@@ -128,27 +148,27 @@ def test_keyboard_only_add_reorder_remove(workspace, alice, alice_page, screensh
     for name in ("debug.echo", "debug.sleep", "debug.fail"):
         tab_to(page, f"[data-add-action^='{name}@']")
         count = cards(page).count()
-        page.keyboard.press("Enter")
+        press(page, "Enter")
         expect(cards(page)).to_have_count(count + 1)
     assert _keys(page) == ["debug_echo", "debug_sleep", "debug_fail"]
 
     # And moves the last one up twice; the focus stays on its Move up button
     tab_to(page, "#step-debug_fail-up")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.locator("#step-debug_fail")).to_have_attribute("data-step-index", "1")
     expect(page.locator("#step-debug_fail-up")).to_be_focused()
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.locator("#step-debug_fail")).to_have_attribute("data-step-index", "0")
     assert _keys(page) == ["debug_fail", "debug_echo", "debug_sleep"]
 
     # And moves the first step down with Move down
     tab_to(page, "#step-debug_echo-down")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.locator("#step-debug_echo")).to_have_attribute("data-step-index", "2")
 
     # And removes a step; the focus goes to the step that took its place
     tab_to(page, "#step-debug_sleep-remove")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(cards(page)).to_have_count(2)
     expect(page.locator("#step-debug_echo-edit")).to_be_focused()
     assert _keys(page) == ["debug_fail", "debug_echo"]
@@ -262,9 +282,9 @@ def test_screenshots_of_the_builder_pages(workspace, alice, bob, page_as, screen
     screenshot(page, "import-errors")
 
     page.goto("/w/acme/workflows/onboarding/run/")
-    page.locator("textarea[name=input]").fill("{}")
+    page.get_by_label("name").fill("Ada")
     page.get_by_role("button", name="Start the run").click()
-    expect(page.locator(".input-errors")).to_contain_text("email: is required")
+    expect(page.locator(".field.invalid .errorlist")).to_contain_text("This field is required.")
     screenshot(page, "run-form-errors")
 
     page.goto("/w/acme/workflows/onboarding/triggers/")

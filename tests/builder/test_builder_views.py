@@ -208,6 +208,10 @@ def panel_data(**changes):
         ),
         ({"input": '{"ms": "{{ steps.bye.output }}"}'}, "err-input", "does not run before"),
         ({"input": '{"ms": "{{ nothing.here }}"}'}, "err-input", "unknown reference root"),
+        ({"input": '{"ms": NaN}'}, "err-input", "NaN is not JSON"),
+        ({"input": '{"ms": "a\\u0000b"}'}, "err-input", "U+0000"),
+        ({"input": "[" * 100 + "]" * 100}, "err-input", "nested deeper"),
+        ({"key": "na\x00p", "input": '{"ms": 1e999}'}, "err-input", "out of range"),
     ],
 )
 def test_step_panel_shows_each_error_next_to_its_field(alice, workflow, changes, slot, message):
@@ -317,12 +321,12 @@ def test_publish_diff_and_restore(alice, workflow):
     response = client.post(url("publish/"), {"note": "first"}, **HTMX)
     assert response.status_code == 200 and response["HX-Redirect"] == url()
     response = client.post(url("publish/"), {"note": "again"}, **HTMX)
-    assert response.status_code == 422 and "Nothing changed since v1" in _text(response)
-    response = client.post(url("publish/"), {"note": "x" * 501}, **HTMX)
-    assert response.status_code == 422 and "at most 500 characters" in _text(response)
+    assert response.status_code == 422 and "nothing to publish" in _text(response)
 
     client.post(url("steps/1/remove/"), {}, **HTMX)
     client.post(url("steps/add/"), {"action": "debug.fail"}, **HTMX)
+    response = client.post(url("publish/"), {"note": "x" * 501}, **HTMX)
+    assert response.status_code == 422 and "at most 500 characters" in _text(response)
     client.post(url("publish/"), {"note": "second"}, **HTMX)
     assert [v.number for v in workflow.versions.all()] == [2, 1]
 
@@ -417,19 +421,41 @@ def test_run_needs_a_published_version(alice, workflow):
 @pytest.mark.parametrize(
     "data, expected",
     [
-        ({"input": "{", "version": "1"}, "Not valid JSON"),
-        ({"input": "[]", "version": "1"}, "must be a JSON object"),
-        ({"input": "{}", "version": "1"}, "name: is required"),
-        ({"input": '{"name": 5}', "version": "1"}, "is not of type"),
-        ({"input": "{}", "version": "9"}, "Select a valid choice"),
+        ({"input-name": ""}, "This field is required."),
+        ({}, "This field is required."),
+        ({"input-name": "Ada", "version": "1"}, None),
     ],
 )
-def test_run_form_errors(alice, workflow, data, expected):
+def test_run_form_made_from_the_input_schema(alice, workflow, data, expected):
     publish_with_schema(workflow, alice)
     response = client_of(alice).post(url("run/"), data)
+    if expected is None:
+        assert response.status_code == 302
+        return
     assert response.status_code == 422
-    assert expected in _text(response).replace("&#x27;", "'")
+    assert expected in response.context["form"].errors["name"]
     assert not Run.objects.filter(workflow=workflow).exists()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("{", "Not valid JSON"),
+        ("[]", "Must be a JSON object"),
+        ('{"a": NaN}', "NaN is not JSON"),
+    ],
+)
+def test_run_form_without_a_schema_takes_a_json_object(alice, workflow, text, expected):
+    workflow.publish(validate(workflow.draft, workflow.workspace), "v1", alice)
+    response = client_of(alice).post(url("run/"), {"input-__input__": text})
+    assert response.status_code == 422
+    assert expected in " ".join(response.context["form"].errors["__input__"])
+
+
+def test_run_of_an_unknown_version_is_404(alice, workflow):
+    publish_with_schema(workflow, alice)
+    assert client_of(alice).get(url("run/?version=9")).status_code == 404
+    assert client_of(alice).post(url("run/"), {"version": "x"}).status_code == 404
 
 
 def test_run_starts_and_redirects_to_the_run_page(
@@ -437,7 +463,7 @@ def test_run_starts_and_redirects_to_the_run_page(
 ):
     publish_with_schema(workflow, alice)
     with django_capture_on_commit_callbacks():
-        response = client_of(alice).post(url("run/"), {"input": '{"name": "Ada"}', "version": "1"})
+        response = client_of(alice).post(url("run/"), {"input-name": "Ada"})
     assert response.status_code == 302
     assert re.fullmatch(r"/w/acme/runs/\d+/", response["Location"])
 
@@ -474,6 +500,9 @@ def test_trigger_secret_is_shown_once(alice, workflow):
     assert trigger.secret in first and f"/hooks/{trigger.token}" in first
     second = _text(client.get(url("triggers/")))
     assert trigger.secret not in second and f"/hooks/{trigger.token}" in second
+    client.post(url(f"triggers/{trigger.id}/rotate/"))
+    old, trigger = trigger.secret, Trigger.objects.get()
+    assert trigger.secret != old and trigger.secret in _text(client.get(url("triggers/")))
     client.post(url(f"triggers/{trigger.id}/toggle/"))
     trigger.refresh_from_db()
     assert trigger.enabled is False
@@ -492,7 +521,7 @@ EDITS = [
     ("publish/", {"note": "by a viewer"}),
     ("import/", {"definition": '{"steps": []}', "save_invalid": "on"}),
     ("validate/", {"definition": "{}"}),
-    ("run/", {"input": "{}", "version": "1"}),
+    ("run/", {"input-__input__": "{}", "version": "1"}),
     ("versions/1/restore/", {}),
     ("triggers/", {"name": "t", "signature": "none", "input_mode": "body"}),
 ]
@@ -518,7 +547,8 @@ def test_a_viewer_cannot_change_anything(bob, alice, workflow, path, data):
     assert draft_of(workflow) == before
     assert workflow.versions.count() == 1
     assert list(Trigger.objects.all()) == [trigger]
-    for toggle in (f"triggers/{trigger.id}/toggle/", f"triggers/{trigger.id}/delete/"):
+    for action in ("toggle", "rotate", "delete"):
+        toggle = f"triggers/{trigger.id}/{action}/"
         assert client_of(bob).post(url(toggle)).status_code == 404
     assert Trigger.objects.get().enabled
 
@@ -544,3 +574,15 @@ def test_an_editor_may_build(erin, workflow):
     response = client_of(erin).post(url("steps/add/"), {"action": "debug.echo"}, **HTMX)
     assert response.status_code == 200
     assert len(draft_of(workflow)["steps"]) == 4
+
+
+def test_a_nul_character_is_dropped_not_a_500(alice, workflow):
+    client_of(alice).post(url("steps/1/save/"), panel_data(key="na\x00p"), **HTMX)
+    assert draft_of(workflow)["steps"][1]["key"] == "nap"
+
+
+def test_a_viewer_cannot_create_a_workflow(bob, workflow):
+    response = client_of(bob).post("/w/acme/workflows/", {"name": "Mine", "slug": "mine"})
+    assert response.status_code == 404
+    assert list(Workflow.objects.values_list("slug", flat=True)) == ["signup"]
+    assert "New workflow" not in _text(client_of(bob).get("/w/acme/workflows/"))
