@@ -200,11 +200,8 @@ def claim_attempt(attempt_id, worker):
     run, step = attempt.run, attempt.step_run
     deadline = now + timedelta(seconds=_timeout_of(run, step))
     with transaction.atomic():
-        claimed = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.SCHEDULED).update(
-            status=AttemptStatus.RUNNING, started_at=now, worker=worker, deadline=deadline
-        )
-        if claimed != 1:
-            return None
+        # Lock order: the run row before the attempt row, as every other transition takes
+        # them (under the run lock); the other order deadlocks against a cancel.
         events = [_attempt_event(run, step, attempt.number, "attempt.started", worker)]
         if run.status == RunStatus.QUEUED:
             started = Run.objects.filter(id=run.id, status=RunStatus.QUEUED).update(
@@ -212,6 +209,12 @@ def claim_attempt(attempt_id, worker):
             )
             if started:
                 events.insert(0, _run_event(run, RunStatus.QUEUED, RunStatus.RUNNING))
+        claimed = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.SCHEDULED).update(
+            status=AttemptStatus.RUNNING, started_at=now, worker=worker, deadline=deadline
+        )
+        if claimed != 1:
+            transaction.set_rollback(True)  # a duplicate message: the run stays as it was
+            return None
         RunEvent.objects.bulk_create(events)
     return _claimed(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
@@ -225,7 +228,7 @@ def complete_attempt(claimed, output, *, worker="", eager=False):
     like any running attempt of a dead worker.
     """
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(id=claimed.run_id)
+        run = Run.objects.select_for_update(no_key=True).get(id=claimed.run_id)
         tx = _Tx(run, eager_worker=worker if eager else None)
         done = _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
         if not done:
@@ -248,7 +251,7 @@ def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
        compensation flags the run for review and the remaining ones still run.
     """
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(id=claimed.run_id)
+        run = Run.objects.select_for_update(no_key=True).get(id=claimed.run_id)
         tx = _Tx(run)
         steps = _steps_of(run)
         step = next(s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind)
@@ -295,7 +298,7 @@ def expire_attempt(attempt_id, reason):
 def cancel_run(run_id, user=None):
     """Stop new work, let running attempts end, then compensate; the run ends cancelled."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(id=run_id)
+        run = Run.objects.select_for_update(no_key=True).get(id=run_id)
         if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise InvalidTransition(f"a {run.status} run cannot be cancelled")
         tx = _Tx(run)
@@ -404,7 +407,7 @@ def _same_step(old, new, step, input, reused):
 def reconcile(run_id):
     """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(id=run_id)
+        run = Run.objects.select_for_update(no_key=True).get(id=run_id)
         if run.status not in ACTIVE_RUN:
             return
         tx = _Tx(run)

@@ -64,7 +64,8 @@ def run_claimed(claimed, worker, eager=False):
     try:
         action_input = claimed.input
         if secrets is not None:
-            action_input = references.fill_secrets(action_input, claimed.secret_slots, secrets)
+            slots = claimed.secret_slots or []
+            action_input = references.fill_secrets(action_input, slots, secrets)
         output = _scrub_value(execute(claimed.action_version, ctx, action_input), secrets)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
@@ -109,11 +110,15 @@ def _report(function, *args, **kwargs):
 
 
 def _secrets_for(claimed):
-    """The workspace's secrets, loaded only when the definition asks for one."""
-    if not claimed.secret_slots:
+    """The workspace's secrets, decrypted, loaded only when the step's input or the
+    action's own template (a custom http action) asks for one."""
+    template = claimed.action_version.config or {}
+    wanted = claimed.secret_slots or any(
+        path.startswith("secrets.") for _, path in references.find(template)
+    )
+    if not wanted:
         return None
-    rows = Secret.objects.filter(workspace_id=claimed.workspace_id).values_list("name", "value")
-    return dict(rows)
+    return Secret.values_of(claimed.workspace_id)
 
 
 def _error_detail(error, secrets):

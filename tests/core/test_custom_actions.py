@@ -95,3 +95,39 @@ def test_custom_actions_run_in_a_workflow(worker, workspace, http_server):
     assert run.output == {"double": 42}
     assert http_server.requests[-1]["body"] == '{"n": 21}'
     assert http_server.requests[-1]["headers"]["Idempotency-Key"] == f"{run.id}:create"
+
+
+@pytest.mark.django_db
+def test_the_workspaces_own_action_comes_before_a_builtin_of_the_same_name(
+    client, alice, workspace
+):
+    # Given a workspace action whose name a later built-in took (as the API resolves it)
+    from core.models import Action, ActionVersion
+
+    own = Action.objects.create(workspace=workspace, name="debug.echo", description="ours")
+    ActionVersion.objects.create(action=own, version=1, kind="http", config={"url": "https://x"})
+    client.force_login(alice)
+    # Then its pages are about the workspace's own action, on any database
+    assert client.get("/w/acme/actions/debug.echo/").context["action"] == own
+    assert client.get("/w/acme/actions/debug.echo/run").context["action"] == own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_custom_http_action_gets_the_secrets_its_template_names(worker, workspace, http_server):
+    from core.models import Secret
+
+    http_server.clear()
+    Secret.set(workspace, "CRM_TOKEN", "tok_123456")
+    save_custom_action(
+        workspace,
+        name="crm.ping",
+        kind="http",
+        config={
+            "url": http_server.url + "/ping",
+            "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
+        },
+    )
+    run = wait_for(start(workspace, [{"key": "ping", "action": "crm.ping", "input": {}}]))
+    assert run.status == "succeeded", run.error
+    assert http_server.requests[-1]["headers"]["Authorization"] == "Bearer tok_123456"
+    assert "tok_123456" not in str(run.steps.get().output)

@@ -87,3 +87,21 @@ def test_rerun_from_failed_step_reruns_steps_whose_input_was_edited(worker, work
     assert rerun.status == "succeeded"
     assert [len(attempts_of(rerun, k)) for k in ("fetch", "enrich", "deliver")] == [1, 1, 1]
     assert rerun.steps.get(key="enrich").output == {"from": {"user": "bo"}}
+
+
+def test_cancel_racing_the_worker_never_deadlocks(worker, workspace):
+    # Given runs whose parallel steps the worker is claiming at this very moment
+    steps = [
+        {"key": f"s{i}", "action": "debug.sleep", "input": {"ms": 30}, "after": []}
+        for i in range(6)
+    ]
+    runs = [start(workspace, steps) for _ in range(15)]
+    # When each is cancelled at once
+    for run in runs:
+        try:
+            engine.cancel_run(run.id)
+        except InvalidTransition:
+            pass  # it finished first
+    # Then every cancel went through (no deadlock error) and every run ended
+    for run in runs:
+        assert wait_for(run).status in ("cancelled", "succeeded")
