@@ -140,6 +140,9 @@ class Trigger(models.Model):
             errors["secret"] = ["a signature check needs a secret"]
         if self.signature == self.Signature.HMAC and not self.signature_header:
             errors["signature_header"] = ["name the header that carries the signature"]
+        if self.accept_text and self.input_mode == self.InputMode.BODY:
+            # A run's input is an object: a text body can only travel in the envelope.
+            errors["accept_text"] = ['a text body needs input_mode "envelope"']
         return errors
 
 

@@ -1,6 +1,7 @@
 """Django admin for the core models. History (ActionVersion) is read-only; secret values,
 key hashes and tokens are never shown."""
 
+from django import forms
 from django.contrib import admin
 
 from core.models import (
@@ -62,25 +63,39 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False  # keys are issued on the API keys page, where the raw key is shown once
 
 
+class SecretAdminForm(forms.ModelForm):
+    # The value is write-only: it can be replaced, never read back.
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        required=False,
+        help_text="Leave empty to keep the current value.",
+    )
+
+    class Meta:
+        model = Secret
+        fields = ["workspace", "name"]
+
+    def clean(self):
+        data = super().clean()
+        if "name" in data and (problems := Secret.check_name(data["name"])):
+            self.add_error("name", problems)
+        keep = self.instance.pk is not None and not data.get("value")  # empty: keep it
+        if not keep and (problems := Secret.check_value(data.get("value"))):
+            self.add_error("value", problems)
+        return data
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("value"):
+            self.instance.value = self.cleaned_data["value"]
+        return super().save(commit)
+
+
 @admin.register(Secret)
 class SecretAdmin(admin.ModelAdmin):
+    form = SecretAdminForm
     list_display = ["name", "workspace", "updated_at"]
     search_fields = ["name"]
-    # The value is write-only: it can be replaced, never read back.
-    fields = ["workspace", "name", "value"]
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        from django import forms
-
-        form.base_fields["value"].widget = forms.PasswordInput(render_value=False)
-        form.base_fields["value"].required = obj is None
-        return form
-
-    def save_model(self, request, obj, form, change):
-        if change and not form.cleaned_data.get("value"):
-            obj.value = Secret.objects.get(pk=obj.pk).value  # empty means: keep it
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(WorkerHeartbeat)

@@ -49,6 +49,10 @@ class Brickwork:
     def workflow(self, slug):
         return Workflow(self, slug)
 
+    @property
+    def secrets(self):
+        return Secrets(self)
+
     def run(self, run_id):
         """The run with this id, with its steps and attempts."""
         return Run(self, self.request("GET", f"/runs/{int(run_id)}"))
@@ -107,7 +111,7 @@ class Action:
 
     def run(self, input=None, *, idempotency_key=None, wait=None, version=None):
         """Run this action once, as a one-step run. `wait` (<= 30 s) waits for its end."""
-        body = {"input": input or {}}
+        body = {"input": {} if input is None else input}
         if version is not None:
             body["version"] = version
         path = f"/actions/{urllib.parse.quote(self.name, safe='')}/run"
@@ -133,10 +137,31 @@ class Workflow:
 
     def run(self, input=None, *, idempotency_key=None, wait=None, version=None):
         """Run the latest published version (or `version`)."""
-        body = {"input": input or {}}
+        body = {"input": {} if input is None else input}
         if version is not None:
             body["version"] = version
         return self.client.start(f"{self.path}/runs", body, idempotency_key, wait)
+
+
+class Secrets:
+    """The workspace's secrets, by name: `set` creates or replaces one; values never come back."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def names(self):
+        return [item["name"] for item in self.client.request("GET", "/secrets")]
+
+    def set(self, name, value):
+        """Create or replace; the answer is the secret's name and `updated_at`."""
+        return self.client.request("PUT", self._path(name), {"value": value})
+
+    def delete(self, name):
+        self.client.request("DELETE", self._path(name))
+
+    @staticmethod
+    def _path(name):
+        return f"/secrets/{urllib.parse.quote(name, safe='')}"
 
 
 class Run:

@@ -23,6 +23,10 @@ class NonRetryable(ActionError):
         super().__init__(message, retryable=False, **kwargs)
 
 
+class SecretUnreadable(NonRetryable):
+    """A secret saved under a SECRET_KEY this server no longer has: retrying cannot help."""
+
+
 class AttemptTimeout(ActionError):
     """The attempt ran past its deadline; counts as a failed, retryable attempt."""
 

@@ -1,12 +1,20 @@
 """Workspaces and who may do what in them; API keys and secrets that belong to one."""
 
 import hashlib
+import logging
+import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from core import vault
+from core.errors import SecretUnreadable
+from core.retention import purge_before
+
+log = logging.getLogger(__name__)
 
 
 class Workspace(models.Model):
@@ -97,11 +105,19 @@ class ApiKey(models.Model):
 
 
 class Secret(models.Model):
-    """A value steps reference as `{{ secrets.NAME }}`; resolved only inside the worker."""
+    """A value steps reference as `{{ secrets.NAME }}`; resolved only inside the worker.
+
+    Write-only for people: stored encrypted (core/vault.py), set and replaced on the
+    secrets page or through the API, never shown again. `value` decrypts.
+    """
+
+    NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")  # whole name: NAME.fullmatch
+    NAME_HELP = "1–64 capital letters, digits and _, starting with a letter (e.g. CRM_TOKEN)."
+    MAX_BYTES = 8 * 1024
 
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="secrets")
     name = models.CharField(max_length=100)
-    value = models.TextField()
+    encrypted = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,6 +128,60 @@ class Secret(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def value(self):
+        """The plain value; SecretUnreadable when SECRET_KEY changed since it was saved."""
+        return vault.decrypt(self.encrypted, self.name)
+
+    @value.setter
+    def value(self, text):
+        self.encrypted = vault.encrypt(text)
+
+    @property
+    def readable(self):
+        """False for a value saved under a SECRET_KEY this server no longer has."""
+        try:
+            return self.value is not None
+        except SecretUnreadable:
+            return False
+
+    @classmethod
+    def set(cls, workspace, name, value):
+        """Create or replace the secret `name`: (secret, created)."""
+        return cls.objects.update_or_create(
+            workspace=workspace, name=name, defaults={"encrypted": vault.encrypt(value)}
+        )
+
+    @classmethod
+    def values_of(cls, workspace_id):
+        """{name: value} of the workspace's secrets; unreadable ones are left out and logged.
+
+        Left out, a step that needs one fails for good with a missing reference instead of
+        sending garbage; the secrets page marks it for someone to set again.
+        """
+        values = {}
+        for secret in cls.objects.filter(workspace_id=workspace_id).only("name", "encrypted"):
+            try:
+                values[secret.name] = secret.value
+            except SecretUnreadable as error:
+                log.warning("%s (workspace %s)", error, workspace_id)
+        return values
+
+    @classmethod
+    def check_name(cls, name):
+        """What is wrong with a name someone chose: [] when nothing."""
+        return [] if cls.NAME.fullmatch(name or "") else [f"Use {cls.NAME_HELP}"]
+
+    @classmethod
+    def check_value(cls, value):
+        """What is wrong with a value someone wants to save: [] when nothing."""
+        if not (value or "").strip():
+            return ["Enter the value."]
+        size = len(value.encode())
+        if size > cls.MAX_BYTES:
+            return [f"At most 8 KiB (8,192 bytes); this value has {size:,} bytes."]
+        return []
 
 
 class WorkerHeartbeat(models.Model):
@@ -233,3 +303,8 @@ class IdempotencyKey(models.Model):
     @property
     def expired(self):
         return timezone.now() - self.created_at > self.TTL
+
+    @classmethod
+    def purge_expired(cls, now=None, batch=1000):
+        """Delete up to `batch` keys past their TTL (they no longer hold anything); the count."""
+        return purge_before(cls, "created_at", (now or timezone.now()) - cls.TTL, batch)

@@ -55,6 +55,8 @@ def _secret_key():
 
 DEBUG = _bool("DEBUG", False)
 SECRET_KEY = _secret_key()
+# Former keys, still accepted: sessions, signatures and stored secrets survive a rotation.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -206,6 +208,10 @@ SWEEP_INTERVAL_S = _float("SWEEP_INTERVAL_S", 1)
 WORKER_DEAD_AFTER_S = _float("WORKER_DEAD_AFTER_S", 10)
 LOST_MESSAGE_AFTER_S = _float("LOST_MESSAGE_AFTER_S", 30)
 MAX_REQUEST_BYTES = 1024 * 1024
+# Webhook deliveries are kept this many days (the sweeper deletes older ones).
+WEBHOOK_DELIVERY_RETENTION_DAYS = _int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
+if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Requests per minute per API key (0: no limit); answered 429 beyond it.

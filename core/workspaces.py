@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django_htmx.http import HttpResponseClientRedirect
 
 from core.models import Membership, Role, Workspace
 
@@ -26,18 +27,30 @@ def workspace_view(min_role=Role.VIEWER):
         @wraps(view)
         def wrapper(request, ws, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return _to_login(request)
             workspace = get_object_or_404(Workspace, slug=ws)
             membership = Membership.objects.filter(workspace=workspace, user=request.user).first()
             if membership is None or RANK[membership.role] < RANK[min_role]:
                 raise Http404("No such workspace")
             request.workspace, request.role = workspace, membership.role
-            request.session["workspace"] = workspace.slug
+            if request.session.get("workspace") != workspace.slug:
+                # Only on a change: the live pages poll every second, each a session save.
+                request.session["workspace"] = workspace.slug
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def _to_login(request):
+    """The sign-in page, then back. A poll or form of a page whose session ended (htmx)
+    sends the whole page there: followed inside the page, the login form would land in the
+    region being updated."""
+    if getattr(request, "htmx", False):
+        page = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(page).url)
+    return redirect_to_login(request.get_full_path())
 
 
 def can_edit(request):

@@ -62,6 +62,13 @@ class Run(models.Model):
             models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
             models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
             models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+            # The sweeper's scan for active runs with nothing in flight (every second):
+            # only the few active rows, not a sequential scan of the whole history.
+            models.Index(
+                fields=["created_at"],
+                name="run_active",
+                condition=models.Q(status__in=["queued", "running", "compensating"]),
+            ),
         ]
 
     def __str__(self):

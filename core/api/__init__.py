@@ -5,7 +5,7 @@ Docs at `/api/v1/docs`, the OpenAPI document at `/api/v1/openapi.json`.
 
 from ninja import NinjaAPI
 
-from core.api import actions, errors, runs, triggers, workflows
+from core.api import actions, errors, runs, secrets, triggers, workflows
 from core.api.auth import ApiKeyAuth
 from core.api.parser import StrictParser
 from core.api.throttle import KeyRateThrottle
@@ -27,3 +27,4 @@ api.add_router("/actions", actions.router)
 api.add_router("/workflows", workflows.router)
 api.add_router("/workflows", triggers.router)
 api.add_router("/runs", runs.router)
+api.add_router("/secrets", secrets.router)

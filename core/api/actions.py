@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from ninja import Header, Router, Schema
+from ninja import Body, Header, Router, Schema
 
 from core.api.errors import ApiError
 from core.api.launch import launch
@@ -73,7 +73,7 @@ def list_actions(request):
 def run_action(
     request,
     name: str,
-    payload: RunIn,
+    payload: RunIn = Body(default_factory=RunIn),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     version = _action_version(request.workspace, name, payload.version)

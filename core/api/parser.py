@@ -17,4 +17,4 @@ class StrictParser(Parser):
         try:
             return jsonbody.parse(request.body)
         except jsonbody.MalformedJSON as error:
-            raise ApiError(400, f"The body is not valid JSON: {error}")
+            raise ApiError(400, f"The body is malformed: {error}")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from django.http import Http404
-from ninja import Header, Query, Router
+from ninja import Body, Header, Query, Router
 
 from core.api.errors import ApiError
 from core.api.launch import launch
@@ -85,7 +85,7 @@ def get(request, run_id: int):
 def rerun(
     request,
     run_id: int,
-    payload: RerunIn,
+    payload: RerunIn = Body(default_factory=RerunIn),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     run = get_run(request.workspace, run_id)

@@ -34,6 +34,8 @@ READ_ERRORS = {code: ErrorOut for code in (401, 404, 422, 429)}
 
 
 class RunIn(Strict):
+    """What to run; an empty body means `{"input": {}}`."""
+
     input: JSON_OBJECT = Field(default_factory=dict, description="The run's input")
     wait: float | None = Field(
         None,
@@ -47,6 +49,8 @@ class RunIn(Strict):
 
 
 class RerunIn(Strict):
+    """How to rerun; an empty body means from the start, pinned, with the original input."""
+
     from_: Literal["start", "failed"] = Field(
         "start", alias="from", description="From the start, or from the failed step"
     )

@@ -124,7 +124,7 @@ def put(
 def run_workflow(
     request,
     slug: str,
-    payload: RunIn,
+    payload: RunIn = Body(default_factory=RunIn),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     workflow = get_workflow(request.workspace, slug)

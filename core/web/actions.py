@@ -4,7 +4,7 @@ from the schema, and forms for a workspace's own HTTP (and, for staff, script) a
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -29,8 +29,9 @@ def visible_actions(workspace):
 
 def get_action(request, name):
     """The built-in or this workspace's action called `name`; 404 otherwise."""
-    found = visible_actions(request.workspace).filter(name=name).order_by("workspace_id")
-    action = found.first()
+    found = visible_actions(request.workspace).filter(name=name)
+    # The workspace's own before the built-in, as in the API (core/api/actions.py).
+    action = found.order_by(F("workspace_id").asc(nulls_last=True)).first()
     if action is None:
         raise Http404("No such action")
     return action

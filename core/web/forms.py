@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.text import slugify
 
-from core.models import ApiKey, Role, Workspace
+from core.models import ApiKey, Role, Secret, Workspace
 
 
 class WorkspaceForm(forms.Form):
@@ -84,3 +84,51 @@ class ApiKeyForm(forms.Form):
 
     def issue(self, workspace):
         return ApiKey.issue(workspace, self.cleaned_data["name"])
+
+
+def _secret_value_field():
+    # Write-only: never rendered back, not even after a field error; "new-password"
+    # keeps browsers from filling in the user's own saved password.
+    return forms.CharField(
+        label="Value",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: once saved it is never shown again, only handed to steps.",
+    )
+
+
+class SecretValueForm(forms.Form):
+    """A new value for an existing secret."""
+
+    value = _secret_value_field()
+
+    def clean_value(self):
+        if problems := Secret.check_value(self.cleaned_data["value"]):
+            raise forms.ValidationError(problems)
+        return self.cleaned_data["value"]
+
+
+class SecretForm(SecretValueForm):
+    """A new secret of the workspace: its name and its value."""
+
+    name = forms.CharField(
+        max_length=64,
+        help_text=f"{Secret.NAME_HELP} Steps write <code>{{{{ secrets.NAME }}}}</code>.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    field_order = ["name", "value"]
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if problems := Secret.check_name(name):
+            raise forms.ValidationError(problems)
+        if Secret.objects.filter(workspace=self.workspace, name=name).exists():
+            raise forms.ValidationError(
+                f"{name} exists already: choose “Replace value” in its row to change it."
+            )
+        return name

@@ -31,6 +31,12 @@ PAGES = [
         "M15 7a4 4 0 1 1-3.9 4.9L3 20v-3h3v-3h3l1.1-1.1A4 4 0 0 1 15 7z",
     ),
     (
+        "Secrets",
+        "secrets",
+        ("secret",),
+        "M5 11h14v10H5zm3 0V7a4 4 0 0 1 8 0v4",
+    ),
+    (
         "Members",
         "member_list",
         ("member_",),

@@ -1,7 +1,8 @@
 """A Django form generated from an action's JSON Schema, checked by `core.schemas`.
 
 Each top-level property becomes a field: strings, numbers, integers, booleans and enums get
-their own widgets; objects, arrays and anything else are JSON text areas. A schema without
+their own widgets; objects and arrays are JSON text areas, and anything else (`oneOf`, no
+type) a text area that takes JSON or plain text. A schema without
 properties gets one JSON text area for the whole input. The browser's checks are a
 convenience: the schema is checked again on the server and its messages land on the field
 they are about.
@@ -10,20 +11,35 @@ they are about.
 import json
 
 from django import forms
+from django.utils.html import escape
 
-from core import schemas
+from core import jsonbody, schemas
 
 WHOLE = "__input__"  # the field name when the whole input is one JSON object
 BOOLEAN_CHOICES = [("", "(not set)"), ("true", "true"), ("false", "false")]
 
 
+def parse_json(text):
+    """The value of JSON `text`, strict as the API (core/jsonbody.py), or ValidationError."""
+    try:
+        return jsonbody.parse(text.encode("utf-8", "surrogatepass"))
+    except jsonbody.MalformedJSON as error:
+        reason = str(error).removeprefix("not valid JSON: ")
+        raise forms.ValidationError(f"Not valid JSON: {reason}")
+
+
 class JsonField(forms.CharField):
-    """A text area holding any JSON value."""
+    """A text area holding any JSON value.
+
+    With `text=True`, what does not even look like JSON (`ada@example.com`, not `{...`,
+    `[...` or `"..."`) is taken as a string, as a person typing into a field means it.
+    """
 
     widget = forms.Textarea(attrs={"rows": 4})
 
-    def __init__(self, *args, expect=None, **kwargs):
+    def __init__(self, *args, expect=None, text=False, **kwargs):
         self.expect = expect  # "object", "array" or None
+        self.text = text
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
@@ -36,9 +52,11 @@ class JsonField(forms.CharField):
         if not text:
             return None
         try:
-            parsed = json.loads(text)
-        except ValueError as error:
-            raise forms.ValidationError(f"Not valid JSON: {error}")
+            parsed = parse_json(text)
+        except forms.ValidationError:
+            if self.text and text[0] not in '{["':
+                return text
+            raise
         if self.expect == "object" and not isinstance(parsed, dict):
             raise forms.ValidationError('Must be a JSON object, like {"key": "value"}.')
         if self.expect == "array" and not isinstance(parsed, list):
@@ -83,7 +101,7 @@ class SchemaForm(forms.Form):
                 expect="object",
                 required=False,
                 initial="{}",
-                help_text=self.schema.get("description", ""),
+                help_text=_help(self.schema),
             )
 
     @property
@@ -113,9 +131,15 @@ class SchemaForm(forms.Form):
         return head if head in self.fields else None
 
 
+def _help(spec):
+    """The schema's description, escaped: forms render help text as HTML, and a schema is
+    written by any editor of the workspace."""
+    return escape(str(spec.get("description") or ""))
+
+
 def _field_for(name, spec, required):
     label = spec.get("title") or name
-    common = {"label": label, "required": required, "help_text": spec.get("description", "")}
+    common = {"label": label, "required": required, "help_text": _help(spec)}
     default = spec.get("default")
     if "default" in spec:
         common["initial"] = default
@@ -149,7 +173,7 @@ def _field_for(name, spec, required):
             **common,
         )
     expect = kind if kind in ("object", "array") else None
-    placeholder = {"object": "{}", "array": "[]"}.get(kind, "any JSON value")
-    field = JsonField(expect=expect, **common)
+    placeholder = {"object": "{}", "array": "[]"}.get(kind, "text, or any JSON value")
+    field = JsonField(expect=expect, text=expect is None, **common)
     field.widget.attrs.update({"rows": 4, "placeholder": placeholder})
     return field

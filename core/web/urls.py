@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.web import actions, apikeys, auth, dashboard, members
+from core.web import actions, apikeys, auth, dashboard, members, secrets
 
 urlpatterns = [
     path("", auth.home, name="home"),
@@ -16,6 +16,10 @@ urlpatterns = [
     path("w/<slug:ws>/api-keys/", apikeys.api_key_list, name="api_key_list"),
     path("w/<slug:ws>/api-keys/new", apikeys.api_key_create, name="api_key_create"),
     path("w/<slug:ws>/api-keys/<int:key_id>/revoke", apikeys.api_key_revoke, name="api_key_revoke"),
+    path("w/<slug:ws>/secrets/", secrets.secret_list, name="secrets"),
+    path("w/<slug:ws>/secrets/new", secrets.secret_add, name="secret_add"),
+    path("w/<slug:ws>/secrets/<str:name>/replace", secrets.secret_replace, name="secret_replace"),
+    path("w/<slug:ws>/secrets/<str:name>/delete", secrets.secret_delete, name="secret_delete"),
     path("w/<slug:ws>/actions/", actions.action_list, name="action_list"),
     path("w/<slug:ws>/actions/new/<str:kind>", actions.action_new, name="action_new"),
     path("w/<slug:ws>/actions/<str:name>/", actions.action_detail, name="action_detail"),

@@ -43,10 +43,10 @@ def measure(seconds, connections, processes, threads, env):
         wait_until(lambda: _ready(port) or not server.alive(), 30, 0.1, "gunicorn answering")
         if not server.alive():
             raise RuntimeError(f"gunicorn exited; see {server.log_path}")
-        _load(port, token, 1, connections)  # warm every worker
+        _, warm_ids, _ = _load(port, token, 1, connections)  # warm every worker
         latencies, run_ids, refused = _load(port, token, seconds, connections)
     found = Run.objects.filter(id__in=run_ids, trigger="webhook").count()
-    Run.objects.filter(id__in=run_ids).delete()
+    Run.objects.filter(id__in=run_ids + warm_ids).delete()
     return {
         "webhook_accepted_per_s": len(run_ids) / seconds,
         "webhook_p50_ms": percentile(latencies, 50) if latencies else None,

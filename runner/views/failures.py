@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.db.models.fields.json import KT
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -37,13 +37,28 @@ class InboxFilter(forms.Form):
     )
     workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), required=False)
     error = forms.CharField(required=False, max_length=500, label="Error message")
+    # "Show runs" of a group: the runs that failed like this one (same step, same message),
+    # by id, so that a message of any length makes a short link.
+    like = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
+        self.workspace = workspace
         self.fields["workflow"].queryset = Workflow.objects.filter(workspace=workspace)
         self.fields["workflow"].empty_label = "Any workflow"
+
+    def clean_like(self):
+        """The error of the run named by `like`: {"run", "step", "message"}, or None."""
+        run_id = self.cleaned_data["like"]
+        if run_id is None:
+            return None
+        found = inbox.failures(self.workspace).filter(id=run_id).values_list("error").first()
+        if found is None:
+            raise forms.ValidationError("No such failed run.")
+        error = found[0] if isinstance(found[0], dict) else {}
+        return {"run": run_id, "step": error.get("step"), "message": error.get("message")}
 
     def apply(self, runs):
         data = self.cleaned_data if self.is_bound else {}
@@ -60,7 +75,18 @@ class InboxFilter(forms.Form):
             runs = runs.filter(workflow=data["workflow"])
         if data.get("error"):
             runs = runs.filter(error__message=data["error"])
+        if like := data.get("like"):
+            for key in ("step", "message"):
+                runs = runs.filter(_error_is(key, like[key]))
         return runs
+
+
+def _error_is(key, value):
+    """`error.<key>` equals `value`; None stands for missing or null, as in the grouping."""
+    if value is None:
+        missing = Q(error__isnull=True) | Q(**{f"error__{key}__isnull": True})
+        return missing | Q(**{f"error__{key}": None})
+    return Q(**{f"error__{key}": value})
 
 
 class BulkForm(forms.Form):
@@ -107,8 +133,12 @@ def _inbox_context(request, bulk=None):
     query = request.GET.copy()
     for key in ("before", "after"):
         query.pop(key, None)
+    unliked = query.copy()
+    unliked.pop("like", None)
     return {
         "form": form,
+        "like": form.cleaned_data.get("like") if form.is_bound and form.is_valid() else None,
+        "unliked_query": unliked.urlencode(),
         "bulk": bulk or BulkForm(workspace=request.workspace),
         "runs": page,
         "cursors": cursors,

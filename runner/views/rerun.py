@@ -9,6 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from core.errors import InvalidInput, InvalidTransition
 from core.models import Role
+from core.web.schema_form import parse_json
 from core.workspaces import workspace_view
 from runner import action_runs, engine
 from runner.models import StepRun
@@ -54,9 +55,9 @@ class RerunForm(forms.Form):
             data["parsed_input"] = None
             return data
         try:
-            parsed = json.loads(data.get("input") or "")
-        except ValueError as error:
-            self.add_error("input", f"Not valid JSON: {error}")
+            parsed = parse_json(data.get("input") or "")
+        except forms.ValidationError as error:
+            self.add_error("input", error)
             return data
         if not isinstance(parsed, dict):
             self.add_error("input", 'The input must be a JSON object, like {"key": "value"}.')

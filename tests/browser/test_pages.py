@@ -226,3 +226,23 @@ def test_run_with_1000_attempts_stays_readable(workspace, alice_page, screenshot
     screenshot(page, "run-1000-attempts")
     page.locator("#more-step-action-s0 > summary").click()
     expect(page.locator("#step-action-s0 li[data-status=failed]")).to_have_count(100)
+
+
+def test_a_long_unbroken_error_message_does_not_widen_the_pages(workspace, alice_page):
+    # Given a run that failed with a 600-character message without a space
+    run = Run.objects.create(
+        workspace=workspace,
+        definition={"name": "Checkout", "steps": []},
+        status="failed",
+        error={"step": "charge", "message": "x" * 600},
+    )
+    page = alice_page
+    # Then the run page and the grouped inbox stay as wide as the window
+    for path in (f"/w/acme/runs/{run.id}/", "/w/acme/failures/?group=error"):
+        page.goto(path)
+        expect(page.get_by_text("x" * 600)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    # And the group's "Show runs" lists it
+    page.get_by_role("link", name="Show runs").click()
+    expect(page.locator(f"#run-row-{run.id}")).to_be_visible()
+    expect(page.locator("#like-filter")).to_contain_text(f"#{run.id}")

@@ -253,6 +253,9 @@ def test_triggers_through_the_api(client, workspace, workflow):
     assert bad.status_code == 422 and "signature_header" in error_of(bad)["fields"]
     invalid = api.post("/workflows/signup/triggers", {"headers": ["bad header"]})
     assert invalid.status_code == 422
+    # A text body cannot be a run's whole input (an object): such a trigger could never run
+    text = api.post("/workflows/signup/triggers", {"input_mode": "body", "accept_text": True})
+    assert text.status_code == 422 and "accept_text" in error_of(text)["fields"]
     assert [t["id"] for t in api.get("/workflows/signup/triggers").json()] == [body["id"]]
     assert api.delete(path).status_code == 204
     assert api.get(path).status_code == 404

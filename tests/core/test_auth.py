@@ -40,3 +40,21 @@ def test_sign_in_goes_home_and_sign_out_needs_a_post(client, alice):
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").url == "/login/"
     assert client.get("/w/acme/").status_code == 302
+
+
+def test_a_live_region_whose_session_ended_sends_the_whole_page_to_sign_in(client, workspace):
+    # Given the dashboard's poll (htmx) after the session ended
+    response = client.get(
+        "/w/acme/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/w/acme/?x=1"},
+    )
+    # Then htmx is told to load the sign-in page, coming back to the page, not the poll
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=/w/acme/%3Fx%3D1"
+    assert b"<form" not in response.content
+
+
+def test_the_session_is_written_only_when_the_workspace_changes(client, alice):
+    client.force_login(alice)
+    assert client.get("/w/acme/").wsgi_request.session.modified
+    assert not client.get("/w/acme/runs/").wsgi_request.session.modified

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.models import Action, ApiKey, Membership
+from core.models import Action, ActionVersion, ApiKey, Membership
 from runner.models import Run
 from tests.personas import PASSWORD
 from tests.web import compensated_run
@@ -130,6 +130,64 @@ def test_action_run_form_with_bad_input(owner, action, data, message):
     assert_field_errors(response, message)
     assert response.status_code == 422
     assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"a": NaN}', "NaN is not JSON"),
+        ('{"a": 1e999}', "out of range"),
+        ('{"a": "\\u0000"}', "U+0000"),
+        ('{"a": "\\ud800"}', "unpaired surrogates"),
+        ("[" * 100 + "]" * 100, "nested deeper"),
+        ("[" * 50000 + "]" * 50000, "Not valid JSON"),
+    ],
+)
+def test_json_the_database_cannot_store_is_a_field_error(owner, workspace, text, message):
+    # PostgreSQL's jsonb refuses these: each must be a field error, never a 500
+    response = owner.post("/w/acme/actions/debug.echo/run", {"input-__input__": text})
+    assert_field_errors(response, message)
+    assert response.status_code == 422
+    run = compensated_run(workspace)
+    response = owner.post(
+        f"/w/acme/runs/{run.id}/rerun",
+        {"start_from": "start", "version": "pinned", "input_mode": "edited", "input": text},
+    )
+    assert_field_errors(response, message)
+    assert Run.objects.count() == 1
+
+
+def test_a_field_of_any_type_takes_plain_text_or_json(owner):
+    # email.send's `to` is a string or a list: typed as a person would, both work
+    form = {"input-subject": "Hi", "input-body": "Hello"}
+    response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": "ada@example.com"})
+    assert response.status_code == 302, response.content.decode()
+    assert Run.objects.get().input["to"] == "ada@example.com"
+    response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": '["a@x.io", "b@x.io"]'})
+    assert response.status_code == 302
+    assert Run.objects.order_by("-id").first().input["to"] == ["a@x.io", "b@x.io"]
+    # And what starts like JSON must be JSON
+    response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": '["a@x.io"'})
+    assert_field_errors(response, "Not valid JSON")
+
+
+def test_a_schema_description_is_text_not_html(owner, workspace):
+    # Given an editor's action whose schema describes its input with markup
+    action = Action.objects.create(workspace=workspace, name="crm.evil")
+    ActionVersion.objects.create(
+        action=action,
+        version=1,
+        kind="http",
+        input_schema={
+            "type": "object",
+            "properties": {"q": {"type": "string", "description": "<img src=x onerror=alert(1)>"}},
+        },
+        config={"method": "GET", "url": "https://crm.example"},
+    )
+    # Then its run form shows the markup as text
+    html = owner.get("/w/acme/actions/crm.evil/run").content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 @pytest.mark.parametrize(

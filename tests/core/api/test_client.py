@@ -68,6 +68,9 @@ def test_api_errors_are_raised_as_one_exception_type(brickwork, live_server):
         brickwork.action("email.send").run({"to": "ada@example.com"})
     assert invalid.value.status == 422 and invalid.value.code == "invalid"
     assert set(invalid.value.fields) == {"input.subject", "input.body"}
+    with pytest.raises(BrickworkError) as not_an_object:
+        brickwork.action("debug.echo").run([])  # not silently run with {}
+    assert not_an_object.value.status == 422 and "input" in not_an_object.value.fields
     with pytest.raises(BrickworkError) as missing:
         brickwork.run(123456789)
     assert (missing.value.status, missing.value.code) == (404, "not_found")

@@ -20,6 +20,8 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/runs/{run_id}",
         "/api/v1/runs/{run_id}/rerun",
         "/api/v1/runs/{run_id}/cancel",
+        "/api/v1/secrets",
+        "/api/v1/secrets/{name}",
     }
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
 

@@ -59,3 +59,28 @@ def test_too_many_requests_is_429(api):
         response = api.get("/actions")
         assert error_of(response)["code"] == "rate_limited"
         assert 0 < int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("DELETE", "/actions", "GET"),
+        ("POST", "/runs", "GET"),
+        ("PUT", "/runs/1", "GET"),
+        ("GET", "/actions/debug.echo/run", "POST"),
+        ("PATCH", "/workflows/onboarding", "GET, PUT"),
+    ],
+)
+def test_a_wrong_method_is_405_in_the_error_shape(api, method, path, allowed):
+    response = api.call(method, path)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    error = error_of(response)
+    assert error["code"] == "method_not_allowed" and allowed in error["message"]
+    assert response["Allow"] == allowed
+
+
+def test_malformed_json_says_why_once(api):
+    message = error_of(api.post(ECHO, raw="{"))["message"]
+    assert message.startswith("The body is malformed: not valid JSON: ")
+    assert message.count("not valid JSON") == 1

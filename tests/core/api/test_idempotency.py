@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.models import IdempotencyKey
 from runner.models import Run
@@ -95,3 +96,31 @@ def test_twenty_concurrent_posts_with_one_key_make_one_run(live_server, api_key)
     assert Run.objects.count() == 1
     assert {run_id for _, run_id in answers} == {Run.objects.get().id}
     assert sorted(status for status, _ in answers) == [200] * 19 + [202]
+
+
+@pytest.mark.django_db
+def test_an_empty_body_is_the_same_request_as_an_empty_object(api):
+    headers = {"Idempotency-Key": "empty-1"}
+    first = api.post(ECHO, raw="", headers=headers)
+    second = api.post(ECHO, {"input": {}}, headers=headers)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["id"] == second.json()["id"]
+
+
+@pytest.mark.django_db
+def test_expired_keys_are_purged_a_batch_at_a_time(api, django_assert_num_queries):
+    # Given five keys, the three oldest of them past their TTL
+    for n in range(5):
+        api.post(ECHO, {"input": {"n": n}}, headers={"Idempotency-Key": f"k{n}"})
+    ids = sorted(IdempotencyKey.objects.values_list("id", flat=True))
+    expired = timezone.now() - IdempotencyKey.TTL - timedelta(minutes=1)
+    IdempotencyKey.objects.filter(id__in=ids[:3]).update(created_at=expired)
+    # When the sweeper purges two at a time
+    assert IdempotencyKey.purge_expired(batch=2) == 2
+    assert IdempotencyKey.purge_expired(batch=2) == 1
+    # Then the live keys stay, and so do the runs the purged keys pointed at
+    assert sorted(IdempotencyKey.objects.values_list("id", flat=True)) == ids[3:]
+    assert Run.objects.count() == 5
+    # And a pass with nothing to purge is one indexed read
+    with django_assert_num_queries(1):
+        assert IdempotencyKey.purge_expired() == 0

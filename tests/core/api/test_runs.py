@@ -119,3 +119,14 @@ def test_rerun_of_a_workflow_run_on_the_latest_version(api, worker, echo_workflo
     detail = api.get(f"/runs/{response.json()['id']}").json()
     assert [step["key"] for step in detail["steps"]] == ["only"]
     assert wait_for(Run.objects.get(id=first["id"])).status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_an_empty_body_reruns_from_the_start_on_the_pinned_version(api, workspace):
+    run = start(workspace, ECHO, {"n": 1})
+    Run.objects.filter(id=run.id).update(status="failed")
+    response = api.post(f"/runs/{run.id}/rerun", raw="")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["rerun_of"] == run.id and body["input"] == {"n": 1}
+    assert Run.objects.get(id=body["id"]).rerun_from == "start"

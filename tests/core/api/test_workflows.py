@@ -82,3 +82,14 @@ def test_a_run_of_a_named_version(api, echo_workflow):
     assert response.json()["workflow"] == "echo" and response.json()["workflow_version"] == 1
     missing = api.post("/workflows/echo/runs", {"input": {"n": 1}, "version": 7})
     assert missing.status_code == 422 and "version" in error_of(missing)["fields"]
+
+
+def test_an_empty_body_runs_the_workflow_with_an_empty_input(api, echo_workflow):
+    # The echo workflow needs `n`: the empty input is checked like any other
+    response = api.post("/workflows/echo/runs", raw="")
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == ["input.n"]
+    api.put("/workflows/plain?publish=1", {"steps": [{"key": "a", "action": "debug.echo"}]})
+    response = api.post("/workflows/plain/runs", raw="")
+    assert response.status_code == 202, response.content
+    assert response.json()["input"] == {} and response.json()["workflow"] == "plain"

@@ -1,0 +1,41 @@
+"""Database round trips per step: a constant, whatever the length of the workflow.
+
+Counts, not timings: `manage.py bench` prints the timings (docs/BENCHMARKS.md).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from runner import executor
+from runner.models import Attempt
+from tests.runs import start
+
+# BEGIN, lock the run, finish the attempt, read the steps, step succeeded, next step
+# running, its attempt, the events, COMMIT.
+QUERIES_PER_STEP = 9
+
+
+def queries_to_run(workspace, length):
+    run = start(
+        workspace,
+        [{"key": f"s{n}", "action": "debug.echo", "input": {"n": n}} for n in range(length)],
+    )
+    first = Attempt.objects.get(run=run)
+    with CaptureQueriesContext(connection) as queries:
+        executor.execute_attempt(first.id, "test-worker")  # the rest run eagerly, inline
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert run.attempts.filter(status="succeeded").count() == length
+    return len(queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_each_further_step_costs_the_same_few_queries(workspace):
+    # Given the same echo workflow with 5 and with 20 steps
+    queries_to_run(workspace, 2)  # the ActionVersion cache is warm, as in a running worker
+    # When a worker runs each from its first message
+    short, long = queries_to_run(workspace, 5), queries_to_run(workspace, 20)
+    # Then 15 more steps cost 15 times the same constant number of queries
+    assert (long - short) % 15 == 0, (short, long)
+    assert (long - short) // 15 <= QUERIES_PER_STEP, (short, long)
