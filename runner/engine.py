@@ -241,6 +241,40 @@ def complete_attempt(claimed, output, *, worker="", eager=False):
     return tx.claimed
 
 
+def eager_claim_after_lost_answer(claimed, worker):
+    """The attempt a committed `complete_attempt` claimed for `worker`, or None.
+
+    When the connection drops after COMMIT but before its answer, the retried call finds
+    the attempt already succeeded; the step it claimed eagerly is still this worker's to
+    run (the sweeper would only see a live worker's running attempt and wait for its
+    deadline). The eager claim started at the instant the attempt ended, in the same
+    transaction, which identifies it.
+    """
+    ended_at = (
+        Attempt.objects.filter(id=claimed.attempt_id, status=AttemptStatus.SUCCEEDED)
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    if ended_at is None:
+        return None
+    attempt = (
+        Attempt.objects.select_related("step_run__action_version__action", "run")
+        .filter(run_id=claimed.run_id, status=AttemptStatus.RUNNING, worker=worker)
+        .filter(started_at=ended_at)
+        .first()
+    )
+    if attempt is None:
+        return None
+    return _claimed(
+        attempt.id,
+        attempt.run,
+        attempt.step_run,
+        attempt.number,
+        attempt.deadline,
+        started_at=attempt.started_at,
+    )
+
+
 def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
     """Record a failed attempt, then retry it with backoff or fail the step for good.
 

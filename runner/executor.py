@@ -14,6 +14,7 @@ from core import logs, references
 from core.actions.base import ActionContext
 from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
+from core.masking import mask_text, mask_value
 from core.models import Secret
 from runner import engine
 
@@ -98,7 +99,12 @@ def _report(function, *args, **kwargs):
     for attempt in range(REPORT_RETRIES):
         try:
             result = function(*args, **kwargs)
-            return result if function is engine.complete_attempt else None
+            if function is not engine.complete_attempt:
+                return None
+            if result is None and attempt > 0 and kwargs.get("eager"):
+                # The try that failed may have committed, and claimed the next step for us.
+                return engine.eager_claim_after_lost_answer(args[0], kwargs["worker"])
+            return result
         except OperationalError:
             if attempt == REPORT_RETRIES - 1:
                 raise
@@ -135,21 +141,10 @@ def _error_detail(error, secrets):
 
 
 def _scrub_value(value, secrets):
-    """The same for an output: an echoing server must not write a secret into history."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        return _scrub(value, secrets)
-    if isinstance(value, dict):
-        return {key: _scrub_value(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub_value(item, secrets) for item in value]
-    return value
+    """An echoing server must not write a secret into history."""
+    return mask_value(value, (secrets or {}).values())
 
 
 def _scrub(text, secrets):
     """Secrets never reach an error, a log line or a timeline."""
-    for value in (secrets or {}).values():
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+    return mask_text(text, (secrets or {}).values())

@@ -8,7 +8,8 @@ heartbeat, then, if it wins the short Redis lock (one sweeper at a time), it:
    broker's marker key is gone (Redis flushed or restarted empty), else those overdue by
    LOST_MESSAGE_AFTER_S;
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
-   this makes sure nothing stays running for ever if something does).
+   this makes sure nothing stays running for ever if something does);
+4. purges expired idempotency keys and old webhook deliveries, a batch at a time.
 Every change goes through the engine's compare-and-set transitions, so two sweepers, or
 a sweeper and a late worker, cannot both apply one transition.
 """
@@ -80,6 +81,7 @@ def sweep(now=None):
     done["expired"] = _expire_running(now)
     done["redispatched"] = _redispatch_lost(now)
     done["reconciled"] = _reconcile_idle_runs(now)
+    done["purged"] = _purge_history(now)
     if any(done.values()):
         log.info("sweeper: %s", done)
     return done
@@ -136,6 +138,20 @@ def _reconcile_idle_runs(now):
         engine.reconcile(run_id)
         count += 1
     return count
+
+
+def _purge_history(now):
+    """Expired idempotency keys and old webhook deliveries, a batch per pass."""
+    from builder.models import WebhookDelivery
+    from core.models import IdempotencyKey
+
+    purged = 0
+    for model in (IdempotencyKey, WebhookDelivery):
+        try:
+            purged += model.purge_expired(now)
+        except Exception:  # history clean-up must never stop the sweeper's real work
+            log.exception("purging %s failed", model.__name__)
+    return purged
 
 
 def _broker_lost_messages():

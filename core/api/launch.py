@@ -7,7 +7,7 @@ when the key had been used before (the earlier run, not a second one).
 import time
 
 from core.api import idempotency
-from core.api.serialize import run_summary, runs_of
+from core.api.serialize import run_summary, runs_of, secret_values
 from runner.models import Run
 from runner.states import FINISHED_RUN
 
@@ -23,7 +23,8 @@ def launch(request, payload, idempotency_key, start):
     if payload.wait:
         wait_for_end(run.id, payload.wait)
     run = runs_of(request.workspace).get(id=run.id)
-    return (202 if created and not run.is_finished else 200), run_summary(run)
+    summary = run_summary(run, secret_values(request.workspace))
+    return (202 if created and not run.is_finished else 200), summary
 
 
 def wait_for_end(run_id, seconds):

@@ -8,7 +8,7 @@ from ninja import Body, Header, Query, Router
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
-from core.api.serialize import run_detail, run_summary, runs_of
+from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
 from runner import action_runs, engine
 from runner.states import RunStatus
@@ -51,8 +51,9 @@ def list_runs(
     page = list(runs[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
+    secrets = secret_values(request.workspace) if page else ()
     return {
-        "items": [run_summary(run) for run in page],
+        "items": [run_summary(run, secrets) for run in page],
         "next_cursor": str(page[-1].id) if more else None,
     }
 
@@ -71,7 +72,7 @@ def _utc(moment, field):
     "/{run_id}", response={200: RunDetailOut, **READ_ERRORS}, summary="A run, its steps, attempts"
 )
 def get(request, run_id: int):
-    return run_detail(get_run(request.workspace, run_id))
+    return run_detail(get_run(request.workspace, run_id), secret_values(request.workspace))
 
 
 @router.post(
@@ -105,4 +106,4 @@ def rerun(
 def cancel(request, run_id: int):
     run = get_run(request.workspace, run_id)
     engine.cancel_run(run.id)
-    return run_summary(get_run(request.workspace, run.id))
+    return run_summary(get_run(request.workspace, run.id), secret_values(request.workspace))

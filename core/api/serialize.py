@@ -2,6 +2,8 @@
 
 from django.db.models import Prefetch
 
+from core.masking import mask_value
+from core.models import Secret
 from runner.models import Attempt, Run
 
 RUN_RELATED = ("workflow", "workflow_version", "action")
@@ -11,7 +13,16 @@ def runs_of(workspace):
     return Run.objects.filter(workspace=workspace).select_related(*RUN_RELATED)
 
 
-def run_summary(run):
+def secret_values(workspace):
+    """What to mask in answers: a run's input or an action's output may carry a secret."""
+    return list(Secret.values_of(workspace.id).values())
+
+
+def run_summary(run, secrets=()):
+    return mask_value(_summary(run), secrets)
+
+
+def _summary(run):
     return {
         "id": run.id,
         "status": run.status,
@@ -30,12 +41,13 @@ def run_summary(run):
     }
 
 
-def run_detail(run):
+def run_detail(run, secrets=()):
     """The run with its steps (compensations too) and every attempt of each, in order."""
     steps = run.steps.select_related("action_version__action", "reused_from").prefetch_related(
         Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
     )
-    return {**run_summary(run), "steps": [_step(step) for step in steps]}
+    detail = {**_summary(run), "steps": [_step(step) for step in steps]}
+    return mask_value(detail, secrets)
 
 
 def _step(step):

@@ -130,23 +130,28 @@ def _inbox_context(request, bulk=None):
             )
         else:
             page, cursors = keyset_page(runs, data.get("before"), data.get("after"))
-    query = request.GET.copy()
-    for key in ("before", "after"):
-        query.pop(key, None)
-    unliked = query.copy()
-    unliked.pop("like", None)
     return {
         "form": form,
         "like": form.cleaned_data.get("like") if form.is_bound and form.is_valid() else None,
-        "unliked_query": unliked.urlencode(),
         "bulk": bulk or BulkForm(workspace=request.workspace),
         "runs": page,
         "cursors": cursors,
         "groups": groups,
         "grouped": request.GET.get("group") == "error",
-        "query": query.urlencode(),
-        "ungrouped_query": "&".join(p for p in query.urlencode().split("&") if p != "group=error"),
+        # The filters in links: for the pager, the List/Group switch, "Show every failure"
+        # and a group's "Show runs".
+        "query": _query_without(request, "before", "after"),
+        "ungrouped_query": _query_without(request, "before", "after", "group"),
+        "unliked_query": _query_without(request, "before", "after", "like"),
+        "group_query": _query_without(request, "before", "after", "group", "like"),
     }
+
+
+def _query_without(request, *keys):
+    query = request.GET.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()
 
 
 @require_GET

@@ -166,7 +166,9 @@ def test_old_deliveries_are_purged_after_the_retention(workflow, settings):
     settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
     trigger = make_trigger(workflow)
     for days in (40, 35, 1):
-        delivery = WebhookDelivery.objects.create(trigger=trigger, status_code=202, verdict="accepted")
+        delivery = WebhookDelivery.objects.create(
+            trigger=trigger, status_code=202, verdict="accepted"
+        )
         received = timezone.now() - timedelta(days=days)
         WebhookDelivery.objects.filter(id=delivery.id).update(received_at=received)
     # When the sweeper purges them, then the two older than 30 days go

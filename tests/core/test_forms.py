@@ -163,7 +163,9 @@ def test_a_field_of_any_type_takes_plain_text_or_json(owner):
     response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": "ada@example.com"})
     assert response.status_code == 302, response.content.decode()
     assert Run.objects.get().input["to"] == "ada@example.com"
-    response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": '["a@x.io", "b@x.io"]'})
+    response = owner.post(
+        "/w/acme/actions/email.send/run", {**form, "input-to": '["a@x.io", "b@x.io"]'}
+    )
     assert response.status_code == 302
     assert Run.objects.order_by("-id").first().input["to"] == ["a@x.io", "b@x.io"]
     # And what starts like JSON must be JSON

@@ -13,7 +13,7 @@ from tests import servers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_short_soak_loses_nothing(workspace):
+def test_short_soak_loses_nothing():
     # Given a private Redis, 3 worker processes and a stream of mixed runs (`manage.py soak`)
     env = {
         **os.environ,

@@ -98,7 +98,10 @@ def test_an_empty_body_runs_the_action_with_an_empty_input(api, client, api_key)
     # Given a POST with no body at all, with and without a JSON Content-Type
     with_type = api.post("/actions/debug.echo/run", raw="")
     without = client.generic(
-        "POST", "/api/v1/actions/debug.echo/run", b"", headers={"Authorization": f"Bearer {api_key}"}
+        "POST",
+        "/api/v1/actions/debug.echo/run",
+        b"",
+        headers={"Authorization": f"Bearer {api_key}"},
     )
     # Then each is a run of `{"input": {}}`, not a 422 about a missing body
     for response in (with_type, without):

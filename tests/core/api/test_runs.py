@@ -130,3 +130,17 @@ def test_an_empty_body_reruns_from_the_start_on_the_pinned_version(api, workspac
     body = response.json()
     assert body["rerun_of"] == run.id and body["input"] == {"n": 1}
     assert Run.objects.get(id=body["id"]).rerun_from == "start"
+
+
+@pytest.mark.django_db
+def test_secret_values_are_masked_in_run_answers(api, workspace):
+    from core.models import Secret
+
+    Secret.set(workspace, "TOKEN", "tok_live_abcdef")
+    started = api.post("/actions/debug.echo/run", {"input": {"leak": "x tok_live_abcdef y"}})
+    assert started.status_code == 202
+    assert "tok_live_abcdef" not in started.content.decode()
+    run_id = started.json()["id"]
+    for path in (f"/runs/{run_id}", "/runs"):
+        body = api.get(path).content.decode()
+        assert "tok_live_abcdef" not in body and "x *** y" in body

@@ -1,0 +1,73 @@
+"""A connection that drops after COMMIT but before its answer orphans nothing.
+
+Found while building the soak: the step claimed eagerly in a transaction that committed
+without the worker hearing so stayed `running` for a live worker, until its deadline failed
+it (and the run, for a one-attempt step).
+"""
+
+import psycopg
+import pytest
+from django.db import connection
+
+from runner import engine, executor
+from runner.models import Attempt
+from tests.runs import duplicated_transitions, start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def drop_after_next_commit(monkeypatch):
+    """The next COMMIT happens on the server, then the client hears a dropped connection."""
+    connection.ensure_connection()
+    raw = connection.connection
+    real_commit = raw.commit
+
+    def commit_then_drop():
+        real_commit()
+        monkeypatch.undo()
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(raw, "commit", commit_then_drop)
+
+
+def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(workspace, monkeypatch):
+    # Given a two-step run whose first attempt a worker has claimed
+    run = start(
+        workspace, [{"key": "a", "action": "debug.echo"}, {"key": "b", "action": "debug.echo"}]
+    )
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    # When recording its success commits but the answer is lost, and the worker retries
+    drop_after_next_commit(monkeypatch)
+    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    # Then the retry hands back the step the committed transaction claimed for this worker
+    assert following is not None and following.step_key == "b"
+    assert executor.run_claimed(following, "worker-1", eager=True) is None
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert [a.status for a in run.attempts.order_by("id")] == ["succeeded", "succeeded"]
+    assert duplicated_transitions(run) == []
+
+
+def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, monkeypatch):
+    # Given a claimed first attempt, and a connection that drops before COMMIT this time
+    run = start(
+        workspace, [{"key": "a", "action": "debug.echo"}, {"key": "b", "action": "debug.echo"}]
+    )
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def drop_instead_of_commit():
+        monkeypatch.undo()
+        raw.rollback()
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(raw, "commit", drop_instead_of_commit)
+    # When the worker reports, the first try is lost and the retry records it
+    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    # Then the step after it was claimed once, by the retry
+    assert following is not None and following.step_key == "b"
+    executor.run_claimed(following, "worker-1", eager=True)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert duplicated_transitions(run) == []
