@@ -92,7 +92,6 @@ class Brickwork:
         """One run on an idle system -> milliseconds from start_run to the run's end."""
         from runner.models import Run
 
-        time.sleep(0.3)  # let the workers' polling back off to its idle interval
         started = time.time()
         run_id = self._start().id
         runs = Run.objects.filter(id=run_id)

@@ -1,9 +1,13 @@
 """The bench's rounds: every contender in turn, A B C A B C …, with the same workers and Redis."""
 
 import os
+import time
 from collections import defaultdict
 
 from runner.bench import celery_chain, stats
+
+# Before each idle sample: long enough for every contender's polling to back off fully.
+IDLE_PAUSE_S = 0.3
 
 
 class Suite:
@@ -50,7 +54,7 @@ class Suite:
         contender.start()
         try:
             steps_per_s = contender.throughput(o["runs"], o["steps"])
-            idle = stats.median([contender.idle(o["steps"]) for _ in range(o["idle_samples"])])
+            idle = stats.median([_idle(contender, o["steps"]) for _ in range(o["idle_samples"])])
             self.values[f"{name}_steps_per_s"].append(steps_per_s)
             self.values[f"{name}_idle_{o['steps']}_ms"].append(idle)
             line = f"{steps_per_s:,.0f} steps/s, one {o['steps']}-step idle {idle:.0f} ms"
@@ -155,6 +159,11 @@ class Suite:
         if self.values.get("webhook_lost"):
             figures["webhook_lost"] = max(self.values["webhook_lost"])
         return figures
+
+
+def _idle(contender, steps):
+    time.sleep(IDLE_PAUSE_S)
+    return contender.idle(steps)
 
 
 def _rounded(value):
