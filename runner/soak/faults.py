@@ -44,6 +44,8 @@ class WorkerPool:
 
 def terminate_database_sessions():
     """Drop every other session of this database, as a PostgreSQL restart or failover would."""
+    if connection.vendor != "postgresql":
+        return 0  # SQLite has no sessions to drop
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
