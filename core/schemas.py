@@ -1,5 +1,8 @@
 """Validate a value against a JSON Schema, with one list of messages per field path."""
 
+import functools
+import json
+
 import jsonschema
 
 from core.errors import InvalidInput
@@ -7,9 +10,7 @@ from core.errors import InvalidInput
 
 def field_errors(schema, value, prefix="input"):
     errors = {}
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = _validator(json.dumps(schema, sort_keys=True))
     for error in validator.iter_errors(value):
         path = list(error.absolute_path)
         if error.validator == "required":
@@ -21,6 +22,14 @@ def field_errors(schema, value, prefix="input"):
             continue
         errors.setdefault(_join(prefix, path), []).append(error.message)
     return errors
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator(schema_json):
+    """Schemas repeat (every step of an action checks against the same one): build once."""
+    return jsonschema.Draft202012Validator(
+        json.loads(schema_json), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def check(schema, value, prefix="input"):

@@ -23,6 +23,7 @@ from core import references, schemas
 from core.errors import InvalidInput, InvalidTransition
 from core.models import ActionVersion
 from core.retry import RetryPolicy
+from runner import fastsql
 from runner.models import Attempt, Run, RunEvent, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -228,7 +229,7 @@ def complete_attempt(claimed, output, *, worker="", eager=False):
     like any running attempt of a dead worker.
     """
     with transaction.atomic():
-        run = Run.objects.select_for_update(no_key=True).get(id=claimed.run_id)
+        run = _lock_run(claimed.run_id)
         tx = _Tx(run, eager_worker=worker if eager else None)
         done = _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
         if not done:
@@ -285,7 +286,7 @@ def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
        compensation flags the run for review and the remaining ones still run.
     """
     with transaction.atomic():
-        run = Run.objects.select_for_update(no_key=True).get(id=claimed.run_id)
+        run = _lock_run(claimed.run_id)
         tx = _Tx(run)
         steps = _steps_of(run)
         step = next(s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind)
@@ -332,7 +333,7 @@ def expire_attempt(attempt_id, reason):
 def cancel_run(run_id, user=None):
     """Stop new work, let running attempts end, then compensate; the run ends cancelled."""
     with transaction.atomic():
-        run = Run.objects.select_for_update(no_key=True).get(id=run_id)
+        run = _lock_run(run_id)
         if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise InvalidTransition(f"a {run.status} run cannot be cancelled")
         tx = _Tx(run)
@@ -441,7 +442,7 @@ def _same_step(old, new, step, input, reused):
 def reconcile(run_id):
     """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
     with transaction.atomic():
-        run = Run.objects.select_for_update(no_key=True).get(id=run_id)
+        run = _lock_run(run_id)
         if run.status not in ACTIVE_RUN:
             return
         tx = _Tx(run)
@@ -464,21 +465,22 @@ class _Tx:
 
     def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
         self.events.append(
-            RunEvent(
-                run_id=self.run.id,
-                type=type,
-                step_key=step.key if step else "",
-                step_kind=step.kind if step else "",
-                attempt=attempt,
-                from_status=from_status,
-                to_status=to_status,
-                message=extra.get("message", "")[:500],
-                data=extra.get("data"),
-            )
+            {
+                "run_id": self.run.id,
+                "type": type,
+                "step_key": extra.get("step_key", step.key if step else ""),
+                "step_kind": extra.get("step_kind", step.kind if step else ""),
+                "attempt": attempt,
+                "from_status": from_status,
+                "to_status": to_status,
+                "message": extra.get("message", "")[:500],
+                "data": extra.get("data"),
+                "created_at": self.now,
+            }
         )
 
     def flush(self):
-        RunEvent.objects.bulk_create(self.events)
+        fastsql.insert(RunEvent, self.events)
         if self.dispatches:
             dispatches = list(self.dispatches)
             transaction.on_commit(lambda: _send(dispatches))
@@ -495,8 +497,34 @@ def _send(dispatches):
         log.exception("could not send %d message(s); the sweeper will resend", len(dispatches))
 
 
+def _lock_run(run_id):
+    """The run row, locked for this transaction (FOR NO KEY UPDATE: inserting rows that
+    point at the run still goes on). What never changes after a run starts (definition,
+    pinned versions, input) comes from a per-process cache instead of the row."""
+    found = fastsql.select(Run, RUN_STATE, "id = %s", [run_id], lock=True)
+    if not found:
+        raise Run.DoesNotExist(f"run {run_id}")
+    run = found[0]
+    run.definition, run.action_versions, run.input = _run_shape(run_id)
+    return run
+
+
+RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
+STEP_STATE = (
+    "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
+    "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_shape(run_id):
+    return Run.objects.values_list("definition", "action_versions", "input").get(id=run_id)
+
+
 def _steps_of(run):
-    steps = list(StepRun.objects.filter(run_id=run.id).order_by("position", "id"))
+    # Inputs, errors and secret slots are only read for a step this transaction starts,
+    # which sets them itself.
+    steps = fastsql.select(StepRun, STEP_STATE, "run_id = %s", [run.id], order_by="position, id")
     for step in steps:
         step.action_version = _action_version(step.action_version_id)
     return steps
@@ -527,7 +555,7 @@ def _set_run(tx, status, **fields):
 
 def _set_step(tx, step, status, **fields):
     old = step.status
-    if StepRun.objects.filter(id=step.id, status=old).update(status=status, **fields) != 1:
+    if fastsql.update_if(StepRun, step.id, old, status=status, **fields) != 1:
         raise ConcurrentChange(f"step {step.key} of run {tx.run.id} left {old}")
     step.status = status
     for name, value in fields.items():
@@ -538,8 +566,14 @@ def _set_step(tx, step, status, **fields):
 def _finish_attempt(tx, claimed, status, **fields):
     """Compare-and-set running -> succeeded/failed; None when the attempt is no longer ours."""
     duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
-    updated = Attempt.objects.filter(id=claimed.attempt_id, status=AttemptStatus.RUNNING).update(
-        status=status, ended_at=tx.now, duration_ms=duration_ms, **fields
+    updated = fastsql.update_if(
+        Attempt,
+        claimed.attempt_id,
+        AttemptStatus.RUNNING,
+        status=status,
+        ended_at=tx.now,
+        duration_ms=duration_ms,
+        **fields,
     )
     if updated != 1:
         log.info("late result for attempt %s ignored", claimed.attempt_id)
@@ -550,18 +584,15 @@ def _finish_attempt(tx, claimed, status, **fields):
         data["error"] = {k: fields["error"].get(k) for k in ("type", "message")}
         data["retry_decision"] = fields.get("retry_decision")
         message = _describe_decision(fields.get("retry_decision"))
-    tx.events.append(
-        RunEvent(
-            run_id=tx.run.id,
-            type=f"attempt.{status}",
-            step_key=claimed.step_key,
-            step_kind=claimed.step_kind,
-            attempt=claimed.number,
-            from_status=AttemptStatus.RUNNING,
-            to_status=status,
-            message=message,
-            data=data,
-        )
+    tx.event(
+        f"attempt.{status}",
+        step_key=claimed.step_key,
+        step_kind=claimed.step_kind,
+        attempt=claimed.number,
+        from_status=AttemptStatus.RUNNING,
+        to_status=status,
+        message=message,
+        data=data,
     )
     return claimed
 
@@ -752,20 +783,23 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
     run = tx.run
     due = tx.now + timedelta(seconds=delay_s)
     eager = tx.eager_worker and tx.claimed is None and delay_s == 0
-    attempt = Attempt(
-        run_id=run.id,
-        step_run=step,
-        number=number,
-        scheduled_for=due,
-        status=AttemptStatus.SCHEDULED,
-    )
+    row = {
+        "run_id": run.id,
+        "step_run_id": step.id,
+        "number": number,
+        "scheduled_for": due,
+        "status": AttemptStatus.SCHEDULED,
+        "started_at": None,
+        "deadline": None,
+        "worker": "",
+    }
     if eager:
         deadline = tx.now + timedelta(seconds=_timeout_of(run, step))
-        attempt.status = AttemptStatus.RUNNING
-        attempt.started_at, attempt.worker, attempt.deadline = tx.now, tx.eager_worker, deadline
-    attempt.save(force_insert=True)
+        row.update(status=AttemptStatus.RUNNING, started_at=tx.now, worker=tx.eager_worker)
+        row["deadline"] = deadline
+    attempt_id = fastsql.insert_returning_id(Attempt, row)
     if step.attempt_count != number:  # the first one was counted as the step started
-        StepRun.objects.filter(id=step.id).update(attempt_count=number)
+        fastsql.update_if(StepRun, step.id, None, attempt_count=number)
         step.attempt_count = number
     tx.event(
         "attempt.scheduled",
@@ -785,9 +819,9 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
         )
         if run.status == RunStatus.QUEUED:
             _set_run(tx, RunStatus.RUNNING, started_at=tx.now)
-        tx.claimed = _claimed(attempt.id, run, step, number, attempt.deadline, started_at=tx.now)
+        tx.claimed = _claimed(attempt_id, run, step, number, row["deadline"], started_at=tx.now)
     else:
-        tx.dispatches.append(Dispatch(attempt.id, int(delay_s * 1000)))
+        tx.dispatches.append(Dispatch(attempt_id, int(delay_s * 1000)))
 
 
 def _fail_step(tx, steps, step, error):
