@@ -266,14 +266,7 @@ def eager_claim_after_lost_answer(claimed, worker):
     )
     if attempt is None:
         return None
-    return _claimed(
-        attempt.id,
-        attempt.run,
-        attempt.step_run,
-        attempt.number,
-        attempt.deadline,
-        started_at=attempt.started_at,
-    )
+    return _claimed_from(attempt)
 
 
 def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
@@ -314,14 +307,7 @@ def expire_attempt(attempt_id, reason):
     )
     if attempt is None:
         return None
-    claimed = _claimed(
-        attempt.id,
-        attempt.run,
-        attempt.step_run,
-        attempt.number,
-        attempt.deadline,
-        started_at=attempt.started_at,
-    )
+    claimed = _claimed_from(attempt)
     error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, retryable=True)
 
@@ -518,6 +504,8 @@ STEP_STATE = (
 
 @functools.lru_cache(maxsize=4096)
 def _run_shape(run_id):
+    """Safe to cache by id: these columns never change, and ids are never reused
+    (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
     return Run.objects.values_list("definition", "action_versions", "input").get(id=run_id)
 
 
@@ -659,6 +647,18 @@ def _claimed(attempt_id, run, step, number, deadline, *, started_at):
         step_run_id=step.id,
         started_at=started_at,
         secret_slots=step.secret_slots,
+    )
+
+
+def _claimed_from(attempt):
+    """A running attempt loaded with select_related(step_run__action_version__action, run)."""
+    return _claimed(
+        attempt.id,
+        attempt.run,
+        attempt.step_run,
+        attempt.number,
+        attempt.deadline,
+        started_at=attempt.started_at,
     )
 
 

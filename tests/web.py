@@ -7,7 +7,7 @@ from tests.drive import drive
 NO_WAIT = {"initial_interval_s": 0, "jitter": False}
 
 
-def saga_steps(fail_times="{{ input.fail_times }}", max_attempts=3):
+def saga_steps(fail_times="{{ input.fail_times }}", max_attempts=3, retry=NO_WAIT):
     """echo -> a step with a compensation -> debug.fail (fails `fail_times` times)."""
     return [
         {"key": "greet", "action": "debug.echo", "input": {"hello": "{{ input.name }}"}},
@@ -21,7 +21,7 @@ def saga_steps(fail_times="{{ input.fail_times }}", max_attempts=3):
             "key": "charge",
             "action": "debug.fail",
             "input": {"fail_times": fail_times},
-            "retry": {"max_attempts": max_attempts, **NO_WAIT},
+            "retry": {"max_attempts": max_attempts, **retry},
         },
     ]
 

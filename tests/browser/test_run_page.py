@@ -11,29 +11,12 @@ from builder.definition import validate
 from builder.models import Workflow
 from runner import engine
 from runner.models import Run
+from tests.web import saga_steps
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-STEPS = [
-    {"key": "greet", "action": "debug.echo", "input": {"hello": "{{ input.name }}"}},
-    {
-        "key": "reserve",
-        "action": "debug.echo",
-        "input": {"item": "book"},
-        "compensate": {"action": "debug.echo", "input": {"release": "book"}},
-    },
-    {
-        "key": "charge",
-        "action": "debug.fail",
-        "input": {"fail_times": "{{ input.fail_times }}"},
-        "retry": {
-            "max_attempts": 3,
-            "initial_interval_s": 1.2,
-            "backoff_coefficient": 1,
-            "jitter": False,
-        },
-    },
-]
+# Retries 1.2 s apart: slow enough to watch each attempt appear on the page.
+STEPS = saga_steps(retry={"initial_interval_s": 1.2, "backoff_coefficient": 1, "jitter": False})
 
 
 def checkout(workspace, user):
