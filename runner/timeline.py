@@ -5,13 +5,20 @@ of the steps asked for), so a run with 1,000 attempts costs what a run with 3 do
 live view polls `changes(run, after)` with an event-id cursor and re-renders only the
 steps that new events touched (plus the ones still running), which is idempotent: a row
 sent twice replaces itself.
+
+Rows carry display strings only, computed here once, so that rendering them
+(runner/templatetags/timeline_rows.py) only escapes and joins. The big JSON columns
+(inputs, outputs, tracebacks) are never read for the timeline: a row's details are loaded
+when it is opened (`step_detail` and `attempt_detail` in runner/views/run.py).
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import FloatField, Func, Max
+from django.db.models.fields.json import KT, KeyTransform
 from django.utils import timezone
 
+from core.templatetags.brickwork import duration
 from runner.models import Attempt, RunEvent, StepRun
 from runner.states import AttemptStatus, StepKind, StepStatus
 
@@ -19,29 +26,63 @@ from runner.states import AttemptStatus, StepKind, StepStatus
 HEAD_ATTEMPTS, TAIL_ATTEMPTS = 2, 5
 
 
+class Epoch(Func):
+    """A moment as seconds since 1970: a float is read much faster than a datetime."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    output_field = FloatField()
+
+
+# Only the short parts of an error: its traceback and details stay in the database.
+ERROR_PARTS = {"error_type": KT("error__type"), "error_message": KT("error__message")}
+TIMES = {"started": Epoch("started_at"), "ended": Epoch("ended_at")}
+STEP_COLUMNS = (
+    "id",
+    "key",
+    "kind",
+    "status",
+    "attempt_count",
+    "reused_from_id",
+    "compensates__key",
+    "action_version__version",
+    "action_version__action__name",
+)
+ATTEMPT_COLUMNS = ("id", "step_run_id", "number", "status", "duration_ms", "retry_decision")
+WAITING = {AttemptStatus.RUNNING: "running…", AttemptStatus.SCHEDULED: "waiting"}
+
+
 @dataclass
 class AttemptRow:
-    attempt: Attempt
-    start: float  # seconds from the run's start, for the bar
-    length: float
-    decision: str = ""
+    id: int
+    number: int
+    status: str
+    start: str  # seconds from the run's start, for the bar
+    length: str
+    duration: str
+    decision: str = ""  # "→ retry 2 of 5 in 0.8 s", "non-retryable: HTTP 422 ..."
     decision_kind: str = ""  # "retry" or "stop"
-
-    @property
-    def show_error(self):
-        """The error line under the row, unless the decision already quotes it."""
-        return bool(self.attempt.error) and not self.decision.startswith("non-retryable:")
+    error: str = ""  # "Type: message" under the row, unless the decision already quotes it
+    error_message: str = ""
 
 
 @dataclass
 class StepGroup:
-    step: StepRun | None
     key: str
     kind: str
+    id: int | None = None  # None: an empty slot the live view may fill later
+    status: str = ""
+    ref: str = ""
     compensates: str = ""
+    reused: bool = False
+    attempt_count: int = 0
+    started: bool = False
+    start: str = "0.000"
+    length: str = "0.000"
+    duration: str = ""
+    error: str = ""
+    error_fields: list = field(default_factory=list)  # [(path, "message; message")]
     attempts: list = field(default_factory=list)
-    start: float = 0.0
-    length: float = 0.0
+    order: int = 0
 
     @property
     def dom_id(self):
@@ -49,23 +90,24 @@ class StepGroup:
 
     @property
     def placeholder(self):
-        return self.step is None
+        return self.id is None
 
     @property
-    def folded(self):
-        """(first, hidden middle, last) attempts; the middle is empty for short steps."""
-        rows = self.attempts
-        if len(rows) <= HEAD_ATTEMPTS + TAIL_ATTEMPTS + 1:
-            return rows, [], []
-        return rows[:HEAD_ATTEMPTS], rows[HEAD_ATTEMPTS:-TAIL_ATTEMPTS], rows[-TAIL_ATTEMPTS:]
+    def folds(self):
+        """Whether the middle attempts hide behind "show N more" (long steps only)."""
+        return len(self.attempts) > HEAD_ATTEMPTS + TAIL_ATTEMPTS + 1
 
     @property
-    def order(self):
-        # Action steps keep their definition order; compensations follow in the order
-        # they were created (flex `order`), wherever their placeholder sits in the page.
-        if self.kind == StepKind.COMPENSATION and self.step is not None:
-            return self.step.id
-        return 0
+    def head(self):
+        return self.attempts[:HEAD_ATTEMPTS] if self.folds else self.attempts
+
+    @property
+    def middle(self):
+        return self.attempts[HEAD_ATTEMPTS:-TAIL_ATTEMPTS] if self.folds else []
+
+    @property
+    def tail(self):
+        return self.attempts[-TAIL_ATTEMPTS:] if self.folds else []
 
 
 @dataclass
@@ -77,8 +119,12 @@ class Timeline:
     only_failures: bool = False
 
     @property
+    def scale(self):
+        return f"{self.total:.3f}"
+
+    @property
     def axis(self):
-        return [round(self.total * f, 3) for f in (0, 0.25, 0.5, 0.75, 1)]
+        return [duration(round(self.total * f, 3)) for f in (0, 0.25, 0.5, 0.75, 1)]
 
 
 def build(run, *, only_failures=False, keys=None, cursor=None):
@@ -90,31 +136,42 @@ def build(run, *, only_failures=False, keys=None, cursor=None):
     if cursor is None:
         cursor = run.events.aggregate(last=Max("id"))["last"] or 0
     now = timezone.now()
-    origin = run.started_at or run.created_at
+    # From creation: a step starts (its first attempt scheduled) before the run's first
+    # attempt starts, so the run's own started_at would cut the first bars short.
+    origin = run.created_at
     total = max(((run.ended_at or now) - origin).total_seconds(), 0.001)
+    # Times are seconds since 1970 from here on (see Epoch).
+    now, origin = now.timestamp(), origin.timestamp()
     steps = list(
         StepRun.objects.filter(run_id=run.id)
-        .select_related("action_version__action", "compensates")
         .order_by("position", "id")
+        .values(
+            *STEP_COLUMNS,
+            **TIMES,
+            **ERROR_PARTS,
+            error_fields=KeyTransform("fields", "error"),
+        )
     )
-    wanted = steps if keys is None else [s for s in steps if (s.kind, s.key) in keys]
+    wanted = steps if keys is None else [s for s in steps if (s["kind"], s["key"]) in keys]
     attempts = (
-        Attempt.objects.filter(step_run_id__in=[s.id for s in wanted]).order_by("number")
+        Attempt.objects.filter(step_run_id__in=[s["id"] for s in wanted])
+        .order_by("number")
+        .values(*ATTEMPT_COLUMNS, **TIMES, **ERROR_PARTS, scheduled=Epoch("scheduled_for"))
         if wanted
         else []
     )
     by_step = {}
     for attempt in attempts:
-        by_step.setdefault(attempt.step_run_id, []).append(attempt)
+        by_step.setdefault(attempt["step_run_id"], []).append(_row(attempt, origin, now))
 
     groups = []
     for step in wanted:
-        group = _group(step, by_step.get(step.id, []), origin, now)
+        group = _group(step, by_step.get(step["id"], []), origin, now)
         if only_failures:
-            group.attempts = [r for r in group.attempts if r.attempt.status == AttemptStatus.FAILED]
-            if not group.attempts and step.status != StepStatus.FAILED:
+            group.attempts = [r for r in group.attempts if r.status == AttemptStatus.FAILED]
+            if not group.attempts and group.status != StepStatus.FAILED:
                 # A hidden slot, so that a failure arriving later has a place to go.
-                group = StepGroup(step=None, key=step.key, kind=step.kind)
+                group = StepGroup(key=group.key, kind=group.kind)
         groups.append(group)
     if keys is None:
         groups += _placeholders(run, steps)
@@ -136,44 +193,80 @@ def changes(run, after, *, only_failures=False):
 
 def _group(step, attempts, origin, now):
     group = StepGroup(
-        step=step,
-        key=step.key,
-        kind=step.kind,
-        compensates=step.compensates.key if step.compensates_id else "",
+        key=step["key"],
+        kind=step["kind"],
+        id=step["id"],
+        status=step["status"],
+        ref=f"{step['action_version__action__name']}@{step['action_version__version']}",
+        compensates=step["compensates__key"] or "",
+        reused=step["reused_from_id"] is not None,
+        attempt_count=step["attempt_count"],
+        duration=step["status"],
+        attempts=attempts,
     )
-    if step.started_at:
-        group.start = max((step.started_at - origin).total_seconds(), 0)
-        group.length = ((step.ended_at or now) - step.started_at).total_seconds()
-    for attempt in attempts:
-        begun = attempt.started_at or attempt.scheduled_for
-        end = attempt.ended_at or (now if attempt.started_at else begun)
-        row = AttemptRow(
-            attempt=attempt,
-            start=max((begun - origin).total_seconds(), 0),
-            length=max((end - begun).total_seconds(), 0),
-        )
-        row.decision, row.decision_kind = describe_decision(attempt)
-        group.attempts.append(row)
+    if step["kind"] == StepKind.COMPENSATION:
+        # Compensations follow in the order they were created (flex `order`), wherever
+        # their placeholder sits in the page; action steps keep their definition order.
+        group.order = step["id"]
+    if step["started"] is not None:
+        start = max(step["started"] - origin, 0)
+        length = (step["ended"] or now) - step["started"]
+        group.started, group.start, group.length = True, f"{start:.3f}", f"{length:.3f}"
+        group.duration = duration(length)
+    if step["error_type"] is not None or step["error_message"] is not None:
+        group.error = f"{step['error_type'] or 'Error'}: {step['error_message'] or ''}"
+        fields = step["error_fields"] if isinstance(step["error_fields"], dict) else {}
+        group.error_fields = [(path, _joined(errs)) for path, errs in fields.items()]
     return group
+
+
+def _joined(messages):
+    return "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def _row(attempt, origin, now):
+    started = attempt["started"] is not None
+    begun = attempt["started"] if started else attempt["scheduled"]
+    end = attempt["ended"] or (now if started else begun)
+    took = attempt["duration_ms"]
+    row = AttemptRow(
+        id=attempt["id"],
+        number=attempt["number"],
+        status=attempt["status"],
+        start=f"{max(begun - origin, 0):.3f}",
+        length=f"{max(end - begun, 0):.3f}",
+        duration=duration(took / 1000) if took is not None else WAITING.get(attempt["status"], "—"),
+    )
+    message = attempt["error_message"]
+    row.decision, row.decision_kind = describe_decision(attempt["retry_decision"], message)
+    if row.decision_kind == "retry":
+        row.decision = f"→ {row.decision}"
+    has_error = attempt["error_type"] is not None or message is not None
+    if has_error and not row.decision.startswith("non-retryable:"):
+        row.error = f"{attempt['error_type'] or 'Error'}: {message or ''}"
+        row.error_message = message or ""
+    return row
 
 
 def _placeholders(run, steps):
     """Empty slots for compensations that may still start, so the live view can fill them."""
     if run.is_finished:
         return []
-    started = {s.key for s in steps if s.kind == StepKind.COMPENSATION}
+    started = {s["key"] for s in steps if s["kind"] == StepKind.COMPENSATION}
     return [
-        StepGroup(step=None, key=s.key, kind=StepKind.COMPENSATION)
+        StepGroup(key=s["key"], kind=StepKind.COMPENSATION)
         for s in steps
-        if s.kind == StepKind.ACTION
-        and s.key not in started
-        and run.step_spec(s.key).get("compensate")
+        if s["kind"] == StepKind.ACTION
+        and s["key"] not in started
+        and run.step_spec(s["key"]).get("compensate")
     ]
 
 
-def describe_decision(attempt):
-    """("retry 2 of 5 in 0.8 s", "retry") or ("non-retryable: HTTP 422 ...", "stop")."""
-    decision = attempt.retry_decision
+def describe_decision(decision, message):
+    """("retry 2 of 5 in 0.8 s", "retry") or ("non-retryable: HTTP 422 ...", "stop").
+
+    `message` is the attempt's error message, quoted when it is why nothing was retried.
+    """
     if not decision:
         return "", ""
     if decision.get("retry"):
@@ -185,7 +278,6 @@ def describe_decision(attempt):
             text += " (Retry-After)"
         return text, "retry"
     reason = decision.get("reason", "not retried")
-    message = (attempt.error or {}).get("message", "")
     if reason == "non-retryable error":
         return f"non-retryable: {message}" if message else "non-retryable", "stop"
     return reason, "stop"

@@ -1,9 +1,12 @@
-"""The run page: header, live timeline (polled with an event cursor), and cancel."""
+"""The run page: header, live timeline (polled with an event cursor), the details of a
+row when it is opened, and cancel."""
 
 import json
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -12,7 +15,7 @@ from core.errors import InvalidTransition
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
 from runner import engine, timeline
-from runner.models import Run
+from runner.models import Attempt, Run, StepRun
 
 
 def get_run(request, run_id):
@@ -28,6 +31,10 @@ def _context(request, run, line):
         "only_failures": line.only_failures,
         "version": _version_label(run),
         "can_edit": can_edit(request),
+        "oob": False,  # set, not missing: a missing variable costs an exception per step
+        # Reversed once here: one `{% url %}` per row costs more than the whole row.
+        "step_url": reverse("run_step", args=[request.workspace.slug, run.id]),
+        "attempt_url": reverse("run_attempt", args=[request.workspace.slug, run.id]),
     }
 
 
@@ -60,6 +67,33 @@ def run_timeline(request, run_id):
         stop["Content-Type"] = response["Content-Type"]
         return stop
     return response
+
+
+@require_GET
+@workspace_view()
+def step_detail(request, run_id):
+    """A step's input and output, loaded when its row of the timeline is opened."""
+    steps = StepRun.objects.filter(run__workspace=request.workspace, run_id=run_id)
+    step = get_object_or_404(steps, id=_row_id(request))
+    response = render(request, "runner/run.html#step_detail", {"step": step})
+    return without_secrets(response, request.workspace)
+
+
+@require_GET
+@workspace_view()
+def attempt_detail(request, run_id):
+    """An attempt's error, traceback, output and times, loaded when its row is opened."""
+    attempts = Attempt.objects.filter(run__workspace=request.workspace, run_id=run_id)
+    attempt = get_object_or_404(attempts, id=_row_id(request))
+    response = render(request, "runner/run.html#attempt_detail", {"a": attempt})
+    return without_secrets(response, request.workspace)
+
+
+def _row_id(request):
+    try:
+        return int(request.GET.get("id", ""))
+    except ValueError:
+        raise Http404("No such row") from None
 
 
 @require_POST

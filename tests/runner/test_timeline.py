@@ -88,14 +88,14 @@ def test_poll_returns_only_steps_touched_after_the_cursor(client, workspace, ali
     assert 'id="step-action-two"' in html
     assert 'id="step-action-one"' not in html
     assert 'id="run-head"' in html and 'hx-swap-oob="true"' in html
-    assert f"after={cursor}" in html and "hx-trigger" in html
+    assert f"after={cursor}" in html and 'hx-trigger="every 1s"' in html
     # When `two` succeeds, the next poll sends it, says the run is over and stops polling
     executor.execute_attempt(Attempt.objects.get(run=run, step_run__key="two").id, "test")
     response = client.get(f"/w/acme/runs/{run.id}/timeline?after={cursor}", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     html = response.content.decode()
     assert 'id="step-action-two"' in html and 'id="step-action-one"' not in html
-    assert "data-finished" in html and "hx-trigger" not in html
+    assert "data-finished" in html and 'hx-trigger="every' not in html
     assert 'data-status="succeeded">succeeded' in html
 
 
@@ -119,6 +119,83 @@ def test_secrets_stay_unrendered_on_the_run_page(client, workspace, alice):
     from tests.drive import drive
 
     drive(run)
-    html = client.get(f"/w/acme/runs/{run.id}/").content.decode()
-    assert "{{ secrets.TOKEN }}" in html
-    assert "s3cr3t-value" not in html
+    page, step, attempt = details_of(client, run, "call")
+    assert "{{ secrets.TOKEN }}" in step  # the step's input, as recorded
+    for html in (page, step, attempt):
+        assert "s3cr3t-value" not in html
+
+
+def details_of(client, run, key, number=1):
+    """(the run page, the step's details, its attempt's details) as a person opens them."""
+    base = f"/w/acme/runs/{run.id}"
+    step = run.steps.get(key=key, kind="action")
+    attempt = step.attempts.get(number=number)
+    page = client.get(f"{base}/").content.decode()
+    assert f'hx-get="{base}/step?id={step.id}"' in page
+    assert f'hx-get="{base}/attempt?id={attempt.id}"' in page
+    return (
+        page,
+        client.get(f"{base}/step?id={step.id}").content.decode(),
+        client.get(f"{base}/attempt?id={attempt.id}").content.decode(),
+    )
+
+
+def test_details_of_a_row_load_when_it_is_opened(client, workspace, alice):
+    client.force_login(alice)
+    run = compensated_run(workspace)
+    # The page carries each attempt's error line, not its traceback or the step's input
+    page, step, attempt = details_of(client, run, "charge", number=2)
+    assert "ActionError: debug.fail failed attempt 2 on purpose" in page
+    assert "Traceback" not in page and '"fail_times"' not in page
+    # Opened, the step shows its input and the attempt its traceback and times
+    assert "<h4>Input</h4>" in step and "&quot;fail_times&quot;: -1" in step
+    assert '<pre class="trace">Traceback' in attempt
+    assert "debug.fail failed attempt 2 on purpose" in attempt
+    assert "<dt>Started</dt>" in attempt
+
+
+def test_an_action_output_that_holds_a_secret_is_masked_when_opened(client, workspace, alice):
+    from core.models import Secret
+    from tests.drive import drive
+
+    client.force_login(alice)
+    # Given an output recorded before its value became a secret (as a reflecting API may)
+    run = drive(
+        start(workspace, [{"key": "call", "action": "debug.echo", "input": {"t": "hunter22"}}])
+    )
+    Secret.objects.create(workspace=workspace, name="TOKEN", value="hunter22")
+    # Then neither the page nor the details of the step or the attempt show it
+    for html in details_of(client, run, "call"):
+        assert "hunter22" not in html
+    assert "••••••" in details_of(client, run, "call")[2]
+
+
+def test_details_of_rows_are_not_found_from_elsewhere(
+    client, workspace, other_workspace, alice, charlie
+):
+    run = compensated_run(workspace)
+    other = compensated_run(other_workspace)
+    step = run.steps.get(key="charge", kind="action")
+    attempt = step.attempts.get(number=1)
+    # A stranger to Acme finds nothing, through Acme's URL or through their own workspace
+    client.force_login(charlie)
+    for url in (
+        f"/w/acme/runs/{run.id}/attempt?id={attempt.id}",
+        f"/w/acme/runs/{run.id}/step?id={step.id}",
+        f"/w/globex/runs/{run.id}/attempt?id={attempt.id}",
+        f"/w/globex/runs/{other.id}/attempt?id={attempt.id}",
+        f"/w/globex/runs/{other.id}/step?id={step.id}",
+    ):
+        assert client.get(url).status_code == 404, url
+    # A member asking for a row through another run, or for no row at all, finds nothing
+    client.force_login(alice)
+    second = compensated_run(workspace)
+    for url in (
+        f"/w/acme/runs/{second.id}/attempt?id={attempt.id}",
+        f"/w/acme/runs/{second.id}/step?id={step.id}",
+        f"/w/acme/runs/{run.id}/attempt",
+        f"/w/acme/runs/{run.id}/attempt?id=abc",
+        f"/w/acme/runs/{run.id}/attempt?id={2**70}",
+        f"/w/acme/runs/{run.id}/step?id=-1",
+    ):
+        assert client.get(url).status_code == 404, url
