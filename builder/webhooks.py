@@ -1,9 +1,10 @@
 """`POST /hooks/<token>`: a delivery to a webhook trigger starts a run of its workflow.
 
-Built to answer fast: one query finds the trigger, the checks (size, signature, JSON) need
-no database, and one transaction starts the run and records the delivery; the run's
-messages go to the broker after the commit. Every delivery to an existing trigger is
-recorded with its verdict, whatever the answer.
+Built to answer fast: the trigger and its workflow's latest version come from a short
+per-process cache (builder/webhook_cache.py), the checks (size, signature, JSON) need no
+database, and one transaction starts the run and records the delivery; the run's messages
+go to the broker after the commit. Every delivery to an existing trigger is recorded with
+its verdict, whatever the answer.
 """
 
 import hashlib
@@ -14,16 +15,18 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from builder import signatures
+from builder import signatures, webhook_cache
 from builder.models import Trigger, WebhookDelivery
 from core import jsonbody
 from core.api.errors import error_response
 from core.errors import FieldErrors
-from runner import engine
+from runner import engine, fastsql
 from runner.states import Trigger as RunTrigger
 
+PREFIX = "/hooks/"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_RECORDED_SIZE = 2**31 - 1  # WebhookDelivery.size is a 32-bit column
 Verdict = WebhookDelivery.Verdict
@@ -36,17 +39,42 @@ class Refused(Exception):
         self.code, self.fields = code or verdict, fields
 
 
+def shortcut(get_response):
+    """Middleware sending `/hooks/` straight to `receive`, past the browser's middleware.
+
+    A delivery needs no CSRF check, user, messages, frame options or htmx, nor URL
+    resolving: skipping them saves ~7 % of its CPU. It sits below SecurityMiddleware
+    (headers) and CommonMiddleware (host check, Content-Length), which still apply.
+    """
+
+    def middleware(request):
+        if request.path_info.startswith(PREFIX):
+            return receive(request, request.path_info.removeprefix(PREFIX))
+        return get_response(request)
+
+    return middleware
+
+
 @csrf_exempt
 def receive(request, token):
     if request.method != "POST":
         response = error_response(405, "A webhook accepts POST only")
         response["Allow"] = "POST"
         return response
-    trigger = None
-    if TOKEN.match(token):
-        trigger = Trigger.objects.select_related("workflow__workspace").filter(token=token).first()
-    if trigger is None:
+    if not TOKEN.match(token):
         return error_response(404, "Not found")
+    try:
+        return _deliver(request, webhook_cache.target(token))
+    except IntegrityError:
+        # The cached trigger or version may be gone (deleted by another process): the
+        # rollback undid this run; look again without the cache, once.
+        return _deliver(request, webhook_cache.target(token, fresh=True))
+
+
+def _deliver(request, target):
+    if target is None:
+        return error_response(404, "Not found")
+    trigger = target.trigger
     size = _declared_length(request)
     try:
         if not trigger.enabled:
@@ -55,7 +83,7 @@ def receive(request, token):
         size = len(body)
         _check_signature(trigger, request, body)
         run_input = _run_input(trigger, request, _parse(trigger, body))
-        return _start(trigger, run_input, _event_id(trigger, request), size)
+        return _start(trigger, target.version, run_input, _event_id(trigger, request), size)
     except Refused as refused:
         _record(trigger, size, refused.status, refused.verdict, message=refused.message)
         return error_response(
@@ -143,12 +171,11 @@ def _event_id(trigger, request):
     return value
 
 
-def _start(trigger, run_input, event_id, size):
+def _start(trigger, version, run_input, event_id, size):
     """Start the run and record the delivery together; an event seen before starts nothing."""
     if event_id and (earlier := _earlier_delivery(trigger, event_id)):
         return _duplicate(trigger, size, event_id, earlier["run_id"])
     workflow = trigger.workflow
-    version = workflow.latest_version()
     if version is None:
         raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
     try:
@@ -190,12 +217,15 @@ def _duplicate(trigger, size, event_id, run_id):
 
 
 def _record(trigger, size, status, verdict, *, event_id="", run_id=None, message=""):
-    WebhookDelivery.objects.create(
-        trigger=trigger,
-        size=size,
-        status_code=status,
-        verdict=verdict,
-        event_id=event_id,
-        run_id=run_id,
-        message=message[:500],
-    )
+    # Written out (runner/fastsql.py): half the CPU of the ORM's create, on every delivery.
+    row = {
+        "trigger_id": trigger.id,
+        "received_at": timezone.now(),
+        "size": size,
+        "status_code": status,
+        "verdict": verdict,
+        "event_id": event_id,
+        "run_id": run_id,
+        "message": message[:500],
+    }
+    fastsql.insert(WebhookDelivery, [row])

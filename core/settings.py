@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "builder.webhooks.shortcut",  # /hooks/ skips the rest (webhook deliveries, hot path)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -212,6 +213,11 @@ MAX_REQUEST_BYTES = 1024 * 1024
 WEBHOOK_DELIVERY_RETENTION_DAYS = _int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
 if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1")
+# Seconds a web process reuses a webhook's trigger and latest version (0: look up each time);
+# a change made in another process reaches this one within it (builder/webhook_cache.py).
+WEBHOOK_CACHE_S = _float("WEBHOOK_CACHE_S", 2)
+if not 0 <= WEBHOOK_CACHE_S <= 60:
+    raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Requests per minute per API key (0: no limit); answered 429 beyond it.

@@ -36,7 +36,9 @@ def measure(seconds, connections, processes, threads, env):
         "bench-gunicorn",
         ["-m", "gunicorn", "core.wsgi:application", "--bind", f"127.0.0.1:{port}"]
         + ["--workers", str(processes), "--worker-class", "gthread", "--threads", str(threads)]
-        + ["--keep-alive", "5", "--log-level", "warning"],
+        # As the README runs web hosts: one listening socket per process, so the kernel
+        # spreads the keep-alive connections evenly instead of one process taking most.
+        + ["--reuse-port", "--keep-alive", "5", "--log-level", "warning"],
         env=env,
     )
     with server:

@@ -262,3 +262,19 @@ def test_triggers_through_the_api(client, workspace, workflow):
     assert api.delete(path).status_code == 204
     assert api.get(path).status_code == 404
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_deliveries_skip_the_browser_middleware_but_keep_headers_and_host_check(client, workflow):
+    trigger = make_trigger(workflow)
+    response = post(client, trigger)
+    assert response.status_code == 202
+    # SecurityMiddleware and CommonMiddleware still apply; frame options and CSRF do not
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Length"] == str(len(response.content))
+    assert "X-Frame-Options" not in response and not response.cookies
+    refused = client.post(
+        f"/hooks/{trigger.token}", data=BODY, content_type="application/json", HTTP_HOST="evil"
+    )
+    assert refused.status_code == 400
+    assert Run.objects.count() == 1
