@@ -106,7 +106,9 @@ def start_run(
         schemas.check(definition["input_schema"], input)
     versions = pin_action_versions(definition, workspace)
     reuse = reuse or {}
-    with transaction.atomic():
+    # No savepoint when called inside a caller's transaction (webhook, idempotency key):
+    # two round trips saved, and no caller goes on after an error in it.
+    with transaction.atomic(savepoint=False):
         run = Run.objects.create(
             workspace=workspace,
             workflow=workflow,
@@ -158,6 +160,13 @@ def pin_action_versions(definition, workspace):
         refs.add(step["action"])
         if step.get("compensate"):
             refs.add(step["compensate"]["action"])
+    return dict(_pinned(workspace.id, frozenset(refs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _pinned(workspace_id, refs):
+    """ActionVersions are immutable: a ref resolved once for a workspace stays resolved
+    (an unknown ref raises, and so is not cached)."""
     wanted = {}
     for ref in refs:
         name, _, number = ref.partition("@")
@@ -169,14 +178,20 @@ def pin_action_versions(definition, workspace):
     # Built-ins first: they win over a workspace action of the same name (as the validator).
     for version in sorted(candidates, key=lambda v: v.action.workspace_id is not None):
         owner = version.action.workspace_id
-        if owner is not None and owner != workspace.id:
+        if owner is not None and owner != workspace_id:
             continue
         if version.version in wanted.get(version.action.name, ()):
             found.setdefault(version.ref, version)
     missing = refs - found.keys()
     if missing:
         raise InvalidInput({"definition": [f"unknown action {ref}" for ref in sorted(missing)]})
-    return found
+    return tuple(found.items())
+
+
+def forget_cached_versions():
+    """For tests that empty the tables: ids of recreated actions must not hit old entries."""
+    _pinned.cache_clear()
+    _action_version.cache_clear()
 
 
 # ---------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def _builtin_actions(request):
         return
     request.getfixturevalue("_django_db_helper")
     from core.actions.registry import sync_actions
+    from runner.engine import forget_cached_versions
 
+    forget_cached_versions()
     sync_actions()
 
 
