@@ -9,7 +9,7 @@ from builder.definition import validate
 from core import schemas
 from core.errors import InvalidInput
 from core.models import ActionVersion
-from runner import engine
+from runner import engine, reruns
 from runner.states import Trigger
 
 STEP_KEY = "run"
@@ -31,13 +31,13 @@ def start(version, input, *, workspace, trigger=Trigger.API, user=None):
 
 
 def rerun(run, *, start_from="start", version="pinned", input=None, user=None):
-    """engine.rerun for a run of one action, after checking a new input against the schema
+    """reruns.rerun for a run of one action, after checking a new input against the schema
     of the version that will run."""
     if input is not None:
         latest = version == "latest" and run.action_id
         target = run.action.latest_version() if latest else pinned_version(run)
         schemas.check(target.input_schema, input)
-    return engine.rerun(run, start_from=start_from, version=version, input=input, user=user)
+    return reruns.rerun(run, start_from=start_from, version=version, input=input, user=user)
 
 
 def pinned_version(run):

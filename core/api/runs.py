@@ -10,7 +10,7 @@ from core.api.launch import launch
 from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
 from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
-from runner import action_runs, engine
+from runner import action_runs, engine, reruns
 from runner.states import RunStatus
 
 router = Router(tags=["runs"])
@@ -93,7 +93,7 @@ def rerun(
     options = {"start_from": payload.from_, "version": payload.version, "input": payload.input}
     if run.action_id:
         return launch(request, payload, idempotency_key, lambda: action_runs.rerun(run, **options))
-    return launch(request, payload, idempotency_key, lambda: engine.rerun(run, **options))
+    return launch(request, payload, idempotency_key, lambda: reruns.rerun(run, **options))
 
 
 @router.post(

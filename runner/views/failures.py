@@ -12,7 +12,7 @@ from builder.models import Workflow
 from core.errors import BrickworkError
 from core.models import Role
 from core.workspaces import workspace_view
-from runner import engine, inbox
+from runner import inbox, reruns
 from runner.listing import light_runs
 from runner.states import RunStatus
 from runner.views.runs import keyset_page
@@ -185,7 +185,7 @@ def failure_bulk(request):
                 "failed" if run.status in (RunStatus.FAILED, RunStatus.COMPENSATED) else "start"
             )
             try:
-                started.append(engine.rerun(run, start_from=start_from, user=request.user).id)
+                started.append(reruns.rerun(run, start_from=start_from, user=request.user).id)
             except BrickworkError as error:
                 refused.append(f"#{run.id}: {error}")
         if started:

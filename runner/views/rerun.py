@@ -11,7 +11,7 @@ from core.errors import InvalidInput, InvalidTransition
 from core.models import Role
 from core.web.schema_form import parse_json
 from core.workspaces import workspace_view
-from runner import action_runs, engine
+from runner import action_runs, reruns
 from runner.models import StepRun
 from runner.states import RunStatus, StepKind, StepStatus
 from runner.views.run import get_run
@@ -74,7 +74,7 @@ def ledger(run):
     undid it.
     """
     steps = list(StepRun.objects.filter(run=run).select_related("action_version__action"))
-    reused = engine.reusable_steps(run, run.definition) if run.status in HAS_FAILED_STEP else {}
+    reused = reruns.reusable_steps(run, run.definition) if run.status in HAS_FAILED_STEP else {}
     undo = {s.compensates_id: s for s in steps if s.kind == StepKind.COMPENSATION}
     rows = []
     for step in steps:
@@ -113,7 +113,7 @@ def run_rerun(request, run_id):
         try:
             # A run of one action maps its input field by field: its own helper rebuilds
             # that mapping for an edited input.
-            rerun = action_runs.rerun if run.action_id else engine.rerun
+            rerun = action_runs.rerun if run.action_id else reruns.rerun
             new = rerun(
                 run,
                 start_from=data["start_from"],

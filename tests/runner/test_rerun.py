@@ -3,7 +3,7 @@
 import pytest
 
 from core.errors import InvalidTransition
-from runner import engine
+from runner import engine, reruns
 from tests.runs import attempts_of, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ def test_rerun_from_failed_step_reuses_earlier_outputs(worker, workspace):
     original = wait_for(start(workspace, STEPS, input={"user": "ada", "fail_times": -1}))
     assert original.status == "failed"
 
-    rerun = engine.rerun(original, start_from="failed", input={"user": "ada", "fail_times": 0})
+    rerun = reruns.rerun(original, start_from="failed", input={"user": "ada", "fail_times": 0})
     rerun = wait_for(rerun)
 
     assert rerun.status == "succeeded"
@@ -41,7 +41,7 @@ def test_rerun_from_failed_step_reuses_earlier_outputs(worker, workspace):
 def test_rerun_from_start_runs_everything_again(worker, workspace):
     original = wait_for(start(workspace, STEPS, input={"user": "ada", "fail_times": -1}))
     rerun = wait_for(
-        engine.rerun(original, start_from="start", input={"user": "bo", "fail_times": 0})
+        reruns.rerun(original, start_from="start", input={"user": "bo", "fail_times": 0})
     )
     assert rerun.status == "succeeded"
     assert [len(attempts_of(rerun, k)) for k in ("fetch", "enrich", "deliver")] == [1, 1, 1]
@@ -82,7 +82,7 @@ def test_cancel_stops_new_work_and_compensates(worker, workspace):
 
 def test_rerun_from_failed_step_reruns_steps_whose_input_was_edited(worker, workspace):
     original = wait_for(start(workspace, STEPS, input={"user": "ada", "fail_times": -1}))
-    rerun = engine.rerun(original, start_from="failed", input={"user": "bo", "fail_times": 0})
+    rerun = reruns.rerun(original, start_from="failed", input={"user": "bo", "fail_times": 0})
     rerun = wait_for(rerun)
     assert rerun.status == "succeeded"
     assert [len(attempts_of(rerun, k)) for k in ("fetch", "enrich", "deliver")] == [1, 1, 1]

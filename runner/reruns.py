@@ -1,0 +1,104 @@
+"""Reruns: a new run linked to an earlier one, from the start or from the failed step.
+
+A rerun is just a new run (runner/engine.py `start_run`) that may reuse succeeded steps'
+outputs, as a Step Functions redrive does; nothing here changes a status itself.
+"""
+
+from core import references
+from core.errors import InvalidInput, InvalidTransition
+from runner.engine import start_run
+from runner.states import RunStatus, StepKind, StepStatus, Trigger
+
+
+def rerun(run, *, start_from="start", version="pinned", input=None, user=None, trigger=None):
+    """Start a new run linked to `run`.
+
+    `start_from="failed"` reuses the outputs of the steps that succeeded (and were not
+    compensated) when the new definition has them unchanged, as a Step Functions redrive
+    does; `version="latest"` takes the workflow's newest published version.
+    """
+    if start_from not in ("start", "failed"):
+        raise InvalidInput({"from": ["must be start or failed"]})
+    if version not in ("pinned", "latest"):
+        raise InvalidInput({"version": ["must be pinned or latest"]})
+    if start_from == "failed" and run.status not in (
+        RunStatus.FAILED,
+        RunStatus.COMPENSATED,
+        RunStatus.CANCELLED,
+    ):
+        raise InvalidTransition("only a failed, compensated or cancelled run has a failed step")
+    definition, workflow_version = run.definition, run.workflow_version
+    if version == "latest" and run.workflow_id:
+        latest = run.workflow.latest_version()
+        if latest is not None:
+            definition, workflow_version = latest.definition, latest
+    elif version == "latest" and run.action_id:
+        newest = run.action.latest_version()
+        definition = {**definition, "steps": [{**definition["steps"][0], "action": newest.ref}]}
+    new_input = run.input if input is None else input
+    reuse = reusable_steps(run, definition, new_input) if start_from == "failed" else {}
+    return start_run(
+        workspace=run.workspace,
+        definition=definition,
+        input=new_input,
+        trigger=trigger or Trigger.RERUN,
+        workflow=run.workflow,
+        workflow_version=workflow_version,
+        action=run.action,
+        user=user,
+        rerun_of=run,
+        rerun_from=start_from,
+        reuse=reuse,
+    )
+
+
+def reusable_steps(run, definition, input=None):
+    """{key: StepRun} of `run` whose output a rerun from the failed step can keep.
+
+    A step qualifies when it succeeded, was not undone by a compensation, is defined the
+    same way in `definition`, every step it runs after qualifies too, and its input,
+    rendered from the rerun's `input` (default: the original input), is what it was: an
+    edited input re-runs exactly the steps that depend on the edit.
+    """
+    input = run.input if input is None else input
+    old_specs = {spec["key"]: spec for spec in run.definition["steps"]}
+    steps = list(run.steps.all())
+    undone = {
+        s.compensates_id
+        for s in steps
+        if s.kind == StepKind.COMPENSATION and s.status == StepStatus.SUCCEEDED
+    }
+    succeeded = {
+        s.key: s
+        for s in steps
+        if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED and s.id not in undone
+    }
+    reuse = {}
+    pending = [spec for spec in definition["steps"] if spec["key"] in succeeded]
+    progress = True
+    while progress:  # parents first, whatever order the definition lists them in
+        progress = False
+        for spec in list(pending):
+            if not all(parent in reuse for parent in spec["after"]):
+                continue
+            pending.remove(spec)
+            if _same_step(old_specs.get(spec["key"]), spec, succeeded[spec["key"]], input, reuse):
+                reuse[spec["key"]] = succeeded[spec["key"]]
+                progress = True
+    return reuse
+
+
+def _same_step(old, new, step, input, reused):
+    if old is None or any(old.get(f) != new.get(f) for f in ("action", "input", "after")):
+        return False
+    scope = {
+        "input": input,
+        "run": {"id": step.run_id},
+        "steps": {key: {"output": s.output} for key, s in reused.items()},
+    }
+    try:
+        rendered = references.render(new.get("input", {}), scope, keep=("secrets",))
+    except references.MissingReference:
+        return False
+    # run.id differs between runs by design: compare as if the ids matched.
+    return rendered == step.input
