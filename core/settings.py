@@ -206,6 +206,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Engine tuning (seconds). See runner/sweeper.py for what each one guards.
 SWEEP_INTERVAL_S = _float("SWEEP_INTERVAL_S", 1)
+# Pure actions (@action(pure=True)) that follow each other run and commit together.
+INLINE_PURE_STEPS = env.bool("INLINE_PURE_STEPS", default=True)
 WORKER_DEAD_AFTER_S = _float("WORKER_DEAD_AFTER_S", 10)
 LOST_MESSAGE_AFTER_S = _float("LOST_MESSAGE_AFTER_S", 30)
 MAX_REQUEST_BYTES = 1024 * 1024

@@ -13,6 +13,7 @@ Actors only claim an attempt, call the action, and hand the outcome back here.
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import references, schemas
+from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from core.models import ActionVersion
 from core.retry import RetryPolicy
@@ -40,6 +42,10 @@ log = logging.getLogger(__name__)
 # A message may arrive a little before its attempt is due (clock skew between hosts).
 EARLY_TOLERANCE = timedelta(milliseconds=50)
 MAX_RETRY_AFTER_S = 3600
+# How much one transaction may run inline (complete_attempt): it holds the run's lock.
+INLINE_MAX_STEPS = 50
+INLINE_MAX_S = 0.05
+NOT_RUN = object()
 
 
 @dataclass(frozen=True)
@@ -235,13 +241,20 @@ def claim_attempt(attempt_id, worker):
     return _claimed(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
-def complete_attempt(claimed, output, *, worker="", eager=False):
+def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None):
     """Record a successful attempt and start what waited for it.
 
     With `eager`, one step that can start right away is claimed for this same worker
     inside the transaction and returned, so the caller runs it without a broker round trip
     (as Temporal's eager dispatch does). A crash before it runs is caught by the sweeper
     like any running attempt of a dead worker.
+
+    With `run_inline` too, a claimed step whose action is pure (`@action(pure=True)`) is
+    run right here, inside the transaction, and recorded with the steps it starts, up to
+    INLINE_MAX_STEPS steps or INLINE_MAX_S seconds (as Temporal's local activities): one
+    commit for a chain of transformations. `run_inline(claimed)` returns the output, or
+    NOT_RUN to leave the step to the caller. A crash loses nothing that was committed, and
+    what was not is run again, which a pure action allows.
     """
     with transaction.atomic():
         run = _lock_run(claimed.run_id)
@@ -250,11 +263,47 @@ def complete_attempt(claimed, output, *, worker="", eager=False):
         if not done:
             return None
         steps = _steps_of(run)
-        step = _by_id(steps, done.step_run_id)
-        _set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
-        _advance(tx, steps)
+        _step_succeeded(tx, steps, claimed.step_run_id, output)
+        if run_inline is not None:
+            _run_pure_steps_inline(tx, steps, run_inline)
         tx.flush()
     return tx.claimed
+
+
+def _step_succeeded(tx, steps, step_id, output):
+    step = _by_id(steps, step_id)
+    _set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
+    _advance(tx, steps)
+
+
+def _run_pure_steps_inline(tx, steps, run_inline):
+    """Run the eagerly claimed step while it is pure, recording each as its own attempt."""
+    give_up_at = time.monotonic() + INLINE_MAX_S
+    for _ in range(INLINE_MAX_STEPS):
+        if tx.eager is None or time.monotonic() > give_up_at:
+            return
+        step, number, deadline, started_at, handle = tx.eager
+        if not is_pure(step.action_version):
+            return
+        output = run_inline(_claimed(None, tx.run, step, number, deadline, started_at=started_at))
+        if output is NOT_RUN:
+            return
+        tx.eager = None
+        tx.now = timezone.now()
+        duration_ms = (tx.now - started_at).total_seconds() * 1000
+        row = tx.writes.no_id_needed(handle)
+        row.update(
+            status=AttemptStatus.SUCCEEDED, ended_at=tx.now, duration_ms=duration_ms, output=output
+        )
+        tx.event(
+            "attempt.succeeded",
+            step=step,
+            attempt=number,
+            from_status=AttemptStatus.RUNNING,
+            to_status=AttemptStatus.SUCCEEDED,
+            data={"duration_ms": round(duration_ms, 2), "inline": True},
+        )
+        _step_succeeded(tx, steps, step.id, output)
 
 
 def eager_claim_after_lost_answer(claimed, worker):
@@ -271,17 +320,19 @@ def eager_claim_after_lost_answer(claimed, worker):
         .values_list("ended_at", flat=True)
         .first()
     )
-    if ended_at is None:
-        return None
-    attempt = (
-        Attempt.objects.select_related("step_run__action_version__action", "run")
-        .filter(run_id=claimed.run_id, status=AttemptStatus.RUNNING, worker=worker)
-        .filter(started_at=ended_at)
-        .first()
-    )
-    if attempt is None:
-        return None
-    return _claimed_from(attempt)
+    while ended_at is not None:
+        # Steps run inline in that transaction ended there too: follow them to the claim.
+        attempt = (
+            Attempt.objects.select_related("step_run__action_version__action", "run")
+            .filter(run_id=claimed.run_id, worker=worker, started_at=ended_at)
+            .first()
+        )
+        if attempt is None:
+            return None
+        if attempt.status == AttemptStatus.RUNNING:
+            return _claimed_from(attempt)
+        ended_at = attempt.ended_at if attempt.status == AttemptStatus.SUCCEEDED else None
+    return None
 
 
 def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
@@ -362,13 +413,18 @@ def reconcile(run_id):
 
 
 class _Tx:
+    """One transition's bookkeeping: its clock, its events, and its writes, which go to
+    the database together in `flush` (runner/fastsql.py `Writes`)."""
+
     def __init__(self, run, eager_worker=None):
         self.run = run
         self.now = timezone.now()
         self.events = []
-        self.dispatches = []
+        self.writes = fastsql.Writes()
+        self.to_send = []  # (id handle, delay in ms) of attempts to send after the commit
         self.eager_worker = eager_worker
-        self.claimed = None
+        self.eager = None  # the attempt claimed for eager_worker: (step, number, deadline, id)
+        self.claimed = None  # ... as a ClaimedAttempt, once flushed
 
     def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
         self.events.append(
@@ -386,10 +442,22 @@ class _Tx:
             }
         )
 
+    def send_writes(self):
+        """Before the engine reads what this transaction wrote (compensation)."""
+        self.writes.send(ConcurrentChange)
+
     def flush(self):
-        fastsql.insert(RunEvent, self.events)
-        if self.dispatches:
-            dispatches = list(self.dispatches)
+        for event in self.events:
+            self.writes.insert(RunEvent, event)
+        self.events = []
+        self.send_writes()
+        if self.eager is not None:
+            step, number, deadline, started_at, handle = self.eager
+            self.claimed = _claimed(
+                handle[0], self.run, step, number, deadline, started_at=started_at
+            )
+        if self.to_send:
+            dispatches = [Dispatch(handle[0], delay_ms) for handle, delay_ms in self.to_send]
             transaction.on_commit(lambda: _send(dispatches))
 
 
@@ -433,7 +501,7 @@ def _run_shape(run_id):
 def _steps_of(run):
     # Inputs, errors and secret slots are only read for a step this transaction starts,
     # which sets them itself.
-    steps = fastsql.select(StepRun, STEP_STATE, "run_id = %s", [run.id], order_by="position, id")
+    steps = fastsql.rows(StepRun, STEP_STATE, "run_id = %s", [run.id], order_by="position, id")
     for step in steps:
         step.action_version = _action_version(step.action_version_id)
     return steps
@@ -454,8 +522,7 @@ def _set_run(tx, status, **fields):
     old = run.status
     if status not in RUN_TRANSITIONS.get(old, ()):
         raise ConcurrentChange(f"run {run.id}: {old} -> {status} is not allowed")
-    if Run.objects.filter(id=run.id, status=old).update(status=status, **fields) != 1:
-        raise ConcurrentChange(f"run {run.id} left {old} under our lock")
+    tx.writes.update(Run, run.id, old, status=status, **fields)
     run.status = status
     for name, value in fields.items():
         setattr(run, name, value)
@@ -464,8 +531,7 @@ def _set_run(tx, status, **fields):
 
 def _set_step(tx, step, status, **fields):
     old = step.status
-    if fastsql.update_if(StepRun, step.id, old, status=status, **fields) != 1:
-        raise ConcurrentChange(f"step {step.key} of run {tx.run.id} left {old}")
+    tx.writes.update(StepRun, step.id, old, status=status, **fields)
     step.status = status
     for name, value in fields.items():
         setattr(step, name, value)
@@ -703,7 +769,7 @@ def _has_secret(value):
 def _schedule_attempt(tx, step, number, delay_s=0.0):
     run = tx.run
     due = tx.now + timedelta(seconds=delay_s)
-    eager = tx.eager_worker and tx.claimed is None and delay_s == 0
+    eager = tx.eager_worker and tx.eager is None and delay_s == 0
     row = {
         "run_id": run.id,
         "step_run_id": step.id,
@@ -718,9 +784,9 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
         deadline = tx.now + timedelta(seconds=_timeout_of(run, step))
         row.update(status=AttemptStatus.RUNNING, started_at=tx.now, worker=tx.eager_worker)
         row["deadline"] = deadline
-    attempt_id = fastsql.insert_returning_id(Attempt, row)
+    handle = tx.writes.insert(Attempt, row, wants_id=True)
     if step.attempt_count != number:  # the first one was counted as the step started
-        fastsql.update_if(StepRun, step.id, None, attempt_count=number)
+        tx.writes.update(StepRun, step.id, step.status, attempt_count=number)
         step.attempt_count = number
     tx.event(
         "attempt.scheduled",
@@ -740,9 +806,9 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
         )
         if run.status == RunStatus.QUEUED:
             _set_run(tx, RunStatus.RUNNING, started_at=tx.now)
-        tx.claimed = _claimed(attempt_id, run, step, number, row["deadline"], started_at=tx.now)
+        tx.eager = (step, number, row["deadline"], tx.now, handle)
     else:
-        tx.dispatches.append(Dispatch(attempt_id, int(delay_s * 1000)))
+        tx.to_send.append((handle, int(delay_s * 1000)))
 
 
 def _fail_step(tx, steps, step, error):
@@ -754,7 +820,7 @@ def _after_step_failed(tx, steps, step, error):
     run = tx.run
     if step.kind == StepKind.COMPENSATION:
         if not run.needs_review:
-            Run.objects.filter(id=run.id).update(needs_review=True)
+            tx.writes.update(Run, run.id, None, needs_review=True)
             run.needs_review = True
             tx.event("run.flagged", step=step, message="a compensation failed")
         return
@@ -769,6 +835,7 @@ def _begin_compensation(tx, steps, ending, error):
     """Nothing new starts: pending steps are skipped, waiting retries cancelled."""
     run = tx.run
     _set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
+    tx.send_writes()  # the attempts this transaction scheduled are among those to cancel
     waiting = list(
         Attempt.objects.filter(run_id=run.id, status=AttemptStatus.SCHEDULED).values_list(
             "id", "step_run_id", "number"
@@ -820,7 +887,7 @@ def _compensate_next(tx, steps):
             kind=StepKind.COMPENSATION,
             position=original.position,
             action_version_id=run.action_versions[ref],
-            compensates=original,
+            compensates_id=original.id,
         )
         steps.append(step)
         _start_step(tx, steps, step)

@@ -8,6 +8,7 @@ import logging
 import time
 import traceback
 
+from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
 
 from core import logs, references
@@ -91,7 +92,31 @@ def run_claimed(claimed, worker, eager=False):
         log.warning("attempt raised %s", error.__class__.__name__, extra=extra)
         return _report(engine.fail_attempt, claimed, _error_detail(error, secrets), retryable=True)
     log.debug("attempt succeeded in %.1f ms", (time.monotonic() - started) * 1000, extra=extra)
-    return _report(engine.complete_attempt, claimed, output, worker=worker, eager=eager)
+    inline = run_inline if eager and settings.INLINE_PURE_STEPS else None
+    return _report(
+        engine.complete_attempt, claimed, output, worker=worker, eager=eager, run_inline=inline
+    )
+
+
+def run_inline(claimed):
+    """Run a pure action inside the engine's transaction (engine.complete_attempt): its
+    output, or engine.NOT_RUN when it needs secrets or fails, to be run the usual way,
+    where a failure is recorded and retried."""
+    if claimed.secret_slots:
+        return engine.NOT_RUN
+    ctx = ActionContext(
+        run_id=claimed.run_id,
+        step_key=claimed.step_key,
+        attempt=claimed.number,
+        idempotency_key=claimed.idempotency_key,
+        deadline=claimed.deadline.timestamp(),
+        workspace_id=claimed.workspace_id,
+    )
+    with logs.context(run_id=claimed.run_id, step_key=claimed.step_key, attempt=claimed.number):
+        try:
+            return execute(claimed.action_version, ctx, claimed.input)
+        except Exception:
+            return engine.NOT_RUN
 
 
 def _report(function, *args, **kwargs):

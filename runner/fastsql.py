@@ -94,3 +94,132 @@ def _select_sql(model, columns, where, order_by, lock):
         no_key = connection.features.has_select_for_no_key_update
         sql += " FOR NO KEY UPDATE" if no_key else " FOR UPDATE"
     return sql
+
+
+class Row:
+    """A row read by `rows`: plain attributes, none of a model instance's machinery."""
+
+    def __init__(self, names, values):
+        self.__dict__.update(zip(names, values, strict=True))
+
+
+def rows(model, columns, where, params, *, order_by=""):
+    """Like `select`, without building model instances: for the engine's per-step reads of
+    every step of a run, where instantiation cost more than the query."""
+    columns = tuple(columns)
+    sql = _select_sql(model, columns, where, order_by, False)
+    convert = _converters(model, columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if convert:
+        found = [list(values) for values in found]
+        for values in found:
+            for index, functions, expression in convert:
+                for function in functions:
+                    values[index] = function(values[index], expression, connection)
+    return [Row(columns, values) for values in found]
+
+
+@functools.cache
+def _converters(model, columns):
+    get = _field_of(model)
+    table = model._meta.db_table
+    found = []
+    for index, name in enumerate(columns):
+        column = get(name).get_col(table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            found.append((index, functions, column))
+    return tuple(found)
+
+
+class Writes:
+    """The writes of one transaction, sent together when it ends.
+
+    On PostgreSQL they go as one statement of data-modifying CTEs: one round trip where
+    a step used to take five. Two updates of the same row are merged into one (a statement
+    cannot change a row twice), keeping the first one's expected status. Every update is a
+    compare-and-set; `send` raises `lost` when one of them changed no row.
+    """
+
+    def __init__(self):
+        self.updates = {}  # (model, pk) -> [expected status or None, {field: value}]
+        self.inserts = []  # [model, row, wants_id]
+
+    def update(self, model, pk, expected, /, **fields):
+        pending = self.updates.get((model, pk))
+        if pending is None:
+            self.updates[(model, pk)] = [expected, fields]
+        else:
+            pending[1].update(fields)
+
+    def insert(self, model, row, *, wants_id=False):
+        """Returns a handle whose `[0]` becomes the new row's id after `send` (`wants_id`)."""
+        handle = [None]
+        self.inserts.append((model, row, handle if wants_id else None))
+        return handle
+
+    def no_id_needed(self, handle):
+        """The row of the insert behind `handle`, now sent with the others' batch."""
+        for index, (model, row, wanted) in enumerate(self.inserts):
+            if wanted is handle:
+                self.inserts[index] = (model, row, None)
+                return row
+        raise KeyError("no pending insert has this handle")
+
+    def send(self, lost):
+        if connection.vendor == "postgresql":
+            self._send_as_one_statement(lost)
+        else:
+            self._send_one_by_one(lost)
+        self.updates.clear()
+        self.inserts.clear()
+
+    def _send_one_by_one(self, lost):
+        for (model, pk), (expected, fields) in self.updates.items():
+            if update_if(model, pk, expected, **fields) != 1:
+                raise lost(f"{model.__name__} {pk} left {expected}")
+        for model, row, handle in self.inserts:
+            if handle is None:
+                insert(model, [row])
+            else:
+                handle[0] = insert_returning_id(model, row)
+
+    def _send_as_one_statement(self, lost):
+        ctes, params, outputs, checks = [], [], [], []
+        for (model, pk), (expected, fields) in self.updates.items():
+            name = f"u{len(ctes)}"
+            sql = _update_sql(model, tuple(fields), expected is not None)
+            ctes.append(f"{name} AS ({sql} RETURNING 1)")
+            params += _values(model, fields) + [pk] + ([expected] if expected is not None else [])
+            outputs.append(f"(SELECT count(*) FROM {name})")
+            checks.append(f"{model.__name__} {pk} left {expected}")
+        batched = {}  # rows without a wanted id, one multi-row INSERT per table and columns
+        for model, row, handle in self.inserts:
+            if handle is None:
+                batched.setdefault((model, tuple(row)), []).append(row)
+                continue
+            name = f"i{len(ctes)}"
+            head = _insert_head(model, tuple(row))
+            ctes.append(f"{name} AS ({head} VALUES ({', '.join(['%s'] * len(row))}) RETURNING id)")
+            params += _values(model, row)
+            outputs.append(f"(SELECT id FROM {name})")
+            checks.append(handle)
+        for (model, names), many in batched.items():
+            one = "(" + ", ".join(["%s"] * len(names)) + ")"
+            values = ", ".join([one] * len(many))
+            ctes.append(f"i{len(ctes)} AS ({_insert_head(model, names)} VALUES {values})")
+            params += [value for row in many for value in _values(model, row)]
+        if not ctes:
+            return
+        sql = f"WITH {', '.join(ctes)} SELECT {', '.join(outputs) or '1'}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            answer = cursor.fetchone() if checks else ()
+        for check, value in zip(checks, answer, strict=True):
+            if isinstance(check, str):
+                if value != 1:
+                    raise lost(check)
+            else:
+                check[0] = value

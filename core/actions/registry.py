@@ -24,6 +24,7 @@ class RegisteredAction:
     timeout_s: float
     description: str = ""
     extra: dict = field(default_factory=dict)
+    pure: bool = False  # no side effects: running it twice is the same as once
 
     def fingerprint(self):
         declared = [self.version, self.input_schema, self.output_schema, self.retry, self.timeout_s]
@@ -33,8 +34,22 @@ class RegisteredAction:
 REGISTRY: dict[str, dict[int, RegisteredAction]] = {}
 
 
-def action(name, *, version=1, input_schema=None, output_schema=None, retry=None, timeout_s=30):
-    """Register a Python function `fn(ctx, input) -> output` as action `name`."""
+def action(
+    name,
+    *,
+    version=1,
+    input_schema=None,
+    output_schema=None,
+    retry=None,
+    timeout_s=30,
+    pure=False,
+):
+    """Register a Python function `fn(ctx, input) -> output` as action `name`.
+
+    `pure=True` declares it free of side effects and quick (a transformation, a check):
+    the engine may then run it inside the transaction that started it, batching the
+    records of consecutive pure steps (runner/engine.py `complete_attempt`).
+    """
 
     def register(function):
         REGISTRY.setdefault(name, {})[version] = RegisteredAction(
@@ -46,6 +61,7 @@ def action(name, *, version=1, input_schema=None, output_schema=None, retry=None
             retry={**DEFAULT_POLICY, **(retry or {})},
             timeout_s=timeout_s,
             description=(function.__doc__ or "").strip().split("\n")[0],
+            pure=pure,
         )
         return function
 
@@ -59,12 +75,25 @@ def load_builtins():
 
 def function_for(name, code_version):
     """The function behind a python ActionVersion: its own code version, else the newest."""
+    registered = _registered(name, code_version)
+    return registered.function if registered else None
+
+
+def is_pure(action_version):
+    """Declared free of side effects (`@action(pure=True)`); only Python actions can be."""
+    if action_version.kind != "python":
+        return False
+    registered = _registered(action_version.action.name, action_version.code_version)
+    return bool(registered and registered.pure)
+
+
+def _registered(name, code_version):
     load_builtins()
     versions = REGISTRY.get(name) or {}
     if code_version in versions:
-        return versions[code_version].function
+        return versions[code_version]
     if versions:
-        return versions[max(versions)].function
+        return versions[max(versions)]
     return None
 
 

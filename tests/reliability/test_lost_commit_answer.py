@@ -15,6 +15,10 @@ from tests.runs import duplicated_transitions, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# "b" is not a pure action, so it is claimed for the worker rather than run inline.
+SUCCEEDS = {"action": "debug.fail", "input": {"fail_times": 0}}
+TWO_STEPS = [{"key": "a", "action": "debug.echo"}, {"key": "b", **SUCCEEDS}]
+
 
 @pytest.fixture(autouse=True)
 def no_messages():
@@ -41,9 +45,7 @@ def drop_after_next_commit(monkeypatch):
 
 def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(workspace, monkeypatch):
     # Given a two-step run whose first attempt a worker has claimed
-    run = start(
-        workspace, [{"key": "a", "action": "debug.echo"}, {"key": "b", "action": "debug.echo"}]
-    )
+    run = start(workspace, TWO_STEPS)
     claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
     # When recording its success commits but the answer is lost, and the worker retries
     drop_after_next_commit(monkeypatch)
@@ -59,9 +61,7 @@ def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(work
 
 def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, monkeypatch):
     # Given a claimed first attempt, and a connection that drops before COMMIT this time
-    run = start(
-        workspace, [{"key": "a", "action": "debug.echo"}, {"key": "b", "action": "debug.echo"}]
-    )
+    run = start(workspace, TWO_STEPS)
     claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
     connection.ensure_connection()
     raw = connection.connection
@@ -79,4 +79,23 @@ def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, m
     executor.run_claimed(following, "worker-1", eager=True)
     run.refresh_from_db()
     assert run.status == "succeeded"
+    assert duplicated_transitions(run) == []
+
+
+def test_after_steps_run_inline_the_retry_finds_the_step_claimed_behind_them(
+    workspace, monkeypatch
+):
+    # Given a run whose pure steps "b" and "c" will run inline after "a", then "d" is claimed
+    steps = [{"key": k, "action": "debug.echo"} for k in "abc"] + [{"key": "d", **SUCCEEDS}]
+    run = start(workspace, steps)
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    # When the commit of that one transaction is not heard, and the worker retries
+    drop_after_next_commit(monkeypatch)
+    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    # Then the retry follows the inline steps to the claim, and runs it once
+    assert following is not None and following.step_key == "d"
+    executor.run_claimed(following, "worker-1", eager=True)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert [a.status for a in run.attempts.order_by("id")] == ["succeeded"] * 4
     assert duplicated_transitions(run) == []

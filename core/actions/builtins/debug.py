@@ -11,6 +11,7 @@ from core.errors import ActionError, AttemptTimeout, NonRetryable
     input_schema={"type": "object", "description": "Anything; returned as the output."},
     retry={"max_attempts": 1},
     timeout_s=10,
+    pure=True,
 )
 def echo(ctx, input):
     """Return the input as the output."""
