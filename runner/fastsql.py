@@ -6,7 +6,9 @@ SQL by hand, adapting values with the fields' own `get_db_prep_value`, so they w
 PostgreSQL and SQLite alike.
 """
 
+import datetime
 import functools
+import json
 
 from django.db import connection
 
@@ -187,30 +189,36 @@ class Writes:
                 handle[0] = insert_returning_id(model, row)
 
     def _send_as_one_statement(self, lost):
+        """Rows of the same table and columns travel as one JSON array, so the statement's
+        text depends only on which kinds of writes there are: psycopg parses it once, and
+        PostgreSQL plans it once as a prepared statement, however many rows it carries."""
         ctes, params, outputs, checks = [], [], [], []
+        updates = {}  # (model, names, with_status) -> [(pk, expected, fields)]
         for (model, pk), (expected, fields) in self.updates.items():
-            name = f"u{len(ctes)}"
-            sql = _update_sql(model, tuple(fields), expected is not None)
-            ctes.append(f"{name} AS ({sql} RETURNING 1)")
-            params += _values(model, fields) + [pk] + ([expected] if expected is not None else [])
+            key = (model, tuple(fields), expected is not None)
+            updates.setdefault(key, []).append((pk, expected, fields))
+        for (model, names, with_status), many in updates.items():
+            name = f"w{len(ctes)}"
+            ctes.append(f"{name} AS ({_batch_update_sql(model, names, with_status)})")
+            params.append(
+                _records([{"pk": pk, "expected": old, **fields} for pk, old, fields in many])
+            )
             outputs.append(f"(SELECT count(*) FROM {name})")
-            checks.append(f"{model.__name__} {pk} left {expected}")
-        batched = {}  # rows without a wanted id, one multi-row INSERT per table and columns
+            checks.append((len(many), f"{model.__name__} {[pk for pk, _, _ in many]}"))
+        batched = {}  # rows without a wanted id, one INSERT per table and columns
         for model, row, handle in self.inserts:
             if handle is None:
                 batched.setdefault((model, tuple(row)), []).append(row)
                 continue
-            name = f"i{len(ctes)}"
+            name = f"w{len(ctes)}"
             head = _insert_head(model, tuple(row))
             ctes.append(f"{name} AS ({head} VALUES ({', '.join(['%s'] * len(row))}) RETURNING id)")
             params += _values(model, row)
             outputs.append(f"(SELECT id FROM {name})")
             checks.append(handle)
         for (model, names), many in batched.items():
-            one = "(" + ", ".join(["%s"] * len(names)) + ")"
-            values = ", ".join([one] * len(many))
-            ctes.append(f"i{len(ctes)} AS ({_insert_head(model, names)} VALUES {values})")
-            params += [value for row in many for value in _values(model, row)]
+            ctes.append(f"w{len(ctes)} AS ({_batch_insert_sql(model, names)})")
+            params.append(_records(many))
         if not ctes:
             return
         sql = f"WITH {', '.join(ctes)} SELECT {', '.join(outputs) or '1'}"
@@ -218,8 +226,51 @@ class Writes:
             cursor.execute(sql, params)
             answer = cursor.fetchone() if checks else ()
         for check, value in zip(checks, answer, strict=True):
-            if isinstance(check, str):
-                if value != 1:
-                    raise lost(check)
+            if isinstance(check, tuple):
+                if value != check[0]:
+                    raise lost(f"{check[1]} changed under the lock")
             else:
                 check[0] = value
+
+
+def _records(rows):
+    """The rows as one JSON parameter: json.dumps is C, while adapting arrays value by
+    value in psycopg cost more than the statement itself."""
+    return json.dumps(rows, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(f"{value.__class__.__name__} is not JSON serializable")
+
+
+def _recordset(model, names, extra=()):
+    """`json_to_recordset(%s::json) AS v(...)`, typed as the model's columns."""
+    quote = connection.ops.quote_name
+    get = _field_of(model)
+    columns = [f"{quote(key)} {kind}" for key, kind in extra]
+    columns += [f"{quote(name)} {get(name).db_type(connection)}" for name in names]
+    return f"json_to_recordset(%s::json) AS v({', '.join(columns)})"
+
+
+@functools.cache
+def _batch_update_sql(model, names, with_status):
+    quote = connection.ops.quote_name
+    get = _field_of(model)
+    extra = [("pk", model._meta.pk.db_type(connection))]
+    if with_status:
+        extra.append(("expected", get("status").db_type(connection)))
+    sets = ", ".join(f"{quote(get(name).column)} = v.{quote(name)}" for name in names)
+    where = 't.id = v."pk"' + (' AND t.status = v."expected"' if with_status else "")
+    return (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} "
+        f"FROM {_recordset(model, names, extra)} WHERE {where} RETURNING 1"
+    )
+
+
+@functools.cache
+def _batch_insert_sql(model, names):
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"v.{quote(name)}" for name in names)
+    return f"{_insert_head(model, names)} SELECT {columns} FROM {_recordset(model, names)}"
