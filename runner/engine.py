@@ -115,7 +115,7 @@ def start_run(
     # No savepoint when called inside a caller's transaction (webhook, idempotency key):
     # two round trips saved, and no caller goes on after an error in it.
     with transaction.atomic(savepoint=False):
-        run = Run.objects.create(
+        run = Run(
             workspace=workspace,
             workflow=workflow,
             workflow_version=workflow_version,
@@ -128,6 +128,7 @@ def start_run(
             rerun_of=rerun_of,
             rerun_from=rerun_from,
         )
+        fastsql.create_all([run])
         steps = []
         for position, spec in enumerate(definition["steps"]):
             step = StepRun(
@@ -143,7 +144,7 @@ def start_run(
                 step.reused_from = original
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)
-        StepRun.objects.bulk_create(steps)
+        fastsql.create_all(steps)
         tx = _Tx(run)
         tx.event("run.created", to_status=RunStatus.QUEUED, data={"trigger": trigger})
         for step in steps:
@@ -206,38 +207,51 @@ def forget_cached_versions():
 
 def claim_attempt(attempt_id, worker):
     """Take a scheduled attempt for this worker; None when it is not (or no longer) ours."""
-    attempt = (
-        Attempt.objects.select_related("step_run__action_version__action", "run")
-        .filter(id=attempt_id)
-        .first()
+    found = fastsql.joined(
+        [
+            (Attempt, "a", ("id", "number", "status", "scheduled_for")),
+            (StepRun, "s", CLAIM_STEP),
+            (Run, "r", RUN_STATE),
+        ],
+        "FROM runner_attempt a JOIN runner_steprun s ON s.id = a.step_run_id "
+        "JOIN runner_run r ON r.id = a.run_id WHERE a.id = %s",
+        [attempt_id],
     )
-    if attempt is None or attempt.status != AttemptStatus.SCHEDULED:
+    if found is None or found[0].status != AttemptStatus.SCHEDULED:
         return None
+    attempt, step, run = found
     now = timezone.now()
     if attempt.scheduled_for > now + EARLY_TOLERANCE:
         # Delivered early (a re-dispatch by the sweeper): send it again for later.
         delay = (attempt.scheduled_for - now).total_seconds()
         _send([Dispatch(attempt.id, int(delay * 1000))])
         return None
-    run, step = attempt.run, attempt.step_run
+    run = _with_shape(run)
+    step.action_version = _action_version(step.action_version_id)
     deadline = now + timedelta(seconds=_timeout_of(run, step))
     with transaction.atomic():
         # Lock order: the run row before the attempt row, as every other transition takes
         # them (under the run lock); the other order deadlocks against a cancel.
-        events = [_attempt_event(run, step, attempt.number, "attempt.started", worker)]
+        events = [_attempt_event(run, step, attempt.number, worker, now)]
         if run.status == RunStatus.QUEUED:
-            started = Run.objects.filter(id=run.id, status=RunStatus.QUEUED).update(
-                status=RunStatus.RUNNING, started_at=now
+            started = fastsql.update_if(
+                Run, run.id, RunStatus.QUEUED, status=RunStatus.RUNNING, started_at=now
             )
             if started:
-                events.insert(0, _run_event(run, RunStatus.QUEUED, RunStatus.RUNNING))
-        claimed = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.SCHEDULED).update(
-            status=AttemptStatus.RUNNING, started_at=now, worker=worker, deadline=deadline
+                events.insert(0, _run_event(run, RunStatus.QUEUED, RunStatus.RUNNING, now))
+        claimed = fastsql.update_if(
+            Attempt,
+            attempt.id,
+            AttemptStatus.SCHEDULED,
+            status=AttemptStatus.RUNNING,
+            started_at=now,
+            worker=worker,
+            deadline=deadline,
         )
         if claimed != 1:
             transaction.set_rollback(True)  # a duplicate message: the run stays as it was
             return None
-        RunEvent.objects.bulk_create(events)
+        fastsql.insert(RunEvent, events)
     return _claimed(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
@@ -479,12 +493,19 @@ def _lock_run(run_id):
     found = fastsql.select(Run, RUN_STATE, "id = %s", [run_id], lock=True)
     if not found:
         raise Run.DoesNotExist(f"run {run_id}")
-    run = found[0]
-    run.definition, run.action_versions, run.input = _run_shape(run_id)
+    return _with_shape(found[0])
+
+
+def _with_shape(run):
+    """A Run instance from a read of RUN_STATE, with its cached definition, versions, input."""
+    if not isinstance(run, Run):
+        run = Run(**{name: getattr(run, name) for name in RUN_STATE})
+    run.definition, run.action_versions, run.input = _run_shape(run.id)
     return run
 
 
 RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
+CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
@@ -649,10 +670,11 @@ def _claimed_from(attempt):
     )
 
 
-def _attempt_event(run, step, number, type, worker):
-    return RunEvent(
-        run_id=run.id,
-        type=type,
+def _attempt_event(run, step, number, worker, at):
+    return _event_row(
+        run,
+        "attempt.started",
+        at,
         step_key=step.key,
         step_kind=step.kind,
         attempt=number,
@@ -662,8 +684,18 @@ def _attempt_event(run, step, number, type, worker):
     )
 
 
-def _run_event(run, old, new):
-    return RunEvent(run_id=run.id, type=f"run.{new}", from_status=old, to_status=new)
+def _run_event(run, old, new, at):
+    return _event_row(run, f"run.{new}", at, from_status=old, to_status=new)
+
+
+def _event_row(run, type, at, **fields):
+    row = {
+        "run_id": run.id, "type": type, "step_key": "", "step_kind": "", "attempt": None,
+        "from_status": "", "to_status": "", "message": "", "data": None,
+        "created_at": at,
+    }  # fmt: skip
+    row.update(fields)
+    return row
 
 
 # ---------------------------------------------------------------------------

@@ -48,6 +48,40 @@ def insert_returning_id(model, row):
         return cursor.lastrowid
 
 
+def create_all(instances):
+    """Insert model instances of one model and set their ids, as `bulk_create` does, in one
+    statement whose text does not grow with their number (PostgreSQL; `bulk_create` elsewhere).
+    """
+    model = type(instances[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(instances)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = tuple(f.attname for f in fields)
+    rows = [{f.attname: f.pre_save(obj, add=True) for f in fields} for obj in instances]
+    with connection.cursor() as cursor:
+        cursor.execute(_create_sql(model, names), [_records(rows)])
+        # One statement takes its ids from the sequence in the order it inserts: ascending.
+        ids = sorted(row[0] for row in cursor.fetchall())
+    for obj, pk in zip(instances, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
+
+
+@functools.cache
+def _create_sql(model, names):
+    quote = connection.ops.quote_name
+    get = _field_of(model)
+    typed = ", ".join(f"{quote(name)} {get(name).db_type(connection)}" for name in names)
+    aliases = ", ".join(quote(name) for name in names)
+    return (
+        f"{_insert_head(model, names)} SELECT {aliases} "
+        f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({typed})) "
+        f"WITH ORDINALITY AS v({aliases}, n) ORDER BY n RETURNING id"
+    )
+
+
 def _values(model, fields):
     get = _field_of(model)
     return [get(name).get_db_prep_value(value, connection) for name, value in fields.items()]
@@ -121,6 +155,30 @@ def rows(model, columns, where, params, *, order_by=""):
                 for function in functions:
                     values[index] = function(values[index], expression, connection)
     return [Row(columns, values) for values in found]
+
+
+def joined(parts, tail, params):
+    """The first row of a join, as one Row per model: `parts` are (model, alias, columns),
+    `tail` the FROM and WHERE clauses naming those aliases. None when nothing matched."""
+    quote = connection.ops.quote_name
+    get_columns = []
+    for model, alias, columns in parts:
+        get = _field_of(model)
+        get_columns += [f"{alias}.{quote(get(name).column)}" for name in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(get_columns)} {tail}", params)
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    found, start = [], 0
+    for model, _, columns in parts:
+        own = list(values[start : start + len(columns)])
+        start += len(columns)
+        for index, functions, expression in _converters(model, tuple(columns)):
+            for function in functions:
+                own[index] = function(own[index], expression, connection)
+        found.append(Row(columns, own))
+    return found
 
 
 @functools.cache

@@ -46,8 +46,11 @@ def test_list_filters_and_pages_with_a_cursor(api, workspace, echo_workflow):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "query",
-    ["status=nope", "cursor=abc", "limit=0", "limit=101", "since=yesterday", "workflow=a%20b"],
-)
+    [
+        "status=nope", "cursor=abc", "limit=0", "limit=101", "since=yesterday", "workflow=a%20b",
+        "stauts=failed", "cursor=0&=null",
+    ],
+)  # fmt: skip
 def test_bad_list_queries_are_422(api, query):
     response = api.get(f"/runs?{query}")
     assert response.status_code == 422
