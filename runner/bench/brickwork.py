@@ -18,14 +18,16 @@ WORKSPACE_SLUG = "bench"
 
 
 class Brickwork:
-    name = "brickwork"
+    """`inline=False` measures the engine with INLINE_PURE_STEPS off: a transaction per step,
+    the cost of any chain of actions that are not declared pure."""
 
-    def __init__(self, *, processes, threads, env, steps):
+    def __init__(self, *, processes, threads, env, steps, inline=True):
+        self.name = "brickwork" if inline else "brickwork_per_step"
         self.worker = Child(
-            "bench-brickwork",
+            f"bench-{self.name}",
             ["-m", "dramatiq", "runner.worker:broker"]
             + ["--processes", str(processes), "--threads", str(threads)],
-            env=env,
+            env={**env, "INLINE_PURE_STEPS": "1" if inline else "0"},
         )
         self.steps = steps
 

@@ -34,6 +34,7 @@ class Suite:
             self.notes.append(celery_chain.SKIPPED)
             self.progress(celery_chain.SKIPPED)
         contenders.append(Brickwork(**size, steps=o["steps"]))
+        contenders.append(Brickwork(**size, steps=o["steps"], inline=False))
         only = {name for name in o["only"].split(",") if name}
         if only:
             contenders = [c for c in contenders if c.name in only]
@@ -77,6 +78,12 @@ class Suite:
             self.values[f"ratio_vs_{other}"].append(
                 stats.ratio(own, theirs[-1] if theirs else None)
             )
+        per_step = self.values.get("brickwork_per_step_steps_per_s")
+        dramatiq = self.values.get("dramatiq_steps_per_s")
+        if per_step and dramatiq:
+            self.values["per_step_ratio_vs_dramatiq"].append(
+                stats.ratio(per_step[-1], dramatiq[-1])
+            )
 
     def _extras(self):
         """Webhook ingest and timeline rendering, when the parts they measure exist."""
@@ -114,9 +121,20 @@ class Suite:
             ("brickwork_steps_per_s", f"Brickwork: {s}-step runs, recorded", "steps/s"),
             ("ratio_vs_dramatiq", "Brickwork / raw Dramatiq", "x"),
             ("ratio_vs_celery", "Brickwork / Celery", "x"),
+            (
+                "brickwork_per_step_steps_per_s",
+                f"Brickwork, a transaction per step: {s}-step runs",
+                "steps/s",
+            ),
+            ("per_step_ratio_vs_dramatiq", "Brickwork per step / raw Dramatiq", "x"),
             (f"dramatiq_idle_{s}_ms", f"raw Dramatiq: one {s}-step pipeline, idle", "ms"),
             (f"celery_idle_{s}_ms", f"Celery: one {s}-task chain, idle", "ms"),
             (f"brickwork_idle_{s}_ms", f"Brickwork: one {s}-step run, idle", "ms"),
+            (
+                f"brickwork_per_step_idle_{s}_ms",
+                f"Brickwork per step: one {s}-step run, idle",
+                "ms",
+            ),
             ("start_latency_p50_ms", "Brickwork: trigger -> first attempt p50", "ms"),
             ("start_latency_p99_ms", "Brickwork: trigger -> first attempt p99", "ms"),
             ("webhook_accepted_per_s", "webhook ingest: accepted", "req/s"),
@@ -138,9 +156,12 @@ class Suite:
             "brickwork_steps_per_s",
             "ratio_vs_dramatiq",
             "ratio_vs_celery",
+            "brickwork_per_step_steps_per_s",
+            "per_step_ratio_vs_dramatiq",
             f"dramatiq_idle_{s}_ms",
             f"celery_idle_{s}_ms",
             f"brickwork_idle_{s}_ms",
+            f"brickwork_per_step_idle_{s}_ms",
             "start_latency_p50_ms",
             "start_latency_p99_ms",
             "webhook_accepted_per_s",
@@ -154,7 +175,7 @@ class Suite:
         ]
         figures = {key: _rounded(stats.median(self.values.get(key, []))) for key in keys}
         if s != 20:  # the documented keys name the 20-step figures
-            for name in ("dramatiq", "celery", "brickwork"):
+            for name in ("dramatiq", "celery", "brickwork", "brickwork_per_step"):
                 figures[f"{name}_idle_20_ms"] = None
         if self.values.get("webhook_lost"):
             figures["webhook_lost"] = max(self.values["webhook_lost"])
