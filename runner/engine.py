@@ -442,18 +442,18 @@ class _Tx:
 
     def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
         self.events.append(
-            {
-                "run_id": self.run.id,
-                "type": type,
-                "step_key": extra.get("step_key", step.key if step else ""),
-                "step_kind": extra.get("step_kind", step.kind if step else ""),
-                "attempt": attempt,
-                "from_status": from_status,
-                "to_status": to_status,
-                "message": extra.get("message", "")[:500],
-                "data": extra.get("data"),
-                "created_at": self.now,
-            }
+            _event_row(
+                self.run,
+                type,
+                self.now,
+                step_key=extra.get("step_key", step.key if step else ""),
+                step_kind=extra.get("step_kind", step.kind if step else ""),
+                attempt=attempt,
+                from_status=from_status,
+                to_status=to_status,
+                message=extra.get("message", "")[:500],
+                data=extra.get("data"),
+            )
         )
 
     def send_writes(self):

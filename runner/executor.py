@@ -100,8 +100,8 @@ def run_claimed(claimed, worker, eager=False):
 
 def run_inline(claimed):
     """Run a pure action inside the engine's transaction (engine.complete_attempt): its
-    output, or engine.NOT_RUN when it needs secrets or fails, to be run the usual way,
-    where a failure is recorded and retried."""
+    output, or engine.NOT_RUN when it needs secrets, fails or overruns its deadline, to be
+    run the usual way, where that is recorded and retried."""
     if claimed.secret_slots:
         return engine.NOT_RUN
     ctx = ActionContext(
@@ -114,9 +114,12 @@ def run_inline(claimed):
     )
     with logs.context(run_id=claimed.run_id, step_key=claimed.step_key, attempt=claimed.number):
         try:
-            return execute(claimed.action_version, ctx, claimed.input)
+            output = execute(claimed.action_version, ctx, claimed.input)
         except Exception:
             return engine.NOT_RUN
+    if time.time() > ctx.deadline:
+        return engine.NOT_RUN  # run again the usual way, which records the timeout
+    return output
 
 
 def _report(function, *args, **kwargs):
