@@ -196,9 +196,9 @@ def _pinned(workspace_id, refs):
 
 
 def forget_cached_versions():
-    """For tests that empty the tables: ids of recreated actions must not hit old entries."""
-    _pinned.cache_clear()
-    _action_version.cache_clear()
+    """For tests that empty the tables: ids of recreated rows must not hit old entries."""
+    for cached in (_pinned, _action_version, _run_shape, _outputs_needed):
+        cached.cache_clear()
 
 
 # ---------------------------------------------------------------------------
@@ -271,12 +271,10 @@ def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None
     what was not is run again, which a pure action allows.
     """
     with transaction.atomic():
-        run = _lock_run(claimed.run_id)
-        tx = _Tx(run, eager_worker=worker if eager else None)
-        done = _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
-        if not done:
+        tx = _Tx(None, eager_worker=worker if eager else None)
+        if not _lock_run_and_finish(tx, claimed, AttemptStatus.SUCCEEDED, output=output):
             return None
-        steps = _steps_of(run)
+        steps = _steps_of(tx.run)
         _step_succeeded(tx, steps, claimed.step_run_id, output)
         if run_inline is not None:
             _run_pure_steps_inline(tx, steps, run_inline)
@@ -490,7 +488,7 @@ def _lock_run(run_id):
     """The run row, locked for this transaction (FOR NO KEY UPDATE: inserting rows that
     point at the run still goes on). What never changes after a run starts (definition,
     pinned versions, input) comes from a per-process cache instead of the row."""
-    found = fastsql.select(Run, RUN_STATE, "id = %s", [run_id], lock=True)
+    found = fastsql.rows(Run, RUN_STATE, "id = %s", [run_id], lock=True)
     if not found:
         raise Run.DoesNotExist(f"run {run_id}")
     return _with_shape(found[0])
@@ -498,8 +496,7 @@ def _lock_run(run_id):
 
 def _with_shape(run):
     """A Run instance from a read of RUN_STATE, with its cached definition, versions, input."""
-    if not isinstance(run, Run):
-        run = Run(**{name: getattr(run, name) for name in RUN_STATE})
+    run = Run(**{name: getattr(run, name) for name in RUN_STATE})
     run.definition, run.action_versions, run.input = _run_shape(run.id)
     return run
 
@@ -521,11 +518,40 @@ def _run_shape(run_id):
 
 def _steps_of(run):
     # Inputs, errors and secret slots are only read for a step this transaction starts,
-    # which sets them itself.
-    steps = fastsql.rows(StepRun, STEP_STATE, "run_id = %s", [run.id], order_by="position, id")
+    # which sets them itself; outputs only where a transition may use them.
+    needed = _outputs_needed(run.id)
+    steps = fastsql.rows(
+        StepRun,
+        STEP_STATE,
+        "run_id = %s",
+        [run.id],
+        order_by="position, id",
+        only=None if needed is None else ("output", "key", needed),
+    )
     for step in steps:
         step.action_version = _action_version(step.action_version_id)
     return steps
+
+
+@functools.lru_cache(maxsize=4096)
+def _outputs_needed(run_id):
+    """Keys of the steps whose output a transition can use: those a step's or a
+    compensation's input refers to, and the last ones (the run's output); None for all.
+    A run of 20 steps with large outputs must not read them all at every step."""
+    steps = _run_shape(run_id)[0]["steps"]
+    keys, upstream = set(), set()
+    for spec in steps:
+        upstream.update(spec["after"])
+        for template in (spec.get("input"), (spec.get("compensate") or {}).get("input")):
+            for _, path in references.find(template or {}):
+                head, _, rest = path.partition(".")
+                key = rest.split(".", 1)[0].split("[", 1)[0]
+                if head == "steps" and not key:
+                    return None
+                if head == "steps":
+                    keys.add(key)
+    keys.update(spec["key"] for spec in steps if spec["key"] not in upstream)
+    return tuple(sorted(keys))
 
 
 @functools.lru_cache(maxsize=2048)
@@ -571,6 +597,27 @@ def _finish_attempt(tx, claimed, status, **fields):
         duration_ms=duration_ms,
         **fields,
     )
+    return _attempt_finished(tx, claimed, status, updated, duration_ms, fields)
+
+
+def _lock_run_and_finish(tx, claimed, status, **fields):
+    """`_lock_run`, then `_finish_attempt` under that lock, in one statement; sets tx.run."""
+    duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
+    run, updated = fastsql.lock_then_update(
+        (Run, claimed.run_id, RUN_STATE),
+        (Attempt, claimed.attempt_id, AttemptStatus.RUNNING),
+        status=status,
+        ended_at=tx.now,
+        duration_ms=duration_ms,
+        **fields,
+    )
+    if run is None:
+        raise Run.DoesNotExist(f"run {claimed.run_id}")
+    tx.run = _with_shape(run)
+    return _attempt_finished(tx, claimed, status, updated, duration_ms, fields)
+
+
+def _attempt_finished(tx, claimed, status, updated, duration_ms, fields):
     if updated != 1:
         log.info("late result for attempt %s ignored", claimed.attempt_id)
         return None

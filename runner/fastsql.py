@@ -111,18 +111,18 @@ def _insert_head(model, names):
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
 
 
-def select(model, columns, where, params, *, lock=False, order_by=""):
-    """Model instances of `columns` only (others load on access), through `Model.objects.raw`
-    so each backend's converters apply; `lock` adds FOR NO KEY UPDATE where supported."""
-    sql = _select_sql(model, tuple(columns), where, order_by, lock)
-    return list(model.objects.raw(sql, params))
-
-
 @functools.cache
-def _select_sql(model, columns, where, order_by, lock):
+def _select_sql(model, columns, where, order_by, lock, only=None):
     quote = connection.ops.quote_name
     get = _field_of(model)
-    names = ", ".join(quote(get(name).column) for name in columns)
+    selected = [quote(get(name).column) for name in columns]
+    if only is not None:
+        column, by, count = only
+        among = ", ".join(["%s"] * count) or "NULL"
+        selected[columns.index(column)] = (
+            f"CASE WHEN {quote(get(by).column)} IN ({among}) THEN {quote(get(column).column)} END"
+        )
+    names = ", ".join(selected)
     sql = f"SELECT {names} FROM {quote(model._meta.db_table)} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
@@ -139,22 +139,57 @@ class Row:
         self.__dict__.update(zip(names, values, strict=True))
 
 
-def rows(model, columns, where, params, *, order_by=""):
-    """Like `select`, without building model instances: for the engine's per-step reads of
-    every step of a run, where instantiation cost more than the query."""
+def rows(model, columns, where, params, *, lock=False, order_by="", only=None):
+    """Rows of `columns` as plain `Row`s, through each field's converters: no model
+    instances, which cost more than the query for the engine's per-step read of a run's
+    steps. `lock` adds FOR NO KEY UPDATE where supported. `only=(column, by, values)`
+    reads `column` only in rows whose `by` is among `values` (None elsewhere)."""
     columns = tuple(columns)
-    sql = _select_sql(model, columns, where, order_by, False)
-    convert = _converters(model, columns)
+    shape = None if only is None else (only[0], only[1], len(only[2]))
+    sql = _select_sql(model, columns, where, order_by, lock, shape)
+    if only is not None:
+        params = list(only[2]) + list(params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = cursor.fetchall()
+        return [_row(model, columns, values) for values in cursor.fetchall()]
+
+
+def _row(model, columns, values):
+    convert = _converters(model, columns)
     if convert:
-        found = [list(values) for values in found]
-        for values in found:
-            for index, functions, expression in convert:
-                for function in functions:
-                    values[index] = function(values[index], expression, connection)
-    return [Row(columns, values) for values in found]
+        values = list(values)
+        for index, functions, expression in convert:
+            for function in functions:
+                values[index] = function(values[index], expression, connection)
+    return Row(columns, values)
+
+
+def lock_then_update(locked, updated, /, **fields):
+    """Lock one row and read `columns` of it, then, holding that lock, compare-and-set
+    another: `locked` is (model, pk, columns), `updated` (model, pk, expected status).
+    One statement on PostgreSQL. Returns (the locked row or None, rows updated)."""
+    lock_model, lock_pk, columns = locked
+    model, pk, expected = updated
+    columns = tuple(columns)
+    if connection.vendor != "postgresql":
+        found = rows(lock_model, columns, "id = %s", [lock_pk], lock=True)
+        if not found:
+            return None, 0
+        return found[0], update_if(model, pk, expected, **fields)
+    lock_sql = _select_sql(lock_model, columns, "id = %s", "", True)
+    update_sql = _update_sql(model, tuple(fields), True)
+    # The update's EXISTS reads the locked row first: the lock comes before the update.
+    sql = (
+        f"WITH l AS ({lock_sql}), u AS ({update_sql} AND EXISTS (SELECT 1 FROM l) "
+        "RETURNING 1) SELECT l.*, (SELECT count(*) FROM u) FROM l"
+    )
+    params = [lock_pk] + _values(model, fields) + [pk, expected]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None, 0
+    return _row(lock_model, columns, found[:-1]), found[-1]
 
 
 def joined(parts, tail, params):

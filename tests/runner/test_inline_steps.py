@@ -116,3 +116,28 @@ def test_inline_runs_can_be_switched_off(workspace, settings):
     # Then the claim, and every step its own transaction again
     assert commits == 1 + 4
     assert run.status == "succeeded"
+
+
+def test_a_transition_reads_only_the_outputs_it_can_use(workspace, settings):
+    # Given a run whose steps carry large outputs, and only "c" refers to one ("a")
+    settings.INLINE_PURE_STEPS = False
+    big = {"blob": "x" * 50_000}
+    steps = [
+        {"key": "a", "action": "debug.echo", "input": big},
+        {"key": "b", "action": "debug.echo", "input": big},
+        {"key": "c", "action": "debug.echo", "input": {"from_a": "{{ steps.a.output.blob }}"}},
+        {"key": "d", "action": "debug.echo", "input": big},
+    ]
+    run = start(workspace, steps)
+    # When a worker runs it
+    first = Attempt.objects.get(run=run)
+    with CaptureQueriesContext(connection) as queries:
+        executor.execute_attempt(first.id, "test-worker")
+    run.refresh_from_db()
+    # Then every step ran with what it referred to, and the run's output is the last step's
+    assert run.status == "succeeded" and run.output == big
+    assert attempts_of(run, "c")[0].output == {"from_a": "x" * 50_000}
+    # And the steps were read with the outputs of "a" and "d" only (c's reference, the end)
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "runner_steprun"' in q["sql"]]
+    assert reads and all("CASE WHEN" in sql for sql in reads)
+    assert engine._outputs_needed(run.id) == ("a", "d")

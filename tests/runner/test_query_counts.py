@@ -11,9 +11,9 @@ from runner import executor
 from runner.models import Attempt
 from tests.runs import start
 
-# BEGIN, lock the run, finish the attempt, read the steps, every write (one statement),
-# COMMIT.
-QUERIES_PER_STEP = 6
+# BEGIN, lock the run and finish the attempt (one statement), read the steps, every
+# write (one statement), COMMIT.
+QUERIES_PER_STEP = 5
 
 
 def queries_to_run(workspace, length):
