@@ -1,4 +1,8 @@
-"""API keys: create one (its secret shown once), see when each was last used, revoke."""
+"""API keys: create one (its secret shown once), see when each was last used, revoke.
+
+A new key's secret crosses one redirect in the session (post/redirect/get), so that
+reloading the page shows the list instead of creating another key.
+"""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +19,17 @@ def _page(request, form=None, raw=None, status=200):
     return render(request, "core/api_keys.html", context, status=status)
 
 
+NEW_KEY = "new_api_key"
+
+
 @require_GET
 @workspace_view()
 def api_key_list(request):
-    return _page(request)
+    raw = request.session.pop(NEW_KEY, None)
+    response = _page(request, raw=raw)
+    if raw:
+        response["Cache-Control"] = "no-store"  # the secret is shown once, never cached
+    return response
 
 
 @require_POST
@@ -28,10 +39,9 @@ def api_key_create(request):
     if not form.is_valid():
         return _page(request, form, status=422)
     key, raw = form.issue(request.workspace)
-    # Rendered in this response only: the key is stored hashed and never shown again.
-    response = _page(request, raw=raw)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Shown by the next page only: the key is stored hashed and never shown again.
+    request.session[NEW_KEY] = raw
+    return redirect("api_key_list", request.workspace.slug)
 
 
 @require_POST
