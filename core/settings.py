@@ -218,6 +218,11 @@ if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1")
 # Seconds a web process reuses a webhook's trigger and latest version (0: look up each time);
 # a change made in another process reaches this one within it (builder/webhook_cache.py).
+SIGN_IN_FAILURES_PER_NAME = _int("SIGN_IN_FAILURES_PER_NAME", 10)  # 0: no limit
+SIGN_IN_FAILURES_PER_ADDRESS = _int("SIGN_IN_FAILURES_PER_ADDRESS", 100)
+SIGN_IN_WINDOW_MIN = _int("SIGN_IN_WINDOW_MIN", 15)
+if SIGN_IN_WINDOW_MIN < 1:
+    raise ImproperlyConfigured("SIGN_IN_WINDOW_MIN must be at least 1")
 WEBHOOK_CACHE_S = _float("WEBHOOK_CACHE_S", 2)
 if not 0 <= WEBHOOK_CACHE_S <= 60:
     raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")

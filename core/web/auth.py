@@ -10,9 +10,6 @@ from django.views.decorators.http import require_http_methods
 from core.web.forms import SignupForm, WorkspaceForm
 from core.workspaces import default_workspace
 
-sign_in = auth_views.LoginView.as_view(
-    template_name="core/login.html", redirect_authenticated_user=True
-)
 sign_out = auth_views.LogoutView.as_view()
 
 

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from core.web import actions, apikeys, auth, dashboard, members, secrets
+from core.web import actions, apikeys, auth, dashboard, members, secrets, sign_in
 
 urlpatterns = [
     path("", auth.home, name="home"),
-    path("login/", auth.sign_in, name="login"),
+    path("login/", sign_in.sign_in, name="login"),
     path("signup/", auth.sign_up, name="signup"),
     path("logout/", auth.sign_out, name="logout"),
     path("workspaces/new/", auth.workspace_new, name="workspace_new"),

@@ -58,3 +58,23 @@ def test_the_session_is_written_only_when_the_workspace_changes(client, alice):
     client.force_login(alice)
     assert client.get("/w/acme/").wsgi_request.session.modified
     assert not client.get("/w/acme/runs/").wsgi_request.session.modified
+
+
+def test_repeated_failed_sign_ins_lock_the_name_for_the_window(client, alice, settings):
+    from tests.personas import PASSWORD
+
+    # Given at most 3 failures per name
+    settings.SIGN_IN_FAILURES_PER_NAME = 3
+    # When someone guesses alice's password 3 times
+    for guess in ("a", "b", "c"):
+        response = client.post("/login/", {"username": "Alice", "password": guess})
+        assert response.status_code == 200 and "correct username and password" in (
+            response.content.decode()
+        )
+    # Then even the right password is refused with a clear error, and nobody is signed in
+    response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    assert "Too many failed sign-ins. Try again in 15 minutes." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # And another name from the same address still signs in
+    make_user("bob")
+    assert client.post("/login/", {"username": "bob", "password": PASSWORD}).url == "/"

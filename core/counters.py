@@ -1,0 +1,36 @@
+"""Counters that every web process shares, in the coordination Redis (`REDIS_URL`):
+API requests per key and minute, failed sign-ins per name and address."""
+
+import functools
+import logging
+
+import redis
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _client(url):
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
+def increment(key, ttl_s):
+    """The counter's new value, or None when Redis cannot be reached (callers then let
+    the request through: without Redis no run can be queued anyway)."""
+    try:
+        pipe = _client(settings.REDIS_URL).pipeline()
+        pipe.incr(key)
+        pipe.expire(key, ttl_s)
+        count, _ = pipe.execute()
+    except redis.RedisError as error:
+        log.warning("counter %s not updated: %s", key.split(":")[1], error.__class__.__name__)
+        return None
+    return count
+
+
+def read(key):
+    try:
+        return int(_client(settings.REDIS_URL).get(key) or 0)
+    except redis.RedisError:
+        return 0
