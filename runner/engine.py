@@ -197,7 +197,7 @@ def _pinned(workspace_id, refs):
 
 def forget_cached_versions():
     """For tests that empty the tables: ids of recreated rows must not hit old entries."""
-    for cached in (_pinned, _action_version, _run_shape, _outputs_needed):
+    for cached in (_pinned, _action_version, _run_shape, _specs_by_key, _outputs_needed):
         cached.cache_clear()
 
 
@@ -226,7 +226,7 @@ def claim_attempt(attempt_id, worker):
         delay = (attempt.scheduled_for - now).total_seconds()
         _send([Dispatch(attempt.id, int(delay * 1000))])
         return None
-    run = _with_shape(run)
+    run = _RunState(run)
     step.action_version = _action_version(step.action_version_id)
     deadline = now + timedelta(seconds=_timeout_of(run, step))
     with transaction.atomic():
@@ -406,7 +406,6 @@ def cancel_run(run_id, user=None):
         _begin_compensation(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
         _advance(tx, steps)
         tx.flush()
-    return run
 
 
 def reconcile(run_id):
@@ -485,20 +484,26 @@ def _send(dispatches):
 
 
 def _lock_run(run_id):
-    """The run row, locked for this transaction (FOR NO KEY UPDATE: inserting rows that
-    point at the run still goes on). What never changes after a run starts (definition,
-    pinned versions, input) comes from a per-process cache instead of the row."""
+    """The run's state, its row locked for this transaction (FOR NO KEY UPDATE: inserting
+    rows that point at the run still goes on)."""
     found = fastsql.rows(Run, RUN_STATE, "id = %s", [run_id], lock=True)
     if not found:
         raise Run.DoesNotExist(f"run {run_id}")
-    return _with_shape(found[0])
+    return _RunState(found[0])
 
 
-def _with_shape(run):
-    """A Run instance from a read of RUN_STATE, with its cached definition, versions, input."""
-    run = Run(**{name: getattr(run, name) for name in RUN_STATE})
-    run.definition, run.action_versions, run.input = _run_shape(run.id)
-    return run
+class _RunState:
+    """What a transition knows of its run: the state read under its lock, and what never
+    changes after it starts (definition, pinned versions, input) from a per-process cache,
+    with its steps' specs by key (looked up for every pending step at every transition)."""
+
+    def __init__(self, row):
+        for name in RUN_STATE:
+            setattr(self, name, getattr(row, name))
+        self.definition, self.action_versions, self.input = _run_shape(self.id)
+
+    def step_spec(self, key):
+        return _specs_by_key(self.id)[key]
 
 
 RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
@@ -531,6 +536,11 @@ def _steps_of(run):
     for step in steps:
         step.action_version = _action_version(step.action_version_id)
     return steps
+
+
+@functools.lru_cache(maxsize=4096)
+def _specs_by_key(run_id):
+    return {spec["key"]: spec for spec in _run_shape(run_id)[0]["steps"]}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -613,7 +623,7 @@ def _lock_run_and_finish(tx, claimed, status, **fields):
     )
     if run is None:
         raise Run.DoesNotExist(f"run {claimed.run_id}")
-    tx.run = _with_shape(run)
+    tx.run = _RunState(run)
     return _attempt_finished(tx, claimed, status, updated, duration_ms, fields)
 
 
