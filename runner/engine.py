@@ -11,7 +11,6 @@ Every entry point is one database transaction that
 Actors only claim an attempt, call the action, and hand the outcome back here.
 """
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from core.models import ActionVersion
 from core.retry import RetryPolicy
-from runner import fastsql
+from runner import fastsql, run_state
 from runner.models import Attempt, Run, RunEvent, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -110,7 +109,7 @@ def start_run(
         raise InvalidInput({"input": ["must be a JSON object"]})
     if definition.get("input_schema"):
         schemas.check(definition["input_schema"], input)
-    versions = pin_action_versions(definition, workspace)
+    versions = run_state.pin_action_versions(definition, workspace)
     reuse = reuse or {}
     # No savepoint when called inside a caller's transaction (webhook, idempotency key):
     # two round trips saved, and no caller goes on after an error in it.
@@ -160,47 +159,6 @@ def start_run(
     return run
 
 
-def pin_action_versions(definition, workspace):
-    """{ref: ActionVersion} for every `name@version` in the steps and compensations."""
-    refs = set()
-    for step in definition["steps"]:
-        refs.add(step["action"])
-        if step.get("compensate"):
-            refs.add(step["compensate"]["action"])
-    return dict(_pinned(workspace.id, frozenset(refs)))
-
-
-@functools.lru_cache(maxsize=4096)
-def _pinned(workspace_id, refs):
-    """ActionVersions are immutable: a ref resolved once for a workspace stays resolved
-    (an unknown ref raises, and so is not cached)."""
-    wanted = {}
-    for ref in refs:
-        name, _, number = ref.partition("@")
-        wanted.setdefault(name, set()).add(int(number))
-    found = {}
-    candidates = ActionVersion.objects.select_related("action").filter(
-        action__name__in=wanted.keys(), version__in={n for ns in wanted.values() for n in ns}
-    )
-    # Built-ins first: they win over a workspace action of the same name (as the validator).
-    for version in sorted(candidates, key=lambda v: v.action.workspace_id is not None):
-        owner = version.action.workspace_id
-        if owner is not None and owner != workspace_id:
-            continue
-        if version.version in wanted.get(version.action.name, ()):
-            found.setdefault(version.ref, version)
-    missing = refs - found.keys()
-    if missing:
-        raise InvalidInput({"definition": [f"unknown action {ref}" for ref in sorted(missing)]})
-    return tuple(found.items())
-
-
-def forget_cached_versions():
-    """For tests that empty the tables: ids of recreated rows must not hit old entries."""
-    for cached in (_pinned, _action_version, _run_shape, _specs_by_key, _outputs_needed):
-        cached.cache_clear()
-
-
 # ---------------------------------------------------------------------------
 # Attempts: claim, succeed, fail
 
@@ -210,8 +168,8 @@ def claim_attempt(attempt_id, worker):
     found = fastsql.joined(
         [
             (Attempt, "a", ("id", "number", "status", "scheduled_for")),
-            (StepRun, "s", CLAIM_STEP),
-            (Run, "r", RUN_STATE),
+            (StepRun, "s", run_state.CLAIM_STEP),
+            (Run, "r", run_state.RUN_STATE),
         ],
         "FROM runner_attempt a JOIN runner_steprun s ON s.id = a.step_run_id "
         "JOIN runner_run r ON r.id = a.run_id WHERE a.id = %s",
@@ -226,8 +184,8 @@ def claim_attempt(attempt_id, worker):
         delay = (attempt.scheduled_for - now).total_seconds()
         _send([Dispatch(attempt.id, int(delay * 1000))])
         return None
-    run = _RunState(run)
-    step.action_version = _action_version(step.action_version_id)
+    run = run_state.RunState(run)
+    step.action_version = run_state.action_version(step.action_version_id)
     deadline = now + timedelta(seconds=_timeout_of(run, step))
     with transaction.atomic():
         # Lock order: the run row before the attempt row, as every other transition takes
@@ -274,7 +232,7 @@ def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None
         tx = _Tx(None, eager_worker=worker if eager else None)
         if not _lock_run_and_finish(tx, claimed, AttemptStatus.SUCCEEDED, output=output):
             return None
-        steps = _steps_of(tx.run)
+        steps = run_state.steps_of(tx.run)
         _step_succeeded(tx, steps, claimed.step_run_id, output)
         if run_inline is not None:
             _run_pure_steps_inline(tx, steps, run_inline)
@@ -357,9 +315,9 @@ def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
        compensation flags the run for review and the remaining ones still run.
     """
     with transaction.atomic():
-        run = _lock_run(claimed.run_id)
+        run = run_state.lock(claimed.run_id)
         tx = _Tx(run)
-        steps = _steps_of(run)
+        steps = run_state.steps_of(run)
         step = next(s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind)
         decision = _retry_decision(run, step, claimed.number, retryable, retry_after)
         done = _finish_attempt(
@@ -397,11 +355,11 @@ def expire_attempt(attempt_id, reason):
 def cancel_run(run_id, user=None):
     """Stop new work, let running attempts end, then compensate; the run ends cancelled."""
     with transaction.atomic():
-        run = _lock_run(run_id)
+        run = run_state.lock(run_id)
         if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise InvalidTransition(f"a {run.status} run cannot be cancelled")
         tx = _Tx(run)
-        steps = _steps_of(run)
+        steps = run_state.steps_of(run)
         by = getattr(user, "username", "") or "the API"
         _begin_compensation(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
         _advance(tx, steps)
@@ -411,11 +369,11 @@ def cancel_run(run_id, user=None):
 def reconcile(run_id):
     """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
     with transaction.atomic():
-        run = _lock_run(run_id)
+        run = run_state.lock(run_id)
         if run.status not in ACTIVE_RUN:
             return
         tx = _Tx(run)
-        _advance(tx, _steps_of(run))
+        _advance(tx, run_state.steps_of(run))
         tx.flush()
 
 
@@ -483,93 +441,6 @@ def _send(dispatches):
         log.exception("could not send %d message(s); the sweeper will resend", len(dispatches))
 
 
-def _lock_run(run_id):
-    """The run's state, its row locked for this transaction (FOR NO KEY UPDATE: inserting
-    rows that point at the run still goes on)."""
-    found = fastsql.rows(Run, RUN_STATE, "id = %s", [run_id], lock=True)
-    if not found:
-        raise Run.DoesNotExist(f"run {run_id}")
-    return _RunState(found[0])
-
-
-class _RunState:
-    """What a transition knows of its run: the state read under its lock, and what never
-    changes after it starts (definition, pinned versions, input) from a per-process cache,
-    with its steps' specs by key (looked up for every pending step at every transition)."""
-
-    def __init__(self, row):
-        for name in RUN_STATE:
-            setattr(self, name, getattr(row, name))
-        self.definition, self.action_versions, self.input = _run_shape(self.id)
-
-    def step_spec(self, key):
-        return _specs_by_key(self.id)[key]
-
-
-RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
-CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
-STEP_STATE = (
-    "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
-    "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
-)  # fmt: skip
-
-
-@functools.lru_cache(maxsize=4096)
-def _run_shape(run_id):
-    """Safe to cache by id: these columns never change, and ids are never reused
-    (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
-    return Run.objects.values_list("definition", "action_versions", "input").get(id=run_id)
-
-
-def _steps_of(run):
-    # Inputs, errors and secret slots are only read for a step this transaction starts,
-    # which sets them itself; outputs only where a transition may use them.
-    needed = _outputs_needed(run.id)
-    steps = fastsql.rows(
-        StepRun,
-        STEP_STATE,
-        "run_id = %s",
-        [run.id],
-        order_by="position, id",
-        only=None if needed is None else ("output", "key", needed),
-    )
-    for step in steps:
-        step.action_version = _action_version(step.action_version_id)
-    return steps
-
-
-@functools.lru_cache(maxsize=4096)
-def _specs_by_key(run_id):
-    return {spec["key"]: spec for spec in _run_shape(run_id)[0]["steps"]}
-
-
-@functools.lru_cache(maxsize=4096)
-def _outputs_needed(run_id):
-    """Keys of the steps whose output a transition can use: those a step's or a
-    compensation's input refers to, and the last ones (the run's output); None for all.
-    A run of 20 steps with large outputs must not read them all at every step."""
-    steps = _run_shape(run_id)[0]["steps"]
-    keys, upstream = set(), set()
-    for spec in steps:
-        upstream.update(spec["after"])
-        for template in (spec.get("input"), (spec.get("compensate") or {}).get("input")):
-            for _, path in references.find(template or {}):
-                head, _, rest = path.partition(".")
-                key = rest.split(".", 1)[0].split("[", 1)[0]
-                if head == "steps" and not key:
-                    return None
-                if head == "steps":
-                    keys.add(key)
-    keys.update(spec["key"] for spec in steps if spec["key"] not in upstream)
-    return tuple(sorted(keys))
-
-
-@functools.lru_cache(maxsize=2048)
-def _action_version(version_id):
-    """ActionVersions are immutable: one lookup per worker process, not two per step."""
-    return ActionVersion.objects.select_related("action").get(id=version_id)
-
-
 def _by_id(steps, step_id):
     return next(s for s in steps if s.id == step_id)
 
@@ -611,10 +482,10 @@ def _finish_attempt(tx, claimed, status, **fields):
 
 
 def _lock_run_and_finish(tx, claimed, status, **fields):
-    """`_lock_run`, then `_finish_attempt` under that lock, in one statement; sets tx.run."""
+    """`run_state.lock`, then `_finish_attempt` under that lock, in one statement; sets tx.run."""
     duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
     run, updated = fastsql.lock_then_update(
-        (Run, claimed.run_id, RUN_STATE),
+        (Run, claimed.run_id, run_state.RUN_STATE),
         (Attempt, claimed.attempt_id, AttemptStatus.RUNNING),
         status=status,
         ended_at=tx.now,
@@ -623,7 +494,7 @@ def _lock_run_and_finish(tx, claimed, status, **fields):
     )
     if run is None:
         raise Run.DoesNotExist(f"run {claimed.run_id}")
-    tx.run = _RunState(run)
+    tx.run = run_state.RunState(run)
     return _attempt_finished(tx, claimed, status, updated, duration_ms, fields)
 
 

@@ -25,9 +25,9 @@ def _builtin_actions(request):
         return
     request.getfixturevalue("_django_db_helper")
     from core.actions.registry import sync_actions
-    from runner.engine import forget_cached_versions
+    from runner.run_state import forget_cached
 
-    forget_cached_versions()
+    forget_cached()
     sync_actions()
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runner import engine, executor
+from runner import engine, executor, run_state
 from runner.models import Attempt
 from tests.runs import attempts_of, duplicated_transitions, start
 
@@ -140,4 +140,4 @@ def test_a_transition_reads_only_the_outputs_it_can_use(workspace, settings):
     # And the steps were read with the outputs of "a" and "d" only (c's reference, the end)
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "runner_steprun"' in q["sql"]]
     assert reads and all("CASE WHEN" in sql for sql in reads)
-    assert engine._outputs_needed(run.id) == ("a", "d")
+    assert run_state.outputs_needed(run.id) == ("a", "d")

@@ -1,0 +1,142 @@
+"""What the engine reads of a run, and the per-process caches that make it cheap.
+
+A run's definition, pinned action versions and input never change once it starts, and
+ActionVersions are immutable: each worker process reads them once. What changes (the
+run's status, its steps' states) is read in every transition, as plain rows.
+"""
+
+import functools
+
+from core import references
+from core.errors import InvalidInput
+from core.models import ActionVersion
+from runner import fastsql
+from runner.models import Run, StepRun
+
+
+def pin_action_versions(definition, workspace):
+    """{ref: ActionVersion} for every `name@version` in the steps and compensations."""
+    refs = set()
+    for step in definition["steps"]:
+        refs.add(step["action"])
+        if step.get("compensate"):
+            refs.add(step["compensate"]["action"])
+    return dict(_pinned(workspace.id, frozenset(refs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _pinned(workspace_id, refs):
+    """ActionVersions are immutable: a ref resolved once for a workspace stays resolved
+    (an unknown ref raises, and so is not cached)."""
+    wanted = {}
+    for ref in refs:
+        name, _, number = ref.partition("@")
+        wanted.setdefault(name, set()).add(int(number))
+    found = {}
+    candidates = ActionVersion.objects.select_related("action").filter(
+        action__name__in=wanted.keys(), version__in={n for ns in wanted.values() for n in ns}
+    )
+    # Built-ins first: they win over a workspace action of the same name (as the validator).
+    for version in sorted(candidates, key=lambda v: v.action.workspace_id is not None):
+        owner = version.action.workspace_id
+        if owner is not None and owner != workspace_id:
+            continue
+        if version.version in wanted.get(version.action.name, ()):
+            found.setdefault(version.ref, version)
+    missing = refs - found.keys()
+    if missing:
+        raise InvalidInput({"definition": [f"unknown action {ref}" for ref in sorted(missing)]})
+    return tuple(found.items())
+
+
+def forget_cached():
+    """For tests that empty the tables: ids of recreated rows must not hit old entries."""
+    for cached in (_pinned, action_version, _run_shape, _specs_by_key, outputs_needed):
+        cached.cache_clear()
+
+
+def lock(run_id):
+    """The run's state, its row locked for this transaction (FOR NO KEY UPDATE: inserting
+    rows that point at the run still goes on)."""
+    found = fastsql.rows(Run, RUN_STATE, "id = %s", [run_id], lock=True)
+    if not found:
+        raise Run.DoesNotExist(f"run {run_id}")
+    return RunState(found[0])
+
+
+class RunState:
+    """What a transition knows of its run: the state read under its lock, and what never
+    changes after it starts (definition, pinned versions, input) from a per-process cache,
+    with its steps' specs by key (looked up for every pending step at every transition)."""
+
+    def __init__(self, row):
+        for name in RUN_STATE:
+            setattr(self, name, getattr(row, name))
+        self.definition, self.action_versions, self.input = _run_shape(self.id)
+
+    def step_spec(self, key):
+        return _specs_by_key(self.id)[key]
+
+
+RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
+CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
+STEP_STATE = (
+    "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
+    "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_shape(run_id):
+    """Safe to cache by id: these columns never change, and ids are never reused
+    (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
+    return Run.objects.values_list("definition", "action_versions", "input").get(id=run_id)
+
+
+def steps_of(run):
+    # Inputs, errors and secret slots are only read for a step this transaction starts,
+    # which sets them itself; outputs only where a transition may use them.
+    needed = outputs_needed(run.id)
+    steps = fastsql.rows(
+        StepRun,
+        STEP_STATE,
+        "run_id = %s",
+        [run.id],
+        order_by="position, id",
+        only=None if needed is None else ("output", "key", needed),
+    )
+    for step in steps:
+        step.action_version = action_version(step.action_version_id)
+    return steps
+
+
+@functools.lru_cache(maxsize=4096)
+def _specs_by_key(run_id):
+    return {spec["key"]: spec for spec in _run_shape(run_id)[0]["steps"]}
+
+
+@functools.lru_cache(maxsize=4096)
+def outputs_needed(run_id):
+    """Keys of the steps whose output a transition can use: those a step's or a
+    compensation's input refers to, and the last ones (the run's output); None for all.
+    A run of 20 steps with large outputs must not read them all at every step."""
+    steps = _run_shape(run_id)[0]["steps"]
+    keys, upstream = set(), set()
+    for spec in steps:
+        upstream.update(spec["after"])
+        for template in (spec.get("input"), (spec.get("compensate") or {}).get("input")):
+            for _, path in references.find(template or {}):
+                head, _, rest = path.partition(".")
+                key = rest.split(".", 1)[0].split("[", 1)[0]
+                if head == "steps" and not key:
+                    return None
+                if head == "steps":
+                    keys.add(key)
+    keys.update(spec["key"] for spec in steps if spec["key"] not in upstream)
+    return tuple(sorted(keys))
+
+
+@functools.lru_cache(maxsize=2048)
+def action_version(version_id):
+    """ActionVersions are immutable: one lookup per worker process, not two per step."""
+    return ActionVersion.objects.select_related("action").get(id=version_id)
