@@ -25,6 +25,7 @@ class RegisteredAction:
     description: str = ""
     extra: dict = field(default_factory=dict)
     pure: bool = False  # no side effects: running it twice is the same as once
+    ui: dict = field(default_factory=dict)  # field -> "line" | "textarea": the run form's widget
 
     def fingerprint(self):
         declared = [self.version, self.input_schema, self.output_schema, self.retry, self.timeout_s]
@@ -43,6 +44,7 @@ def action(
     retry=None,
     timeout_s=30,
     pure=False,
+    ui=None,
 ):
     """Register a Python function `fn(ctx, input) -> output` as action `name`.
 
@@ -62,6 +64,7 @@ def action(
             timeout_s=timeout_s,
             description=(function.__doc__ or "").strip().split("\n")[0],
             pure=pure,
+            ui=ui or {},
         )
         return function
 
@@ -85,6 +88,18 @@ def is_pure(action_version):
         return False
     registered = _registered(action_version.action.name, action_version.code_version)
     return bool(registered and registered.pure)
+
+
+def run_form_hints(action_version):
+    """SchemaForm keywords for a Python action's run form: the widgets it asked for, and
+    its fields in the order its code declares them (PostgreSQL's jsonb keeps object keys
+    in an order of its own)."""
+    if action_version.kind != "python":
+        return {}
+    registered = _registered(action_version.action.name, action_version.code_version)
+    if registered is None:
+        return {}
+    return {"ui": registered.ui, "order": list(registered.input_schema.get("properties", {}))}
 
 
 def _registered(name, code_version):

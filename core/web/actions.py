@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.actions.registry import run_form_hints
 from core.errors import FieldErrors
 from core.models import Action, ActionKind, Role
 from core.web.action_forms import FORMS
@@ -121,7 +122,11 @@ def action_run(request, name):
     version = action.latest_version()
     if version is None:
         raise Http404("This action has no version")
-    form = SchemaForm(version.input_schema, request.POST if request.method == "POST" else None)
+    form = SchemaForm(
+        version.input_schema,
+        request.POST if request.method == "POST" else None,
+        **run_form_hints(version),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             run = action_runs.start(

@@ -84,16 +84,24 @@ class EnumField(forms.ChoiceField):
 
 
 class SchemaForm(forms.Form):
-    def __init__(self, schema, *args, **kwargs):
+    """`ui` maps a field to the widget it asks for ("line" or "textarea") where the schema
+    alone would guess; `order` lists fields to show first, in that order
+    (core/actions/registry.py `run_form_hints`)."""
+
+    def __init__(self, schema, *args, ui=None, order=(), **kwargs):
         kwargs.setdefault("prefix", "input")
         super().__init__(*args, **kwargs)
         self.schema = schema if isinstance(schema, dict) else {}
+        ui = ui or {}
         properties = self.schema.get("properties")
         required = set(self.schema.get("required") or [])
         if isinstance(properties, dict) and properties:
-            for name, spec in properties.items():
+            first = {name: index for index, name in enumerate(order)}
+            ordered = sorted(properties, key=lambda name: first.get(name, len(first)))
+            for name in ordered:
+                spec = properties[name]
                 self.fields[name] = _field_for(
-                    name, spec if isinstance(spec, dict) else {}, name in required
+                    name, spec if isinstance(spec, dict) else {}, name in required, ui.get(name)
                 )
         else:
             self.fields[WHOLE] = JsonField(
@@ -137,7 +145,7 @@ def _help(spec):
     return escape(str(spec.get("description") or ""))
 
 
-def _field_for(name, spec, required):
+def _field_for(name, spec, required, widget_hint=None):
     label = spec.get("title") or name
     common = {"label": label, "required": required, "help_text": _help(spec)}
     default = spec.get("default")
@@ -164,6 +172,8 @@ def _field_for(name, spec, required):
         )
     if kind == "string":
         long = spec.get("maxLength", 0) > 200 or spec.get("format") == "textarea"
+        if widget_hint in ("line", "textarea"):
+            long = widget_hint == "textarea"
         widget = forms.Textarea(attrs={"rows": 4}) if long else forms.TextInput
         return forms.CharField(
             widget=widget,
@@ -175,5 +185,8 @@ def _field_for(name, spec, required):
     expect = kind if kind in ("object", "array") else None
     placeholder = {"object": "{}", "array": "[]"}.get(kind, "text, or any JSON value")
     field = JsonField(expect=expect, text=expect is None, **common)
-    field.widget.attrs.update({"rows": 4, "placeholder": placeholder})
+    if widget_hint == "line":
+        field.widget = forms.TextInput(attrs={"placeholder": placeholder})
+    else:
+        field.widget.attrs.update({"rows": 4, "placeholder": placeholder})
     return field

@@ -93,6 +93,14 @@ def test_runs_list_filters_and_pages(busy, alice_page, screenshot):
         expect(badge).to_have_text("compensated")
 
 
+def test_email_run_form_has_a_subject_line_and_a_body_box(workspace, alice_page, screenshot):
+    page = alice_page
+    page.goto("/w/acme/actions/email.send/run")
+    expect(page.get_by_label("subject")).to_have_js_property("tagName", "INPUT")
+    expect(page.get_by_label("body")).to_have_js_property("tagName", "TEXTAREA")
+    screenshot(page, "email-run-form")
+
+
 def test_action_catalogue_and_run_form(workspace, alice_page, screenshot):
     page = alice_page
     page.goto("/w/acme/actions/")

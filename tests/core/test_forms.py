@@ -1,5 +1,7 @@
 """Issue item 5: bad input in every form of these pages gives field errors, never a 500."""
 
+import re
+
 import pytest
 
 from core.models import Action, ActionVersion, ApiKey, Membership
@@ -171,6 +173,16 @@ def test_a_field_of_any_type_takes_plain_text_or_json(owner):
     # And what starts like JSON must be JSON
     response = owner.post("/w/acme/actions/email.send/run", {**form, "input-to": '["a@x.io"'})
     assert_field_errors(response, "Not valid JSON")
+
+
+def test_the_run_form_uses_the_widgets_an_action_asks_for(owner):
+    # email.send asks for a one-line subject (its schema allows 998 characters) and a body box
+    html = owner.get("/w/acme/actions/email.send/run").content.decode()
+    assert re.search(r'<input type="text" name="input-subject"', html)
+    assert re.search(r'<textarea name="input-body"', html)
+    # in the order its code declares them, not the order jsonb keeps keys in
+    names = re.findall(r'name="input-(\w+)"', html)
+    assert names == ["to", "subject", "body", "html", "from"]
 
 
 def test_a_schema_description_is_text_not_html(owner, workspace):

@@ -28,7 +28,13 @@ INPUT_SCHEMA = {
 }
 
 
-@action("email.send", input_schema=INPUT_SCHEMA, retry={"max_attempts": 5}, timeout_s=30)
+@action(
+    "email.send",
+    input_schema=INPUT_SCHEMA,
+    retry={"max_attempts": 5},
+    timeout_s=30,
+    ui={"to": "line", "subject": "line", "body": "textarea", "html": "textarea"},
+)
 def send_email(ctx, input):
     """Send an e-mail; its Message-ID comes from the idempotency key, so receivers can dedupe."""
     recipients = input["to"] if isinstance(input["to"], list) else [input["to"]]
