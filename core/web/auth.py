@@ -1,5 +1,6 @@
 """Sign in, sign up, sign out, and where a signed-in person lands."""
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -15,9 +16,12 @@ sign_out = auth_views.LogoutView.as_view()
 
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
-    """A new account and its first workspace, where the new user is the owner."""
+    """A new account and its first workspace, where the new user is the owner; with
+    SIGNUP_OPEN off, accounts come only from an administrator (`createsuperuser`, admin)."""
     if request.user.is_authenticated:
         return redirect("home")
+    if not settings.SIGNUP_OPEN:
+        return render(request, "core/signup_closed.html", status=403)
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -47,4 +47,5 @@ sign_in = auth_views.LoginView.as_view(
     template_name="core/login.html",
     redirect_authenticated_user=True,
     authentication_form=ThrottledAuthenticationForm,
+    extra_context={"signup_open": lambda: settings.SIGNUP_OPEN},
 )

@@ -25,6 +25,15 @@ def busy(workspace, alice):
     return failed
 
 
+def test_sign_up_closed_says_whom_to_ask(page, screenshot, settings):
+    settings.SIGNUP_OPEN = False
+    page.goto("/login/")
+    expect(page.locator(".auth-foot")).to_contain_text("Ask an administrator")
+    page.goto("/signup/")
+    expect(page.get_by_role("heading", name="Sign-up is closed")).to_be_visible()
+    screenshot(page, "signup-closed", full_page=False)
+
+
 def test_sign_up_creates_a_workspace_and_signs_in(page, screenshot):
     page.goto("/signup/")
     page.get_by_label("Username").fill("dora")

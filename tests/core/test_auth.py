@@ -1,5 +1,7 @@
 """Where people land: sign-in required, `/` goes to the last workspace, sign-out is a POST."""
 
+import uuid
+
 import pytest
 
 from core.models import Membership
@@ -60,21 +62,40 @@ def test_the_session_is_written_only_when_the_workspace_changes(client, alice):
     assert not client.get("/w/acme/runs/").wsgi_request.session.modified
 
 
-def test_repeated_failed_sign_ins_lock_the_name_for_the_window(client, alice, settings):
+def test_repeated_failed_sign_ins_lock_the_name_for_the_window(client, settings, db):
     from tests.personas import PASSWORD
 
-    # Given at most 3 failures per name
+    # Given at most 3 failures per name, and a name no other test (or run) signs in with
     settings.SIGN_IN_FAILURES_PER_NAME = 3
-    # When someone guesses alice's password 3 times
+    name = f"carol{uuid.uuid4().hex[:8]}"
+    make_user(name)
+    # When someone guesses its password 3 times
     for guess in ("a", "b", "c"):
-        response = client.post("/login/", {"username": "Alice", "password": guess})
+        response = client.post("/login/", {"username": name.title(), "password": guess})
         assert response.status_code == 200 and "correct username and password" in (
             response.content.decode()
         )
     # Then even the right password is refused with a clear error, and nobody is signed in
-    response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/login/", {"username": name, "password": PASSWORD})
     assert "Too many failed sign-ins. Try again in 15 minutes." in response.content.decode()
     assert "_auth_user_id" not in client.session
     # And another name from the same address still signs in
     make_user("bob")
     assert client.post("/login/", {"username": "bob", "password": PASSWORD}).url == "/"
+
+
+def test_with_sign_up_closed_nobody_can_make_an_account(client, settings, db):
+    from django.contrib.auth.models import User
+
+    from tests.personas import PASSWORD
+
+    # Given SIGNUP_OPEN off
+    settings.SIGNUP_OPEN = False
+    # When someone opens or posts the sign-up form
+    assert client.get("/signup/").status_code == 403
+    data = {"username": "zed", "password1": PASSWORD, "password2": PASSWORD, "workspace": "Z"}
+    response = client.post("/signup/", data)
+    # Then no account is made, the page says why, and sign-in no longer offers it
+    assert response.status_code == 403 and "Sign-up is closed" in response.content.decode()
+    assert not User.objects.filter(username="zed").exists()
+    assert "Create an account" not in client.get("/login/").content.decode()
