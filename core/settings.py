@@ -218,6 +218,8 @@ if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1")
 # Seconds a web process reuses a webhook's trigger and latest version (0: look up each time);
 # a change made in another process reaches this one within it (builder/webhook_cache.py).
+# Modules whose @action functions become actions of every workspace (besides the built-ins).
+ACTION_MODULES = env.list("ACTION_MODULES", default=[])
 # Anyone who reaches the server may create an account (and a workspace) unless off.
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=True)
 SIGN_IN_FAILURES_PER_NAME = _int("SIGN_IN_FAILURES_PER_NAME", 10)  # 0: no limit

@@ -5,9 +5,12 @@ ActionVersion on the next sync; earlier versions stay in the database and runnab
 """
 
 import hashlib
+import importlib
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from core.retry import DEFAULT_POLICY
@@ -72,8 +75,15 @@ def action(
 
 
 def load_builtins():
-    """Import the modules whose @action calls fill REGISTRY."""
+    """Import the modules whose @action calls fill REGISTRY: the built-ins, then the
+    project's own (`ACTION_MODULES`). Cheap once imported."""
     from core.actions import builtins  # noqa: F401
+
+    for module in settings.ACTION_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ImproperlyConfigured(f"ACTION_MODULES: cannot import {module}: {error}")
 
 
 def function_for(name, code_version):
