@@ -3,17 +3,19 @@
 Every entry point is one database transaction that
 1. locks the run row (so two workers finishing parallel steps cannot both miss, or both
    start, the step that waits for them),
-2. moves rows forward with compare-and-set updates (`filter(status=old).update(...)`),
-   so a duplicate message or a late result changes nothing,
+2. moves rows forward with compare-and-set updates, so a duplicate message or a late
+   result changes nothing,
 3. appends one RunEvent per transition, and
 4. sends Dramatiq messages (attempt ids only) after the commit, never before.
+
+The bookkeeping of one transaction (its writes, sent as one statement; its events; its
+messages) is runner/transition.py; what it reads of a run, runner/run_state.py.
 
 Actors only claim an attempt, call the action, and hand the outcome back here.
 """
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -22,18 +24,27 @@ from django.utils import timezone
 from core import references, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
-from core.models import ActionVersion
 from core.retry import RetryPolicy
 from runner import fastsql, run_state
 from runner.models import Attempt, Run, RunEvent, StepRun
 from runner.states import (
     ACTIVE_RUN,
-    RUN_TRANSITIONS,
     AttemptStatus,
     RunStatus,
     StepKind,
     StepStatus,
     Trigger,
+)
+from runner.transition import (
+    Dispatch,
+    Transition,
+    by_id,
+    claim_of,
+    event_row,
+    make_claim,
+    send,
+    set_run,
+    set_step,
 )
 
 log = logging.getLogger(__name__)
@@ -45,39 +56,6 @@ MAX_RETRY_AFTER_S = 3600
 INLINE_MAX_STEPS = 50
 INLINE_MAX_S = 0.05
 NOT_RUN = object()
-
-
-@dataclass(frozen=True)
-class Dispatch:
-    attempt_id: int
-    delay_ms: int = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClaimedAttempt:
-    """An attempt this worker owns now: what the actor needs to run it."""
-
-    attempt_id: int
-    run_id: int
-    workspace_id: int
-    step_key: str
-    step_kind: str
-    number: int
-    input: dict
-    action_version: ActionVersion
-    deadline: object  # aware datetime
-    step_run_id: int
-    started_at: object  # aware datetime, as stored when the attempt was claimed
-    secret_slots: list | None = None  # where the definition writes a secret (references.py)
-
-    @property
-    def idempotency_key(self):
-        suffix = ":compensate" if self.step_kind == StepKind.COMPENSATION else ""
-        return f"{self.run_id}:{self.step_key}{suffix}"
-
-
-class ConcurrentChange(Exception):
-    """A compare-and-set found another status than the one the engine held the lock for."""
 
 
 # ---------------------------------------------------------------------------
@@ -144,7 +122,7 @@ def start_run(
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)
         fastsql.create_all(steps)
-        tx = _Tx(run)
+        tx = Transition(run)
         tx.event("run.created", to_status=RunStatus.QUEUED, data={"trigger": trigger})
         for step in steps:
             if step.reused_from_id:
@@ -182,7 +160,7 @@ def claim_attempt(attempt_id, worker):
     if attempt.scheduled_for > now + EARLY_TOLERANCE:
         # Delivered early (a re-dispatch by the sweeper): send it again for later.
         delay = (attempt.scheduled_for - now).total_seconds()
-        _send([Dispatch(attempt.id, int(delay * 1000))])
+        send([Dispatch(attempt.id, int(delay * 1000))])
         return None
     run = run_state.RunState(run)
     step.action_version = run_state.action_version(step.action_version_id)
@@ -210,7 +188,7 @@ def claim_attempt(attempt_id, worker):
             transaction.set_rollback(True)  # a duplicate message: the run stays as it was
             return None
         fastsql.insert(RunEvent, events)
-    return _claimed(attempt.id, run, step, attempt.number, deadline, started_at=now)
+    return make_claim(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
 def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None):
@@ -229,7 +207,7 @@ def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None
     what was not is run again, which a pure action allows.
     """
     with transaction.atomic():
-        tx = _Tx(None, eager_worker=worker if eager else None)
+        tx = Transition(None, eager_worker=worker if eager else None)
         if not _lock_run_and_finish(tx, claimed, AttemptStatus.SUCCEEDED, output=output):
             return None
         steps = run_state.steps_of(tx.run)
@@ -241,8 +219,8 @@ def complete_attempt(claimed, output, *, worker="", eager=False, run_inline=None
 
 
 def _step_succeeded(tx, steps, step_id, output):
-    step = _by_id(steps, step_id)
-    _set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
+    step = by_id(steps, step_id)
+    set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
     _advance(tx, steps)
 
 
@@ -255,7 +233,7 @@ def _run_pure_steps_inline(tx, steps, run_inline):
         step, number, deadline, started_at, handle = tx.eager
         if not is_pure(step.action_version):
             return
-        output = run_inline(_claimed(None, tx.run, step, number, deadline, started_at=started_at))
+        output = run_inline(make_claim(None, tx.run, step, number, deadline, started_at=started_at))
         if output is NOT_RUN:
             return
         tx.eager = None
@@ -300,7 +278,7 @@ def eager_claim_after_lost_answer(claimed, worker):
         if attempt is None:
             return None
         if attempt.status == AttemptStatus.RUNNING:
-            return _claimed_from(attempt)
+            return claim_of(attempt)
         ended_at = attempt.ended_at if attempt.status == AttemptStatus.SUCCEEDED else None
     return None
 
@@ -316,7 +294,7 @@ def fail_attempt(claimed, error, *, retryable=True, retry_after=None):
     """
     with transaction.atomic():
         run = run_state.lock(claimed.run_id)
-        tx = _Tx(run)
+        tx = Transition(run)
         steps = run_state.steps_of(run)
         step = next(s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind)
         decision = _retry_decision(run, step, claimed.number, retryable, retry_after)
@@ -343,7 +321,7 @@ def expire_attempt(attempt_id, reason):
     )
     if attempt is None:
         return None
-    claimed = _claimed_from(attempt)
+    claimed = claim_of(attempt)
     error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, retryable=True)
 
@@ -358,7 +336,7 @@ def cancel_run(run_id, user=None):
         run = run_state.lock(run_id)
         if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise InvalidTransition(f"a {run.status} run cannot be cancelled")
-        tx = _Tx(run)
+        tx = Transition(run)
         steps = run_state.steps_of(run)
         by = getattr(user, "username", "") or "the API"
         _begin_compensation(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
@@ -372,98 +350,9 @@ def reconcile(run_id):
         run = run_state.lock(run_id)
         if run.status not in ACTIVE_RUN:
             return
-        tx = _Tx(run)
+        tx = Transition(run)
         _advance(tx, run_state.steps_of(run))
         tx.flush()
-
-
-# ---------------------------------------------------------------------------
-# Internals: one transaction's bookkeeping
-
-
-class _Tx:
-    """One transition's bookkeeping: its clock, its events, and its writes, which go to
-    the database together in `flush` (runner/fastsql.py `Writes`)."""
-
-    def __init__(self, run, eager_worker=None):
-        self.run = run
-        self.now = timezone.now()
-        self.events = []
-        self.writes = fastsql.Writes()
-        self.to_send = []  # (id handle, delay in ms) of attempts to send after the commit
-        self.eager_worker = eager_worker
-        self.eager = None  # the attempt claimed for eager_worker: (step, number, deadline, id)
-        self.claimed = None  # ... as a ClaimedAttempt, once flushed
-
-    def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
-        self.events.append(
-            _event_row(
-                self.run,
-                type,
-                self.now,
-                step_key=extra.get("step_key", step.key if step else ""),
-                step_kind=extra.get("step_kind", step.kind if step else ""),
-                attempt=attempt,
-                from_status=from_status,
-                to_status=to_status,
-                message=extra.get("message", "")[:500],
-                data=extra.get("data"),
-            )
-        )
-
-    def send_writes(self):
-        """Before the engine reads what this transaction wrote (compensation)."""
-        self.writes.send(ConcurrentChange)
-
-    def flush(self):
-        for event in self.events:
-            self.writes.insert(RunEvent, event)
-        self.events = []
-        self.send_writes()
-        if self.eager is not None:
-            step, number, deadline, started_at, handle = self.eager
-            self.claimed = _claimed(
-                handle[0], self.run, step, number, deadline, started_at=started_at
-            )
-        if self.to_send:
-            dispatches = [Dispatch(handle[0], delay_ms) for handle, delay_ms in self.to_send]
-            transaction.on_commit(lambda: _send(dispatches))
-
-
-def _send(dispatches):
-    """Send after commit. A broker outage must not undo or fail what is committed: the
-    attempts stay scheduled and the sweeper sends them again (LOST_MESSAGE_AFTER_S)."""
-    from runner import tasks
-
-    try:
-        tasks.enqueue(dispatches)
-    except Exception:
-        log.exception("could not send %d message(s); the sweeper will resend", len(dispatches))
-
-
-def _by_id(steps, step_id):
-    return next(s for s in steps if s.id == step_id)
-
-
-def _set_run(tx, status, **fields):
-    run = tx.run
-    old = run.status
-    if status not in RUN_TRANSITIONS.get(old, ()):
-        raise ConcurrentChange(f"run {run.id}: {old} -> {status} is not allowed")
-    tx.writes.update(Run, run.id, old, status=status, **fields)
-    run.status = status
-    for name, value in fields.items():
-        setattr(run, name, value)
-    tx.event(f"run.{status}", from_status=old, to_status=status)
-
-
-def _set_step(tx, step, status, **fields):
-    old = step.status
-    tx.writes.update(StepRun, step.id, old, status=status, **fields)
-    step.status = status
-    for name, value in fields.items():
-        setattr(step, name, value)
-    tx.event(f"step.{status}", step=step, from_status=old, to_status=status)
 
 
 def _finish_attempt(tx, claimed, status, **fields):
@@ -569,37 +458,8 @@ def _timeout_of(run, step):
     return float(spec.get("timeout_s") or step.action_version.timeout_s)
 
 
-def _claimed(attempt_id, run, step, number, deadline, *, started_at):
-    return ClaimedAttempt(
-        attempt_id=attempt_id,
-        run_id=run.id,
-        workspace_id=run.workspace_id,
-        step_key=step.key,
-        step_kind=step.kind,
-        number=number,
-        input=step.input or {},
-        action_version=step.action_version,
-        deadline=deadline,
-        step_run_id=step.id,
-        started_at=started_at,
-        secret_slots=step.secret_slots,
-    )
-
-
-def _claimed_from(attempt):
-    """A running attempt loaded with select_related(step_run__action_version__action, run)."""
-    return _claimed(
-        attempt.id,
-        attempt.run,
-        attempt.step_run,
-        attempt.number,
-        attempt.deadline,
-        started_at=attempt.started_at,
-    )
-
-
 def _attempt_event(run, step, number, worker, at):
-    return _event_row(
+    return event_row(
         run,
         "attempt.started",
         at,
@@ -613,17 +473,7 @@ def _attempt_event(run, step, number, worker, at):
 
 
 def _run_event(run, old, new, at):
-    return _event_row(run, f"run.{new}", at, from_status=old, to_status=new)
-
-
-def _event_row(run, type, at, **fields):
-    row = {
-        "run_id": run.id, "type": type, "step_key": "", "step_kind": "", "attempt": None,
-        "from_status": "", "to_status": "", "message": "", "data": None,
-        "created_at": at,
-    }  # fmt: skip
-    row.update(fields)
-    return row
+    return event_row(run, f"run.{new}", at, from_status=old, to_status=new)
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +496,7 @@ def _advance(tx, steps):
                     break
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             if all(s.status == StepStatus.SUCCEEDED for s in actions):
-                _set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
+                set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
             return
     if run.status == RunStatus.COMPENSATING:
         _compensate_next(tx, steps)
@@ -695,8 +545,8 @@ def _start_step(tx, steps, step):
             "message": f"the input refers to {missing.path}, which is missing",
             "retryable": False,
         }
-        _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
-        _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
         _after_step_failed(tx, steps, step, error)
         return
     except InvalidInput as invalid:
@@ -706,11 +556,11 @@ def _start_step(tx, steps, step):
             "fields": invalid.fields,
             "retryable": False,
         }
-        _set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
-        _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
+        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
         _after_step_failed(tx, steps, step, error)
         return
-    _set_step(
+    set_step(
         tx,
         step,
         StepStatus.RUNNING,
@@ -765,14 +615,14 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
             data={"worker": tx.eager_worker, "eager": True},
         )
         if run.status == RunStatus.QUEUED:
-            _set_run(tx, RunStatus.RUNNING, started_at=tx.now)
+            set_run(tx, RunStatus.RUNNING, started_at=tx.now)
         tx.eager = (step, number, row["deadline"], tx.now, handle)
     else:
         tx.to_send.append((handle, int(delay_s * 1000)))
 
 
 def _fail_step(tx, steps, step, error):
-    _set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+    set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
     _after_step_failed(tx, steps, step, error)
 
 
@@ -794,7 +644,7 @@ def _after_step_failed(tx, steps, step, error):
 def _begin_compensation(tx, steps, ending, error):
     """Nothing new starts: pending steps are skipped, waiting retries cancelled."""
     run = tx.run
-    _set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
+    set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
     tx.send_writes()  # the attempts this transaction scheduled are among those to cancel
     waiting = list(
         Attempt.objects.filter(run_id=run.id, status=AttemptStatus.SCHEDULED).values_list(
@@ -807,7 +657,7 @@ def _begin_compensation(tx, steps, ending, error):
             status=AttemptStatus.CANCELLED, ended_at=tx.now
         )
         if cancelled:  # 0 means a worker claimed it first: it is running, and we wait for it
-            step = _by_id(steps, step_id)
+            step = by_id(steps, step_id)
             cancelled_steps.add(step_id)
             tx.event(
                 "attempt.cancelled",
@@ -820,7 +670,7 @@ def _begin_compensation(tx, steps, ending, error):
         if step.kind != StepKind.ACTION:
             continue
         if step.status == StepStatus.PENDING or step.id in cancelled_steps:
-            _set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
+            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
 
 
 def _compensate_next(tx, steps):
@@ -861,4 +711,4 @@ def _compensate_next(tx, steps):
         final = RunStatus.COMPENSATED
     else:
         final = RunStatus.FAILED
-    _set_run(tx, final, ended_at=tx.now)
+    set_run(tx, final, ended_at=tx.now)

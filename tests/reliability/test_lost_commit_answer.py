@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from runner import engine, executor
+from runner import engine, executor, transition
 from runner.models import Attempt
 from tests.runs import duplicated_transitions, start
 
@@ -25,7 +25,7 @@ def no_messages():
     """This test drives the attempts itself: a worker left running by an earlier test must
     not take them first (its own MonkeyPatch, as the tests undo theirs mid-way)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "_send", lambda dispatches: None)
+        patch.setattr(transition, "send", lambda dispatches: None)
         yield
 
 
