@@ -53,15 +53,7 @@ def run_claimed(claimed, worker, eager=False):
         "worker": worker,
     }
     secrets = _secrets_for(claimed)
-    ctx = ActionContext(
-        run_id=claimed.run_id,
-        step_key=claimed.step_key,
-        attempt=claimed.number,
-        idempotency_key=claimed.idempotency_key,
-        deadline=claimed.deadline.timestamp(),
-        workspace_id=claimed.workspace_id,
-        secrets=secrets,
-    )
+    ctx = _context(claimed, secrets=secrets)
     started = time.monotonic()
     try:
         action_input = claimed.input
@@ -104,14 +96,7 @@ def run_inline(claimed):
     run the usual way, where that is recorded and retried."""
     if claimed.secret_slots:
         return engine.NOT_RUN
-    ctx = ActionContext(
-        run_id=claimed.run_id,
-        step_key=claimed.step_key,
-        attempt=claimed.number,
-        idempotency_key=claimed.idempotency_key,
-        deadline=claimed.deadline.timestamp(),
-        workspace_id=claimed.workspace_id,
-    )
+    ctx = _context(claimed)
     with logs.context(run_id=claimed.run_id, step_key=claimed.step_key, attempt=claimed.number):
         try:
             output = execute(claimed.action_version, ctx, claimed.input)
@@ -120,6 +105,18 @@ def run_inline(claimed):
     if time.time() > ctx.deadline:
         return engine.NOT_RUN  # run again the usual way, which records the timeout
     return output
+
+
+def _context(claimed, **extra):
+    return ActionContext(
+        run_id=claimed.run_id,
+        step_key=claimed.step_key,
+        attempt=claimed.number,
+        idempotency_key=claimed.idempotency_key,
+        deadline=claimed.deadline.timestamp(),
+        workspace_id=claimed.workspace_id,
+        **extra,
+    )
 
 
 def _report(function, *args, **kwargs):

@@ -2,8 +2,9 @@
 
 Building a statement through the ORM costs several times the CPU of the statement itself
 (docs/BENCHMARKS.md), and a step runs a handful of them. These helpers write the same
-SQL by hand, adapting values with the fields' own `get_db_prep_value`, so they work on
-PostgreSQL and SQLite alike.
+SQL by hand, adapting values with the fields' own `get_db_prep_value` (or, for rows sent
+in bulk to PostgreSQL, as one JSON record set), and read plain rows through the fields'
+converters, so they work on PostgreSQL and SQLite alike.
 """
 
 import datetime
@@ -72,8 +73,7 @@ def create_all(instances):
 @functools.cache
 def _create_sql(model, names):
     quote = connection.ops.quote_name
-    get = _field_of(model)
-    typed = ", ".join(f"{quote(name)} {get(name).db_type(connection)}" for name in names)
+    typed = ", ".join(_typed(model, names))
     aliases = ", ".join(quote(name) for name in names)
     return (
         f"{_insert_head(model, names)} SELECT {aliases} "
@@ -207,12 +207,8 @@ def joined(parts, tail, params):
         return None
     found, start = [], 0
     for model, _, columns in parts:
-        own = list(values[start : start + len(columns)])
+        found.append(_row(model, tuple(columns), values[start : start + len(columns)]))
         start += len(columns)
-        for index, functions, expression in _converters(model, tuple(columns)):
-            for function in functions:
-                own[index] = function(own[index], expression, connection)
-        found.append(Row(columns, own))
     return found
 
 
@@ -341,10 +337,15 @@ def _json_default(value):
 def _recordset(model, names, extra=()):
     """`json_to_recordset(%s::json) AS v(...)`, typed as the model's columns."""
     quote = connection.ops.quote_name
-    get = _field_of(model)
-    columns = [f"{quote(key)} {kind}" for key, kind in extra]
-    columns += [f"{quote(name)} {get(name).db_type(connection)}" for name in names]
+    columns = [f"{quote(key)} {kind}" for key, kind in extra] + _typed(model, names)
     return f"json_to_recordset(%s::json) AS v({', '.join(columns)})"
+
+
+def _typed(model, names):
+    """Column definitions for a record set: each name with its field's database type."""
+    quote = connection.ops.quote_name
+    get = _field_of(model)
+    return [f"{quote(name)} {get(name).db_type(connection)}" for name in names]
 
 
 @functools.cache
