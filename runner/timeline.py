@@ -32,6 +32,11 @@ class Epoch(Func):
     template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
     output_field = FloatField()
 
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() reads Django's stored text; day 2440587.5 is 1970-01-01T00:00Z.
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
 
 # Only the short parts of an error: its traceback and details stay in the database.
 ERROR_PARTS = {"error_type": KT("error__type"), "error_message": KT("error__message")}
