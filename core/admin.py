@@ -14,6 +14,10 @@ from core.models import (
     WorkerHeartbeat,
     Workspace,
 )
+from core.web.sign_in import ThrottledAdminAuthenticationForm
+
+# The admin's sign-in brakes guessing like the app's: the demo user is a superuser.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -11,3 +11,10 @@ def workspace(request):
         context["workspaces"] = workspaces_of(request.user)
         context["nav"] = nav_items(request, current, unresolved(current).count())
     return context
+
+
+def accounts(request):
+    """Whether the sign-in page may offer sign-up."""
+    from django.conf import settings
+
+    return {"signup_open": settings.SIGNUP_OPEN}

@@ -68,6 +68,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "ninja",  # serves its Swagger UI from static files: the API docs work offline
     "core",
     "builder",
@@ -83,6 +88,8 @@ MIDDLEWARE = [
     "core.api.strict_query.strict_query",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "core.web.two_factor.owners_need_two_factor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -102,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.workspace",
+                "core.context_processors.accounts",
             ],
         },
     },
@@ -227,6 +235,57 @@ SIGN_IN_FAILURES_PER_ADDRESS = _int("SIGN_IN_FAILURES_PER_ADDRESS", 100)
 SIGN_IN_WINDOW_MIN = _int("SIGN_IN_WINDOW_MIN", 15)
 if SIGN_IN_WINDOW_MIN < 1:
     raise ImproperlyConfigured("SIGN_IN_WINDOW_MIN must be at least 1")
+
+# Accounts (django-allauth): core/web/accounts.py.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "core.web.accounts.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "core.web.accounts.SocialAccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "core.web.signup_form.WorkspaceSignupForm"
+ACCOUNT_FORMS = {"login": "core.web.login_form.UsernameOrEmailLoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+# New addresses are confirmed by a link; "mandatory" (no sign-in before) needs a real
+# mailer, so it is the default only when EMAIL_URL is set.
+ACCOUNT_EMAIL_VERIFICATION = env.str(
+    "ACCOUNT_EMAIL_VERIFICATION",
+    default="mandatory" if env.str("EMAIL_URL", default="") else "optional",
+)
+if ACCOUNT_EMAIL_VERIFICATION not in ("mandatory", "optional", "none"):
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be mandatory, optional or none")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Brickwork] "
+# Failed sign-ins are braked by core/sign_in_brake.py (shared through Redis) instead.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Brickwork"
+# Owners of a workspace must turn on two-factor sign-in before they can go on.
+TWO_FACTOR_REQUIRED_FOR_OWNERS = _bool("TWO_FACTOR_REQUIRED_FOR_OWNERS", False)
+# People of the identity provider are who it says: their address needs no second check.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+
+
+def _oidc_providers():
+    """Sign-in through an OpenID Connect provider, when OIDC_SERVER_URL is set."""
+    server_url = env.str("OIDC_SERVER_URL", default="")
+    if not server_url:
+        return {}
+    client_id = env.str("OIDC_CLIENT_ID", default="")
+    if not client_id:
+        raise ImproperlyConfigured("OIDC_SERVER_URL is set: OIDC_CLIENT_ID is needed too")
+    app = {
+        "provider_id": "oidc",
+        "name": env.str("OIDC_NAME", default="Single sign-on"),
+        "client_id": client_id,
+        "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+        "settings": {"server_url": server_url},
+    }
+    return {"openid_connect": {"APPS": [app], "OAUTH_PKCE_ENABLED": True}}
+
+
+SOCIALACCOUNT_PROVIDERS = _oidc_providers()
 WEBHOOK_CACHE_S = _float("WEBHOOK_CACHE_S", 2)
 if not 0 <= WEBHOOK_CACHE_S <= 60:
     raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")

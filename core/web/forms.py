@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
 from django.utils.text import slugify
 
 from core.models import ApiKey, Role, Secret, Workspace
@@ -29,23 +28,6 @@ class WorkspaceForm(forms.Form):
         workspace = Workspace.objects.create(name=self.cleaned_data["name"], slug=slug)
         Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
         return workspace
-
-
-class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=False)
-    workspace = forms.CharField(
-        max_length=100, label="Workspace name", help_text="You can invite people later."
-    )
-
-    class Meta(UserCreationForm.Meta):
-        model = get_user_model()
-        fields = ("username", "email")
-
-    def clean_workspace(self):
-        name = self.cleaned_data["workspace"].strip()
-        if not slugify(name):
-            raise forms.ValidationError("Use at least one letter or digit.")
-        return name
 
 
 class MemberForm(forms.Form):

@@ -1,12 +1,15 @@
-from django.urls import path
+from allauth.account import views as account_views
+from django.urls import include, path
 
-from core.web import actions, apikeys, auth, dashboard, members, secrets, sign_in
+from core.web import accounts, actions, apikeys, auth, dashboard, members, secrets
 
 urlpatterns = [
     path("", auth.home, name="home"),
-    path("login/", sign_in.sign_in, name="login"),
-    path("signup/", auth.sign_up, name="signup"),
-    path("logout/", auth.sign_out, name="logout"),
+    # allauth's views at the short addresses people know; the rest under /accounts/.
+    path("login/", account_views.login, name="login"),
+    path("signup/", accounts.sign_up, name="signup"),
+    path("logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("workspaces/new/", auth.workspace_new, name="workspace_new"),
     path("w/<slug:ws>/", dashboard.dashboard, name="dashboard"),
     path("w/<slug:ws>/members/", members.member_list, name="member_list"),

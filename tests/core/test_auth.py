@@ -37,9 +37,11 @@ def test_someone_without_a_workspace_is_asked_to_create_one(client, db):
 def test_sign_in_goes_home_and_sign_out_needs_a_post(client, alice):
     from tests.personas import PASSWORD
 
-    response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/login/", {"login": "alice", "password": PASSWORD})
     assert response.url == "/"
-    assert client.get("/logout/").status_code == 405
+    # A GET only asks to confirm: a link or an image elsewhere cannot sign anyone out
+    assert client.get("/logout/").status_code == 200
+    assert client.get("/w/acme/").status_code == 200
     assert client.post("/logout/").url == "/login/"
     assert client.get("/w/acme/").status_code == 302
 
@@ -71,17 +73,17 @@ def test_repeated_failed_sign_ins_lock_the_name_for_the_window(client, settings,
     make_user(name)
     # When someone guesses its password 3 times
     for guess in ("a", "b", "c"):
-        response = client.post("/login/", {"username": name.title(), "password": guess})
-        assert response.status_code == 200 and "correct username and password" in (
+        response = client.post("/login/", {"login": name.title(), "password": guess})
+        assert response.status_code == 200 and "username and/or password" in (
             response.content.decode()
         )
     # Then even the right password is refused with a clear error, and nobody is signed in
-    response = client.post("/login/", {"username": name, "password": PASSWORD})
+    response = client.post("/login/", {"login": name, "password": PASSWORD})
     assert "Too many failed sign-ins. Try again in 15 minutes." in response.content.decode()
     assert "_auth_user_id" not in client.session
     # And another name from the same address still signs in
     make_user("bob")
-    assert client.post("/login/", {"username": "bob", "password": PASSWORD}).url == "/"
+    assert client.post("/login/", {"login": "bob", "password": PASSWORD}).url == "/"
 
 
 def test_with_sign_up_closed_nobody_can_make_an_account(client, settings, db):
@@ -99,3 +101,27 @@ def test_with_sign_up_closed_nobody_can_make_an_account(client, settings, db):
     assert response.status_code == 403 and "Sign-up is closed" in response.content.decode()
     assert not User.objects.filter(username="zed").exists()
     assert "Create an account" not in client.get("/login/").content.decode()
+
+
+def test_with_mandatory_verification_a_new_address_is_confirmed_before_sign_in(
+    client, settings, mailoutbox, db
+):
+    import re
+
+    from tests.personas import PASSWORD
+
+    # Given sign-up with mandatory e-mail verification (the default when EMAIL_URL is set)
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    data = {"username": "vera", "email": "vera@example.com", "password1": PASSWORD}
+    response = client.post("/signup/", {**data, "password2": PASSWORD, "workspace": "Vera"})
+    # Then she is told to check her mail, her workspace exists, and she is not signed in
+    assert response.url == "/accounts/confirm-email/"
+    assert Membership.objects.get(user__username="vera").workspace.slug == "vera"
+    assert client.get("/w/vera/").status_code == 302
+    assert client.post("/login/", {"login": "vera", "password": PASSWORD}).url == (
+        "/accounts/confirm-email/"
+    )
+    # And the link of the e-mail confirms the address, after which she signs in
+    link = re.search(r"/accounts/confirm-email/[^/\s]+/", mailoutbox[-1].body).group(0)
+    client.post(link)
+    assert client.post("/login/", {"login": "vera", "password": PASSWORD}).url == "/"

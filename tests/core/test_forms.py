@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import User
 
 from core.models import Action, ActionVersion, ApiKey, Membership
 from runner.models import Run
@@ -35,31 +36,61 @@ def assert_field_errors(response, *messages):
 
 
 def test_sign_in_with_a_wrong_password(client, alice):
-    response = client.post("/login/", {"username": "alice", "password": "nope"})
-    assert_field_errors(response, "Please enter a correct username and password")
+    response = client.post("/login/", {"login": "alice", "password": "nope"})
+    assert_field_errors(response, "username and/or password you specified are not correct")
 
 
 @pytest.mark.parametrize(
     "data, message",
     [
         (
-            {"username": "", "password1": PASSWORD, "password2": PASSWORD, "workspace": "X"},
+            {
+                "username": "",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "workspace": "X",
+                "email": "zed@example.com",
+            },
             "This field is required",
         ),
         (
-            {"username": "zed", "password1": PASSWORD, "password2": "other", "workspace": "X"},
-            "password fields didn",
+            {
+                "username": "zed",
+                "password1": PASSWORD,
+                "password2": "other",
+                "workspace": "X",
+                "email": "zed@example.com",
+            },
+            "You must type the same password each time.",
         ),
         (
-            {"username": "zed", "password1": "123", "password2": "123", "workspace": "X"},
+            {
+                "username": "zed",
+                "password1": "123",
+                "password2": "123",
+                "workspace": "X",
+                "email": "zed@example.com",
+            },
             "too short",
         ),
         (
-            {"username": "zed", "password1": PASSWORD, "password2": PASSWORD, "workspace": "!!!"},
+            {
+                "username": "zed",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "workspace": "!!!",
+                "email": "zed@example.com",
+            },
             "at least one letter",
         ),
         (
-            {"username": "alice", "password1": PASSWORD, "password2": PASSWORD, "workspace": "X"},
+            {
+                "username": "alice",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "workspace": "X",
+                "email": "zed@example.com",
+            },
             "already exists",
         ),
     ],
@@ -67,7 +98,7 @@ def test_sign_in_with_a_wrong_password(client, alice):
 def test_sign_up_with_bad_input(client, alice, data, message):
     response = client.post("/signup/", data)
     assert_field_errors(response, message)
-    assert response.status_code == 422
+    assert not User.objects.filter(username="zed").exists()
 
 
 def test_new_workspace_without_a_name(owner):

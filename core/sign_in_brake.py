@@ -1,0 +1,35 @@
+"""A brake on password guessing, shared by every web process through Redis.
+
+After SIGN_IN_FAILURES_PER_NAME failed sign-ins for one name, or
+SIGN_IN_FAILURES_PER_ADDRESS from one address, within SIGN_IN_WINDOW_MIN minutes,
+sign-in is refused until the window ends, even with the right password.
+"""
+
+import time
+
+from django.conf import settings
+
+from core import counters
+
+
+def engaged(name, address):
+    return any(limit and counters.read(key) >= limit for key, limit in _keys(name, address))
+
+
+def record_failure(name, address):
+    for key, _ in _keys(name, address):
+        counters.increment(key, settings.SIGN_IN_WINDOW_MIN * 60)
+
+
+def message():
+    return f"Too many failed sign-ins. Try again in {settings.SIGN_IN_WINDOW_MIN} minutes."
+
+
+def _keys(name, address):
+    """(counter, limit) for the name and the address, in the current window."""
+    window = int(time.time() // (settings.SIGN_IN_WINDOW_MIN * 60))
+    name = (name or "").strip().lower()
+    return [
+        (f"brickwork:sign-in:name:{name}:{window}", settings.SIGN_IN_FAILURES_PER_NAME),
+        (f"brickwork:sign-in:addr:{address}:{window}", settings.SIGN_IN_FAILURES_PER_ADDRESS),
+    ]
