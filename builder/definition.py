@@ -22,6 +22,9 @@ TOP_FIELDS = {"name", "description", "input_schema", "steps"}
 MAX_STEPS = 200
 MAX_TIMEOUT_S = 24 * 3600
 
+# What a step may refer to of its run: `scheduled_for` is the fire time of a scheduled run.
+RUN_FIELDS = ("id", "scheduled_for")
+
 
 def validate(definition, workspace):
     errors = _Errors()
@@ -266,8 +269,11 @@ def _check_references(value, where, upstream, keys, errors):
         if root == "input" or root == "secrets" and rest:
             continue
         if root == "run":
-            if rest != "id":
-                errors.add(at, "only run.id can be referenced from run")
+            if rest not in RUN_FIELDS:
+                errors.add(
+                    at,
+                    f"only {', '.join(f'run.{f}' for f in RUN_FIELDS)} can be referenced from run",
+                )
             continue
         if root == "steps":
             step_key, _, tail = rest.partition(".")

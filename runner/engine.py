@@ -75,6 +75,8 @@ def start_run(
     rerun_of=None,
     rerun_from="",
     reuse=None,
+    schedule=None,
+    scheduled_for=None,
 ):
     """Create a run of a validated definition and start the steps that wait for nothing.
 
@@ -104,6 +106,8 @@ def start_run(
             created_by=user,
             rerun_of=rerun_of,
             rerun_from=rerun_from,
+            schedule=schedule,
+            scheduled_for=scheduled_for,
         )
         fastsql.create_all([run])
         steps = []
@@ -330,15 +334,16 @@ def expire_attempt(attempt_id, reason):
 # Runs: cancel, reconcile (reruns: runner/reruns.py)
 
 
-def cancel_run(run_id, user=None):
-    """Stop new work, let running attempts end, then compensate; the run ends cancelled."""
+def cancel_run(run_id, user=None, by=""):
+    """Stop new work, let running attempts end, then compensate; the run ends cancelled.
+    `by` names who asked when it was no person (a schedule)."""
     with transaction.atomic():
         run = run_state.lock(run_id)
         if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise InvalidTransition(f"a {run.status} run cannot be cancelled")
         tx = Transition(run)
         steps = run_state.steps_of(run)
-        by = getattr(user, "username", "") or "the API"
+        by = by or getattr(user, "username", "") or "the API"
         _begin_compensation(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
         _advance(tx, steps)
         tx.flush()
@@ -520,7 +525,10 @@ def _start_step(tx, steps, step):
         template = spec["compensate"].get("input", {})
     scope = {
         "input": run.input,
-        "run": {"id": run.id},
+        "run": {
+            "id": run.id,
+            "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
+        },
         "steps": {
             s.key: {"output": s.output}
             for s in steps

@@ -49,6 +49,11 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     needs_review = models.BooleanField(default=False)
+    # A run started by a schedule: which, and for which of its fire times (one run each).
+    schedule = models.ForeignKey(
+        "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -68,6 +73,12 @@ class Run(models.Model):
                 fields=["created_at"],
                 name="run_active",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
+            ),
+        ]
+        constraints = [
+            # Exactly one run per fire time, however many sweepers fire the schedule.
+            models.UniqueConstraint(
+                fields=["schedule", "scheduled_for"], name="run_one_per_fire_time"
             ),
         ]
 
@@ -195,3 +206,52 @@ class RunEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.step_key} {self.from_status}->{self.to_status}"
+
+
+class Overlap(models.TextChoices):
+    """What a fire time does while the schedule's previous run is still going."""
+
+    SKIP = "skip", "Skip it"
+    BUFFER_ONE = "buffer_one", "Run it after the previous one (one waits at most)"
+    ALLOW_ALL = "allow_all", "Run it alongside"
+    CANCEL_PREVIOUS = "cancel_previous", "Cancel the previous run, then run it"
+
+
+class Schedule(models.Model):
+    """Runs of a workflow's latest published version on a clock (runner/schedules.py)."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="schedules")
+    workflow = models.ForeignKey(Workflow, models.CASCADE, related_name="schedules")
+    name = models.CharField(max_length=100)
+    cron = models.CharField(max_length=100, blank=True)
+    interval_s = models.PositiveIntegerField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    input = models.JSONField(default=dict, blank=True)
+    overlap = models.CharField(max_length=20, choices=Overlap.choices, default=Overlap.SKIP)
+    # Fire times missed while nothing swept (Brickwork down) still fire if this recent.
+    catchup_window_s = models.PositiveIntegerField(default=3600)
+    paused = models.BooleanField(default=False)
+    next_fire_at = models.DateTimeField(null=True, blank=True)
+    buffered_for = models.DateTimeField(null=True, blank=True)  # buffer_one's waiting time
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    missed = models.PositiveIntegerField(default=0)  # fire times past the catch-up window
+    skipped = models.PositiveIntegerField(default=0)  # fire times skipped by the overlap
+    last_error = models.TextField(blank=True)  # why the last fire time started no run
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "name"], name="schedule_name_unique")
+        ]
+        indexes = [
+            # The sweeper's scan: due, unpaused schedules only.
+            models.Index(
+                fields=["next_fire_at"], name="schedule_due", condition=models.Q(paused=False)
+            ),
+        ]
+
+    def __str__(self):
+        return f"schedule {self.name} of {self.workflow_id}"

@@ -93,7 +93,7 @@ def _same_step(old, new, step, input, reused):
         return False
     scope = {
         "input": input,
-        "run": {"id": step.run_id},
+        "run": {"id": step.run_id, "scheduled_for": None},  # a rerun is never scheduled
         "steps": {key: {"output": s.output} for key, s in reused.items()},
     }
     try:

@@ -72,7 +72,8 @@ class RunState:
     def __init__(self, row):
         for name in RUN_STATE:
             setattr(self, name, getattr(row, name))
-        self.definition, self.action_versions, self.input = _run_shape(self.id)
+        shape = _run_shape(self.id)
+        self.definition, self.action_versions, self.input, self.scheduled_for = shape
 
     def step_spec(self, key):
         return _specs_by_key(self.id)[key]
@@ -90,7 +91,8 @@ STEP_STATE = (
 def _run_shape(run_id):
     """Safe to cache by id: these columns never change, and ids are never reused
     (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
-    return Run.objects.values_list("definition", "action_versions", "input").get(id=run_id)
+    fields = ("definition", "action_versions", "input", "scheduled_for")
+    return Run.objects.values_list(*fields).get(id=run_id)
 
 
 def steps_of(run):

@@ -9,6 +9,7 @@ heartbeat, then, if it wins the short Redis lock (one sweeper at a time), it:
    LOST_MESSAGE_AFTER_S;
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
    this makes sure nothing stays running for ever if something does);
+   then starts the runs that schedules are due for (runner/schedules.py);
 4. purges expired idempotency keys and old webhook deliveries, a batch at a time.
 Every change goes through the engine's compare-and-set transitions, so two sweepers, or
 a sweeper and a late worker, cannot both apply one transition.
@@ -26,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.models import WorkerHeartbeat
-from runner import engine
+from runner import engine, schedules
 from runner.models import Attempt, Run
 from runner.states import ACTIVE_RUN, AttemptStatus
 
@@ -81,6 +82,7 @@ def sweep(now=None):
     done["expired"] = _expire_running(now)
     done["redispatched"] = _redispatch_lost(now)
     done["reconciled"] = _reconcile_idle_runs(now)
+    done["scheduled"] = schedules.fire_due(now)
     done["purged"] = _purge_history(now)
     if any(done.values()):
         log.info("sweeper: %s", done)

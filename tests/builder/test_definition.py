@@ -59,7 +59,9 @@ def test_references_must_point_upstream(workspace):
     assert fields["steps[1].input.y"] == ["unknown step 'zz'"]
     assert "use steps.a.output" in fields["steps[2].input.z"][0]
     assert "unknown reference root 'os'" in fields["steps[3].input.w"][0]
-    assert fields["steps[4].input.v"] == ["only run.id can be referenced from run"]
+    assert fields["steps[4].input.v"] == [
+        "only run.id, run.scheduled_for can be referenced from run"
+    ]
 
 
 def test_required_fields_and_unknown_fields(workspace):
