@@ -1,6 +1,6 @@
 from django.urls import path
 
-from builder.views import builder, runs, transfer, triggers, versions, workflows
+from builder.views import builder, runs, schedules, transfer, triggers, versions, workflows
 
 WF = "w/<slug:ws>/workflows/<slug:slug>/"
 
@@ -28,6 +28,19 @@ urlpatterns = [
     # Runs and triggers
     path(WF + "run/", runs.run_workflow, name="workflow_run"),
     path(WF + "triggers/", triggers.trigger_list, name="workflow_triggers"),
+    path(WF + "schedules/", schedules.schedule_list, name="workflow_schedules"),
+    path(WF + "schedules/preview/", schedules.schedule_preview, name="schedule_preview"),
+    path(
+        WF + "schedules/<int:schedule_id>/toggle/",
+        schedules.toggle_schedule,
+        name="schedule_toggle",
+    ),
+    path(
+        WF + "schedules/<int:schedule_id>/delete/",
+        schedules.delete_schedule,
+        name="schedule_delete",
+    ),
+    path("w/<slug:ws>/schedules/", schedules.workspace_schedules, name="schedule_all"),
     path(WF + "triggers/<int:trigger_id>/toggle/", triggers.toggle_trigger, name="trigger_toggle"),
     path(WF + "triggers/<int:trigger_id>/rotate/", triggers.rotate_secret, name="trigger_rotate"),
     path(WF + "triggers/<int:trigger_id>/delete/", triggers.delete_trigger, name="trigger_delete"),

@@ -21,7 +21,7 @@ from django.utils import timezone
 from core.errors import InvalidInput, InvalidTransition
 from runner import engine
 from runner.models import Overlap, Run, Schedule
-from runner.schedule_times import Spec, next_times, times_between
+from runner.schedule_times import Spec, next_times, problems, times_between
 from runner.states import ACTIVE_RUN, Trigger
 
 log = logging.getLogger(__name__)
@@ -165,3 +165,33 @@ def _failed(schedule, message):
 
 
 _TICK = timedelta(microseconds=1)
+
+
+def save(schedule, changes):
+    """Apply `changes` (field → value) after checking them together; the field errors, or
+    {} once saved. A new spec, or a resume, counts fire times from now: a paused schedule
+    owes nothing for the time it was paused."""
+    before = (schedule.cron, schedule.interval_s, schedule.timezone, schedule.paused)
+    for field, value in changes.items():
+        setattr(schedule, field, value)
+    errors = problems(spec_of(schedule))
+    if not schedule.name.strip():
+        errors["name"] = ["Give the schedule a name."]
+    elif (
+        Schedule.objects.filter(workflow=schedule.workflow, name=schedule.name)
+        .exclude(id=schedule.id)
+        .exists()
+    ):
+        errors["name"] = ["This workflow has a schedule of this name already."]
+    if not isinstance(schedule.input, dict):
+        errors["input"] = ["Must be a JSON object."]
+    if errors:
+        return errors
+    after = (schedule.cron, schedule.interval_s, schedule.timezone, schedule.paused)
+    if schedule.pk is None:
+        schedule.created_at = timezone.now()
+    if schedule.pk is None or after != before:
+        schedule.next_fire_at = first_fire_time(schedule)
+        schedule.buffered_for = None
+    schedule.save()
+    return {}

@@ -5,7 +5,7 @@ Docs at `/api/v1/docs`, the OpenAPI document at `/api/v1/openapi.json`.
 
 from ninja import NinjaAPI
 
-from core.api import actions, errors, runs, secrets, triggers, workflows
+from core.api import actions, errors, runs, schedules, secrets, triggers, workflows
 from core.api.auth import ApiKeyAuth
 from core.api.parser import StrictParser
 from core.api.throttle import KeyRateThrottle
@@ -26,5 +26,6 @@ errors.install(api)
 api.add_router("/actions", actions.router)
 api.add_router("/workflows", workflows.router)
 api.add_router("/workflows", triggers.router)
+api.add_router("/workflows", schedules.router)
 api.add_router("/runs", runs.router)
 api.add_router("/secrets", secrets.router)

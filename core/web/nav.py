@@ -17,6 +17,7 @@ PAGES = [
         "M6 3a3 3 0 1 0 0 6 3 3 0 0 0 0-6zm12 12a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM6 9v3a3 3 0 0 0 3 3h6",
     ),
     ("Runs", "run_list", ("run_",), "M5 3l14 9-14 9z"),
+    ("Schedules", "schedule_all", ("schedule_",), "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 4v5l3 2"),
     ("Actions", "action_list", ("action_",), "M13 2L3 14h8l-1 8 10-12h-8z"),
     (
         "Failures",
