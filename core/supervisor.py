@@ -70,5 +70,5 @@ class Supervisor:
         last = [w.child for w in self.watched if w.stopped_last]
         for child in first:
             child.terminate()
-        for child in reversed(first + last):
+        for child in [*reversed(first), *reversed(last)]:
             child.stop()

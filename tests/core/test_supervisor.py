@@ -68,14 +68,33 @@ def test_a_killed_child_comes_back_after_the_delay_and_is_said_so():
     assert not child.alive()
 
 
-def test_stop_ends_every_child_even_one_waiting_to_restart():
-    said, clock = [], Clock()
-    supervisor = Supervisor(say=said.append, clock=clock)
-    redis = supervisor.start(Child("redis", SLEEPER), stopped_last=True)
-    web = supervisor.start(Child("web", SLEEPER))
-    worker = supervisor.start(Child("worker", [sys.executable, "-c", "raise SystemExit(3)"]))
+class Recorded(Child):
+    """A Child that notes, when it has stopped, which of its kind are still running."""
+
+    def stop(self, timeout=20):
+        code = super().stop(timeout)
+        STOPPED.append((self.name, sorted(c.name for c in CHILDREN if c.alive())))
+        return code
+
+
+STOPPED, CHILDREN = [], []
+
+
+def test_stop_ends_every_child_redis_last_even_one_waiting_to_restart():
+    # Given Redis, a web server, and a worker that exited and waits to be restarted
+    said = []
+    supervisor = Supervisor(say=said.append, clock=Clock())
+    redis = supervisor.start(Recorded("redis", SLEEPER), stopped_last=True)
+    web = supervisor.start(Recorded("web", SLEEPER))
+    worker = supervisor.start(Recorded("worker", [sys.executable, "-c", "raise SystemExit(3)"]))
+    CHILDREN[:] = [redis, web, worker]
     worker.process.wait(timeout=10)
     supervisor.check()
     assert said == ["worker exited (code 3); restarting in 1 s"]
+    # When the supervisor stops
     supervisor.stop()
+    # Then all are stopped, Redis after the others, which were stopped while it ran
+    assert sorted(name for name, _ in STOPPED[:2]) == ["web", "worker"]
+    assert all("redis" in running for _, running in STOPPED[:2])
+    assert STOPPED[2] == ("redis", [])
     assert not redis.alive() and not web.alive() and not worker.alive()
