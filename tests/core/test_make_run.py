@@ -101,6 +101,12 @@ def test_a_killed_worker_and_redis_come_back_and_every_run_ends(up):
         web.stop()
     # And the web server answered every request throughout
     assert web.answers and web.failures == [], web.failures[:5]
+
+    # When the web server itself is killed, it comes back on the same port
+    os.killpg(up.child("gunicorn"), signal.SIGKILL)
+    up.wait_for_output("web exited (signal 9); restarting in 1 s")
+    up.wait_for_output("web restarted")
+    assert up.wait_healthy()["workers"] == 1
     assert up.interrupt() == 0, up.log()
 
 
