@@ -1,4 +1,8 @@
-"""`GET /healthz`: database, broker and live workers, for load balancers and `make run`."""
+"""`GET /healthz`: database, broker and live workers, for load balancers and `make run`.
+
+A worker counts while its heartbeat is younger than WORKER_DEAD_AFTER_S, the age at which
+the sweeper takes it for dead and retries its attempts elsewhere.
+"""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -15,7 +19,7 @@ def healthz(request):
             cursor.execute("SELECT 1")
         from runner.sweeper import live_workers
 
-        status["workers"] = live_workers(within_s=60).count()
+        status["workers"] = live_workers().count()
     except Exception as error:
         status["database"] = f"error: {error.__class__.__name__}"
     try:

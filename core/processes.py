@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 
 PR_SET_PDEATHSIG = 1
 
@@ -28,22 +29,26 @@ def _die_with_parent():
 class Child:
     """One named child process, stopped gracefully with a bounded wait."""
 
-    def __init__(self, name, argv, *, env=None, cwd=None, stdout=None):
-        self.name, self.argv, self.env, self.cwd, self.stdout = name, argv, env, cwd, stdout
+    def __init__(self, name, argv, *, env=None, cwd=None, log=None):
+        """`log`: a file path the output is appended to (else the terminal's)."""
+        self.name, self.argv, self.env, self.cwd, self.log = name, argv, env, cwd, log
         self.process = None
         self.terminating = False
 
     def start(self):
-        self.process = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=self.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=self.stdout,
-            stderr=subprocess.STDOUT if self.stdout else None,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
+        """Start the command (again, after it exited: same argv, same environment)."""
+        with open(self.log, "ab") if self.log else nullcontext() as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT if log else None,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        self.terminating = False
         return self
 
     @property
@@ -52,6 +57,11 @@ class Child:
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
+
+    def exit_reason(self):
+        """How the child ended, as the terminal says it: "code 1" or "signal 9"."""
+        code = self.process.poll()
+        return f"signal {-code}" if code < 0 else f"code {code}"
 
     def terminate(self):
         """Ask the child to stop (once: a second SIGTERM makes Dramatiq kill its workers)."""
@@ -103,6 +113,8 @@ def redis_executable():
 def start_redis(directory, log, attempts=3):
     """Start a private Redis on a free loopback port; returns (Child, url).
 
+    The Child starts it again on the same port, so a restarted Redis keeps its URL.
+
     Another program may take the free port between choosing and binding it, so a
     failed start is tried again on another port.
     """
@@ -118,13 +130,13 @@ def start_redis(directory, log, attempts=3):
             "redis",
             [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
             + ["--appendonly", "no", "--dir", str(directory), "--loglevel", "warning"],
-            stdout=log,
+            log=log,
         ).start()
         url = f"redis://127.0.0.1:{port}/0"
         if _wait_for_redis(child, url):
             return child, url
         child.stop(timeout=2)
-    raise RuntimeError(f"Redis ({executable}) did not start; see {log.name}")
+    raise RuntimeError(f"Redis ({executable}) did not start; see {log}")
 
 
 def _wait_for_redis(child, url, timeout=10):

@@ -70,8 +70,9 @@ def forget_worker():
     WorkerHeartbeat.objects.filter(worker=worker_id()).delete()
 
 
-def live_workers(within_s=None):
-    since = timezone.now() - timedelta(seconds=within_s or settings.WORKER_DEAD_AFTER_S)
+def live_workers():
+    """Workers whose last heartbeat is younger than WORKER_DEAD_AFTER_S; older ones are dead."""
+    since = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER_S)
     return WorkerHeartbeat.objects.filter(last_seen_at__gte=since)
 
 

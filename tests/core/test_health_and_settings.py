@@ -23,6 +23,27 @@ def test_healthz_is_503_without_workers(client):
     assert answer.json()["workers"] == 0
 
 
+@pytest.mark.django_db
+def test_healthz_stops_counting_a_worker_once_its_heartbeat_is_too_old(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import WorkerHeartbeat
+
+    # Given one worker that beat just now and one killed WORKER_DEAD_AFTER_S + 1 s ago
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WORKER_DEAD_AFTER_S + 1)
+    WorkerHeartbeat.objects.create(worker="live", hostname="h", pid=1, last_seen_at=now)
+    WorkerHeartbeat.objects.create(worker="killed", hostname="h", pid=2, last_seen_at=stale)
+    # Then only the live one counts
+    assert client.get("/healthz").json()["workers"] == 1
+    # And with the live one gone too, the answer is 503
+    WorkerHeartbeat.objects.filter(worker="live").update(last_seen_at=stale)
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.json()["workers"] == 0
+
+
 @pytest.mark.parametrize(
     "name,value",
     [("DEBUG", "maybe"), ("DATABASE_URL", "nosuch://x"), ("BROKER_URL", "http://x"),

@@ -1,143 +1,148 @@
-"""`make run` end to end: SQLite, no Redis configured, one worker, a demo run from the shell.
+"""`make run` end to end: SQLite, no Redis configured, one worker, a demo run from the shell,
+and Ctrl-C (SIGINT to the whole process group) stopping everything; a killed worker and a
+killed private Redis come back by themselves while the web server keeps serving."""
 
-`make run` is the install step followed by `manage.py up`; this test starts `manage.py up`
-with the project's Python, as `make run` does once installed, in its own process group,
-and stops it the way Ctrl-C does: SIGINT to the whole group.
-"""
-
-import json
 import os
 import signal
-import socket
-import subprocess
-import sys
+import threading
 import time
-import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.servers import ROOT, free_port
+from core.client import Brickwork
+from tests.make_run import Up, port_open, running
 
 pytestmark = pytest.mark.slow
 
-# What tests/settings.py puts into the environment, and a configured Redis: none of it
-# may reach `up`, which must run on its own defaults.
-NOT_INHERITED = {
-    "REDIS_URL",
-    "BROKER_URL",
-    "TEST_REDIS_URL",
-    "SWEEP_INTERVAL_S",
-    "WORKER_DEAD_AFTER_S",
-    "dramatiq_worker_timeout",
+
+@pytest.fixture
+def up(tmp_path):
+    with Up(tmp_path) as up:
+        yield up
+
+
+def test_up_serves_health_runs_the_demo_workflow_and_stops_on_sigint(up):
+    # When `up` has started, /healthz answers 200 with exactly one worker
+    health = up.wait_healthy()
+    assert health == {"database": "ok", "broker": "ok", "workers": 1}
+    redis_url = up.redis_url()
+    redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    assert redis_url.startswith("redis://127.0.0.1:") and redis_port != 6379
+    family = up.family()
+    output = up.log()
+    assert f"{up.url}/" in output and "Sign in as demo" in output
+
+    # And a run of the demo workflow started from the shell succeeds
+    started = up.manage("startrun", "--workspace", "demo", "welcome", "--wait", "60")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "succeeded" in started.stdout
+
+    # Then SIGINT to the group (Ctrl-C) stops everything, the private Redis included
+    assert up.interrupt() == 0, up.log()
+    assert "Stopped." in up.log()
+    assert len(family) >= 3  # Redis, the worker, the web server, and their own workers
+    assert [pid for pid in family if running(pid)] == []
+    assert not port_open(redis_port)
+    assert not port_open(up.port)
+    assert not (up.state / "redis.url").exists()
+
+
+# A slow-ish first step, so runs are in the middle of it when the worker dies.
+SLOW = {
+    "name": "Slow",
+    "steps": [
+        {
+            "key": "work",
+            "action": "debug.sleep",
+            "input": {"ms": 2000},
+            "retry": {"max_attempts": 5, "initial_interval_s": 0.5, "jitter": False},
+        },
+        {"key": "done", "action": "debug.echo", "input": {"n": "{{ input.n }}"}},
+    ],
 }
+RUNS = 20
 
 
-def test_up_serves_health_runs_the_demo_workflow_and_stops_on_sigint(tmp_path):
-    # Given a fresh SQLite database, no Redis configured and a free port
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "core.settings",
-        "PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    }
-    state = tmp_path / "state"
-    log_path = tmp_path / "up.log"
-    with open(log_path, "wb") as log:
-        up = subprocess.Popen(
-            [sys.executable, "manage.py", "up", "--state-dir", str(state)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    family = []
+def test_a_killed_worker_and_redis_come_back_and_every_run_ends(up):
+    up.wait_healthy()
+    redis_url = up.redis_url()
+    created = up.manage("createapikey", "--workspace", "demo", "--name", "test")
+    assert created.returncode == 0, created.stderr
+    brickwork = Brickwork(api_key=created.stdout.strip().splitlines()[-1], base_url=up.url)
+    brickwork.workflow("slow").put(SLOW, publish=True)
+    web = WebPoller(f"{up.url}/login/")
+    web.start()
     try:
-        # When `up` has started, /healthz answers 200 with exactly one worker
-        health = _wait_for_health(port, up, log_path)
-        assert health == {"database": "ok", "broker": "ok", "workers": 1}
-        redis_url = (state / "redis.url").read_text().strip()
-        redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-        assert redis_url.startswith("redis://127.0.0.1:") and redis_port != 6379
-        family = _descendants(up.pid)
-        output = log_path.read_text()
-        assert f"http://127.0.0.1:{port}/" in output and "Sign in as demo" in output
+        # Given 20 runs of a workflow whose first step takes 2 s, on one worker of 8 threads
+        runs = [brickwork.workflow("slow").run({"n": n}) for n in range(RUNS)]
 
-        # And a run of the demo workflow started from the shell succeeds
-        started = subprocess.run(
-            [sys.executable, "manage.py", "startrun", "--workspace", "demo", "welcome"]
-            + ["--wait", "60"],
-            cwd=ROOT,
-            env={**env, "REDIS_URL": redis_url},
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-        assert started.returncode == 0, started.stdout + started.stderr
-        assert "succeeded" in started.stdout
+        # When the worker is killed (its main process and its worker processes, SIGKILL)
+        os.killpg(up.child("dramatiq"), signal.SIGKILL)
+        # Then `up` says so and starts it again
+        up.wait_for_output("worker exited (signal 9); restarting in 1 s")
+        up.wait_for_output("worker restarted")
 
-        # Then SIGINT to the group (Ctrl-C) stops everything, the private Redis included
-        os.killpg(up.pid, signal.SIGINT)
-        assert up.wait(timeout=60) == 0, log_path.read_text()
-        assert "Stopped." in log_path.read_text()
-        assert len(family) >= 3  # Redis, the worker, the web server, and their own workers
-        assert [pid for pid in family if _running(pid)] == []
-        assert not _port_open(redis_port)
-        assert not _port_open(port)
-        assert not (state / "redis.url").exists()
+        # When the private Redis is killed too, with the runs' messages in it
+        os.killpg(up.child("redis-server"), signal.SIGKILL)
+        # Then it comes back on the same URL
+        up.wait_for_output("redis exited (signal 9); restarting in 1 s")
+        up.wait_for_output("redis restarted")
+        assert up.redis_url() == redis_url
+
+        # And every run started before the kills ends, succeeded: none lost, none stuck
+        ended = _wait_all_ended(brickwork, [run.id for run in runs], timeout=180)
+        assert ended == {run.id: "succeeded" for run in runs}, up.log()
+        for run in runs:
+            assert brickwork.run(run.id).output == {"n": run.input["n"]}
+        # And /healthz is back to healthy, counting the new worker only
+        assert up.wait_healthy() == {"database": "ok", "broker": "ok", "workers": 1}
     finally:
-        _kill_leftovers(up, family)
+        web.stop()
+    # And the web server answered every request throughout
+    assert web.answers and web.failures == [], web.failures[:5]
+
+    # When the web server itself is killed, it comes back on the same port
+    os.killpg(up.child("gunicorn"), signal.SIGKILL)
+    up.wait_for_output("web exited (signal 9); restarting in 1 s")
+    up.wait_for_output("web restarted")
+    assert up.wait_healthy()["workers"] == 1
+    assert up.interrupt() == 0, up.log()
 
 
-def _wait_for_health(port, up, log_path, timeout=120):
+def _wait_all_ended(brickwork, ids, timeout):
+    """{run id: status} once every run has ended; fails with the stragglers."""
     deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if up.poll() is not None:
-            pytest.fail(f"`up` exited with {up.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                return json.loads(response.read())
-        except (OSError, urllib.error.HTTPError) as error:
-            last = error
-        time.sleep(0.25)
-    pytest.fail(f"no healthy answer within {timeout}s ({last}):\n{log_path.read_text()}")
+    while True:
+        statuses = {run.id: run.status for run in brickwork.runs(workflow="slow")}
+        statuses = {run_id: statuses.get(run_id) for run_id in ids}
+        if all(status in ("succeeded", "failed", "compensated", "cancelled")
+               for status in statuses.values()):  # fmt: skip
+            return statuses
+        if time.monotonic() > deadline:
+            pytest.fail(f"runs still open after {timeout}s: {statuses}")
+        time.sleep(0.5)
 
 
-def _descendants(pid):
-    """Every process below `pid`, children first."""
-    found = []
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    for child in map(int, out.split()):
-        found.append(child)
-        found.extend(_descendants(child))
-    return found
+class WebPoller(threading.Thread):
+    """GETs `url` every 0.1 s until stopped, keeping every answer that is not a 200."""
 
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.answers, self.failures = url, 0, []
+        self.stopping = threading.Event()
 
-def _running(pid):
-    """Alive and not a zombie waiting to be reaped."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    def run(self):
+        while not self.stopping.wait(0.1):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    status = response.status
+            except OSError as error:  # HTTPError included
+                status = repr(error)
+            self.answers += 1
+            if status != 200:
+                self.failures.append(status)
 
-
-def _port_open(port):
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _kill_leftovers(up, family):
-    """After a failure: nothing this test started may outlive it."""
-    if up.poll() is None:
-        os.killpg(up.pid, signal.SIGKILL)
-    for pid in family:
-        if _running(pid):
-            os.kill(pid, signal.SIGKILL)
-    up.wait(timeout=10)
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=10)

@@ -5,8 +5,9 @@
 3. Start one Dramatiq worker process and, once it beats, the web server (gunicorn on
    127.0.0.1:$PORT); both are told the Redis URL through their environment.
 4. Wait for /healthz to report the live worker, then print the URL and how to sign in.
-5. On SIGINT, SIGTERM or SIGHUP stop web and worker, then Redis, and exit 0; if a
-   child dies on its own, stop the rest and exit 1.
+5. Until a stop signal, restart any child that dies, with backoff (core/supervisor.py);
+   the web server keeps serving while the worker or Redis is down.
+6. On SIGINT, SIGTERM or SIGHUP stop web and worker, then Redis, and exit 0.
 """
 
 import json
@@ -27,6 +28,7 @@ from django.db import connections
 from django.utils import timezone
 
 from core.processes import Child, port_in_use, start_redis
+from core.supervisor import Supervisor
 
 READY_TIMEOUT_S = 90
 
@@ -54,56 +56,50 @@ class Command(BaseCommand):
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: stopping.set())
-        children = []
+        supervisor = Supervisor(say=self._say)
         try:
-            self._run(port, state_dir, stopping, children)
+            self._run(port, state_dir, stopping, supervisor)
         except Interrupted:
             pass
         finally:
-            # Web and worker first (together), so no one is using Redis when it stops.
-            for child in children:
-                if child.name != "redis":
-                    child.terminate()
-            for child in reversed(children):
-                child.stop()
+            supervisor.stop()
             (state_dir / "redis.url").unlink(missing_ok=True)
         self._say("Stopped.")
 
-    def _run(self, port, state_dir, stopping, children):
+    def _run(self, port, state_dir, stopping, supervisor):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if _needs_private_redis(env):
-            self._start_redis(state_dir, env, children)
+            self._start_redis(state_dir, env, supervisor)
         password_file = _demo_password_file(state_dir)
         self._manage(env, stopping, "migrate", "--noinput", "--verbosity", "0")
         self._manage(env, stopping, "seed_demo", "--password-file", str(password_file))
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         worker = [*manage, "worker", "--processes", "1", "--threads", "8"]
-        children.append(Child("worker", worker, env=env, cwd=settings.BASE_DIR).start())
+        supervisor.start(Child("worker", worker, env=env, cwd=settings.BASE_DIR))
         # Web after the worker's first heartbeat, so /healthz answers 200 from the start.
         booted = timezone.now()
-        self._wait_for("worker heartbeat", lambda: _heartbeat_since(booted), children, stopping)
+        self._wait_for("worker heartbeat", lambda: _heartbeat_since(booted), supervisor, stopping)
         # WhiteNoise serves static files from the finders; it only warns about a missing root.
         Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
         gunicorn = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
         gunicorn += ["--threads", "8", "--graceful-timeout", "10", "--timeout", "60"]
         gunicorn += ["--no-control-socket"]
-        children.append(Child("web", gunicorn, env=env, cwd=settings.BASE_DIR).start())
+        supervisor.start(Child("web", gunicorn, env=env, cwd=settings.BASE_DIR))
         url = f"http://127.0.0.1:{port}/"
-        self._wait_for("/healthz", lambda: _health(url + "healthz"), children, stopping)
+        self._wait_for("/healthz", lambda: _health(url + "healthz"), supervisor, stopping)
         self._say(
             f"\nBrickwork is running at {url}\n"
             f"Sign in as demo with password {password_file.read_text().strip()} "
             f"(Django admin: {url}admin/)\n"
             "Press Ctrl-C to stop.\n"
         )
-        while not stopping.wait(0.5):
-            _check_alive(children)
+        while not stopping.wait(0.2):
+            supervisor.check()
 
-    def _start_redis(self, state_dir, env, children):
-        with open(state_dir / "redis.log", "ab") as log:
-            redis, url = start_redis(state_dir, log)
-        children.append(redis)
+    def _start_redis(self, state_dir, env, supervisor):
+        redis, url = start_redis(state_dir, state_dir / "redis.log")
+        supervisor.start(redis, stopped_last=True)
         (state_dir / "redis.url").write_text(url + "\n")
         env["REDIS_URL"] = url
         env.setdefault("BROKER_URL", url)
@@ -121,14 +117,15 @@ class Command(BaseCommand):
         if done.returncode != 0:
             raise CommandError(f"manage.py {command[0]} failed (exit {done.returncode})")
 
-    def _wait_for(self, what, check, children, stopping):
-        """Poll `check() -> (done, detail)` until done; stop early on a signal or a dead child."""
+    def _wait_for(self, what, check, supervisor, stopping):
+        """Poll `check() -> (done, detail)` until done (restarting dead children); stop early
+        on a signal."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         detail = "no answer"
         while time.monotonic() < deadline:
             if stopping.is_set():
                 raise Interrupted
-            _check_alive(children)
+            supervisor.check()
             done, detail = check()
             if done:
                 return
@@ -160,12 +157,6 @@ def _demo_password_file(state_dir):
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(12))
     return path
-
-
-def _check_alive(children):
-    for child in children:
-        if not child.alive():
-            raise CommandError(f"the {child.name} process exited (code {child.process.poll()})")
 
 
 def _heartbeat_since(moment):
