@@ -54,8 +54,9 @@ def test_a_new_user_signs_up_runs_a_retried_workflow_and_watches_it_succeed(
     # Given a new user who signs up, with a workspace of her own
     page.goto("/signup/")
     page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("Email").fill("newcomer@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_label("Workspace name").fill("Newcomer Lab")
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/w/newcomer-lab/$"))
