@@ -2,7 +2,8 @@
 SMTP server and a real HTTP server on loopback. Nothing of our own core is mocked.
 
 The suite runs against DATABASE_URL (default: the local PostgreSQL `test` database, which
-pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL.
+pytest-django turns into `test_test`), or SQLite with TEST_DATABASE=sqlite (tests/settings.py),
+and Redis database 15 of TEST_REDIS_URL.
 """
 
 from pathlib import Path
