@@ -1,5 +1,5 @@
 # `make run`: Brickwork on this machine (SQLite and a private Redis unless configured).
-# `make test`: lint and the whole suite against PostgreSQL and Redis; CI runs this.
+# `make test`: lint, then the whole suite on PostgreSQL and on SQLite (.ci/suite); CI runs this.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -13,7 +13,7 @@ test: install
 	bash .ci/services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PYTHON) -m pytest
+	$(PYTHON) .ci/suite
 
 install: $(STAMP)
 

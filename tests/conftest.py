@@ -2,8 +2,11 @@
 SMTP server and a real HTTP server on loopback. Nothing of our own core is mocked.
 
 The suite runs against DATABASE_URL (default: the local PostgreSQL `test` database, which
-pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL.
+pytest-django turns into `test_test`), or SQLite with TEST_DATABASE=sqlite (tests/settings.py),
+and Redis database 15 of TEST_REDIS_URL.
 """
+
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,30 @@ from tests.servers import (
     WorkerProcess,
     test_database_url,
 )
+
+
+def pytest_collection_modifyitems(items):
+    """Skip `postgresql_only` tests on another database (TEST_DATABASE), saying why."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    for item in items:
+        if marker := item.get_closest_marker("postgresql_only"):
+            reason = f"PostgreSQL only: {marker.kwargs['reason']}"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A SQLite test database file starts without an earlier, killed run's write-ahead log,
+    which SQLite would otherwise replay into the new file."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(database["TEST"]["NAME"] + suffix).unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,10 @@ class KeyRateThrottle(BaseThrottle):
         if not limit:
             return True
         window = int(time.time() // WINDOW_S)
-        count = counters.increment(f"brickwork:api-rate:{request.auth.id}:{window}", WINDOW_S * 2)
+        # By the key's hash, not its row id: an id can come back to another key (SQLite
+        # reuses rolled-back ids; a restored backup reuses any), its count with it.
+        counter = f"brickwork:api-rate:{request.auth.hashed}:{window}"
+        count = counters.increment(counter, WINDOW_S * 2)
         return count is None or count <= limit
 
     def wait(self):

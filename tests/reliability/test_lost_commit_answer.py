@@ -5,7 +5,6 @@ without the worker hearing so stayed `running` for a live worker, until its dead
 it (and the run, for a one-attempt step).
 """
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -30,17 +29,23 @@ def no_messages():
 
 
 def drop_after_next_commit(monkeypatch):
-    """The next COMMIT happens on the server, then the client hears a dropped connection."""
+    """The next COMMIT happens in the database, then the client hears a dropped connection."""
     connection.ensure_connection()
     raw = connection.connection
-    real_commit = raw.commit
 
     def commit_then_drop():
-        real_commit()
+        raw.commit()
         monkeypatch.undo()
-        raise psycopg.OperationalError("server closed the connection unexpectedly")
+        connection_dropped()
 
-    monkeypatch.setattr(raw, "commit", commit_then_drop)
+    # Django's commit, not the driver's: sqlite3 connections do not take new attributes.
+    monkeypatch.setattr(connection, "_commit", commit_then_drop)
+
+
+def connection_dropped():
+    """The driver's error for a lost connection, as Django hands it on (OperationalError)."""
+    with connection.wrap_database_errors:
+        raise connection.Database.OperationalError("server closed the connection unexpectedly")
 
 
 def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(workspace, monkeypatch):
@@ -69,9 +74,9 @@ def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, m
     def drop_instead_of_commit():
         monkeypatch.undo()
         raw.rollback()
-        raise psycopg.OperationalError("server closed the connection unexpectedly")
+        connection_dropped()
 
-    monkeypatch.setattr(raw, "commit", drop_instead_of_commit)
+    monkeypatch.setattr(connection, "_commit", drop_instead_of_commit)
     # When the worker reports, the first try is lost and the retry records it
     following = executor.run_claimed(claimed, "worker-1", eager=True)
     # Then the step after it was claimed once, by the retry

@@ -1,4 +1,5 @@
-"""The 30 s soak: workers SIGKILLed, Redis restarted empty, DB sessions dropped; nothing lost."""
+"""The 30 s soak: workers SIGKILLed, Redis restarted empty, PostgreSQL sessions dropped;
+nothing lost."""
 
 import json
 import os
@@ -36,7 +37,8 @@ def test_short_soak_loses_nothing():
     # Then every fault happened, and no run was lost, stuck or recorded twice
     assert result["faults"]["workers_killed"] >= 4
     assert result["faults"]["redis_restarts"] == 1
-    assert result["faults"]["db_sessions_terminated"] >= 1
+    if connection.vendor == "postgresql":  # SQLite is in-process: no sessions to drop
+        assert result["faults"]["db_sessions_terminated"] >= 1
     assert result["submitted"] >= 50
     assert result["lost"] == 0, result
     assert result["stuck"] == 0, result

@@ -11,9 +11,14 @@ from runner import executor
 from runner.models import Attempt
 from tests.runs import start
 
-# BEGIN, lock the run and finish the attempt (one statement), read the steps, every
-# write (one statement), COMMIT.
-QUERIES_PER_STEP = 5
+QUERIES_PER_STEP = {
+    # BEGIN, lock the run and finish the attempt (one statement), read the steps, every
+    # write (one statement), COMMIT.
+    "postgresql": 5,
+    # The same, with the lock and the update apart and each write its own statement
+    # (fastsql.Writes): in-process calls, not round trips.
+    "sqlite": 13,
+}
 
 
 def queries_to_run(workspace, length):
@@ -40,4 +45,4 @@ def test_each_further_step_costs_the_same_few_queries(workspace, settings):
     short, long = queries_to_run(workspace, 5), queries_to_run(workspace, 20)
     # Then 15 more steps cost 15 times the same constant number of queries
     assert (long - short) % 15 == 0, (short, long)
-    assert (long - short) // 15 <= QUERIES_PER_STEP, (short, long)
+    assert (long - short) // 15 <= QUERIES_PER_STEP[connection.vendor], (short, long)
