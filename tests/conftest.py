@@ -2,7 +2,8 @@
 SMTP server and a real HTTP server on loopback. Nothing of our own core is mocked.
 
 The suite runs against DATABASE_URL (default: the local PostgreSQL `test` database, which
-pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL.
+pytest-django turns into `test_test`) and Redis database 15 of TEST_REDIS_URL; with
+TEST_BROKER=rabbitmq, RabbitMQ is the broker (tests/settings.py).
 """
 
 import pytest
@@ -49,9 +50,11 @@ def http_server():
 
 @pytest.fixture(scope="session")
 def _worker_process(django_db_setup, django_db_blocker, smtp_server):
-    from runner.tasks import redis_client
+    from core.counters import coordination_redis
+    from tests.broker import lose_broker_messages
 
-    redis_client().flushdb()
+    coordination_redis().flushdb()
+    lose_broker_messages()
     worker = WorkerProcess(
         database_url=test_database_url(), email_url=f"smtp://127.0.0.1:{smtp_server.port}"
     )
