@@ -19,6 +19,18 @@ from tests.servers import (
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """With TEST_BROKER=rabbitmq, leave out what only a Redis broker can show."""
+    from django.conf import settings
+
+    if settings.BROKER_URL.startswith(("redis", "unix")):
+        return
+    redis_only = [item for item in items if item.get_closest_marker("redis_broker")]
+    if redis_only:
+        config.hook.pytest_deselected(items=redis_only)
+        items[:] = [item for item in items if item not in redis_only]
+
+
 @pytest.fixture(autouse=True)
 def _builtin_actions(request):
     """Transactional tests truncate every table: put the built-in actions back first."""
