@@ -15,6 +15,11 @@ def _client(url):
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
+def coordination_redis():
+    """The process's client of the coordination Redis (also the sweeper's lock)."""
+    return _client(settings.REDIS_URL)
+
+
 def increment(key, ttl_s):
     """The counter's new value, or None when Redis cannot be reached (callers then let
     the request through: without Redis no run can be queued anyway)."""

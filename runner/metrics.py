@@ -3,7 +3,7 @@
 Counters kept in a worker's memory would never reach the web process that is scraped, and
 would reset with every worker; the database already holds every run, attempt and delivery,
 so each scrape runs a handful of aggregate queries instead (one per family, on indexed
-columns). Queue depth comes from the broker's Redis.
+columns). Queue depth comes from the broker (Redis or RabbitMQ).
 """
 
 import hmac
@@ -164,12 +164,10 @@ def _queue():
         "brickwork_broker_queue_depth", "Messages in the broker's queues", labels=["queue"]
     )
     try:
-        from runner.tasks import broker, redis_client
+        from runner.tasks import queue_depths
 
-        client = redis_client()
-        if client is not None:
-            for queue in (settings.BROKER_QUEUE, f"{settings.BROKER_QUEUE}.DQ"):
-                depth.add_metric([queue], client.llen(f"{broker.namespace}:{queue}"))
+        for queue, count in queue_depths().items():
+            depth.add_metric([queue], count)
     except Exception:  # the broker is down: the other families still answer
         pass
     yield depth

@@ -1,12 +1,13 @@
 """The safety net that keeps every run moving whatever crashed.
 
 Each worker process runs `loop` in a thread. Every SWEEP_INTERVAL_S it records its own
-heartbeat, then, if it wins the short Redis lock (one sweeper at a time), it:
+heartbeat, then, if it wins the short lock in the coordination Redis (`REDIS_URL`, the
+broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
 1. expires running attempts whose worker stopped beating (killed) or whose deadline
    passed; the engine fails them as timeouts and retries them by policy;
 2. sends again the messages of scheduled attempts the broker lost: all of them when the
-   broker's marker key is gone (Redis flushed or restarted empty), else those overdue by
-   LOST_MESSAGE_AFTER_S;
+   broker's marker is gone (Redis flushed or restarted empty, RabbitMQ reset or purged),
+   else those overdue by LOST_MESSAGE_AFTER_S;
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
    this makes sure nothing stays running for ever if something does);
    then starts the runs that schedules are due for (runner/schedules.py);
@@ -18,7 +19,6 @@ a sweeper and a late worker, cannot both apply one transition.
 import logging
 import os
 import socket
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.db import close_old_connections
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
 from runner import engine, schedules
 from runner.models import Attempt, Run
@@ -33,7 +34,6 @@ from runner.states import ACTIVE_RUN, AttemptStatus
 
 log = logging.getLogger(__name__)
 
-MARKER_KEY = "brickwork:broker-marker"
 LOCK_KEY = "brickwork:sweeper-lock"
 DEADLINE_GRACE = timedelta(seconds=2)
 BATCH = 500
@@ -111,8 +111,10 @@ def _expire_running(now):
 
 
 def _redispatch_lost(now):
+    from runner.tasks import broker_lost_its_messages
+
     scheduled = Attempt.objects.filter(status=AttemptStatus.SCHEDULED)
-    if not _broker_lost_messages():
+    if not broker_lost_its_messages():
         scheduled = scheduled.filter(
             scheduled_for__lt=now - timedelta(seconds=settings.LOST_MESSAGE_AFTER_S)
         )
@@ -157,21 +159,6 @@ def _purge_history(now):
     return purged
 
 
-def _broker_lost_messages():
-    """True once after Redis lost its data: the marker this sweeper leaves there is gone."""
-    from runner.tasks import redis_client
-
-    client = redis_client()
-    if client is None:
-        return False  # RabbitMQ keeps durable queues; only the age rule applies
-    return bool(client.set(MARKER_KEY, str(time.time()), nx=True))
-
-
 def _take_lock():
-    from runner.tasks import redis_client
-
-    client = redis_client()
-    if client is None:
-        return True
     interval_ms = max(100, int(settings.SWEEP_INTERVAL_S * 1000) - 50)
-    return bool(client.set(LOCK_KEY, "1", nx=True, px=interval_ms))
+    return bool(coordination_redis().set(LOCK_KEY, "1", nx=True, px=interval_ms))

@@ -2,10 +2,13 @@
 
 import os
 import socket
+import time
 import uuid
 
 import dramatiq
+import pika
 from django.conf import settings
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -36,8 +39,6 @@ def _broker():
     ]
     url = settings.BROKER_URL
     if url.startswith(("amqp://", "amqps://")):
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
-
         return RabbitmqBroker(url=url, middleware=middleware)
     return RedisBroker(url=url, middleware=middleware)
 
@@ -45,6 +46,7 @@ def _broker():
 broker = _broker()
 dramatiq.set_broker(broker)
 
+MARKER_KEY = "brickwork:broker-marker"
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
@@ -69,6 +71,61 @@ def enqueue(dispatches):
         run_attempt.send_with_options(args=(dispatch.attempt_id,), delay=dispatch.delay_ms or None)
 
 
-def redis_client():
-    """The broker's Redis connection, or None on RabbitMQ."""
-    return getattr(broker, "client", None)
+def on_rabbitmq():
+    return not isinstance(broker, RedisBroker)
+
+
+def ping_broker():
+    """Raise when the broker does not answer."""
+    if on_rabbitmq():
+        _with_fresh_connection(lambda: broker.connection.process_data_events(0))
+    else:
+        broker.client.ping()
+
+
+def queue_depths():
+    """Messages waiting in the queue and in its delay queue ({queue name: count})."""
+    queue, delayed = settings.BROKER_QUEUE, f"{settings.BROKER_QUEUE}.DQ"
+    if on_rabbitmq():
+        # Ready messages only: RabbitMQ does not count those a worker holds unacknowledged.
+        ready, waiting, _dead = _with_fresh_connection(
+            lambda: broker.get_queue_message_counts(queue)
+        )
+        return {queue: ready, delayed: waiting}
+    return {name: broker.client.llen(f"{broker.namespace}:{name}") for name in (queue, delayed)}
+
+
+def broker_lost_its_messages():
+    """True once after the broker lost its messages (Redis flushed or restarted empty,
+    RabbitMQ reset or its queues purged): the marker this leaves in the broker is gone.
+    The first call on a new broker answers True too: one harmless re-send of each
+    scheduled attempt (the engine's compare-and-set makes a duplicate message a no-op)."""
+    if on_rabbitmq():
+        return _with_fresh_connection(_rabbitmq_marker_gone)
+    return bool(broker.client.set(MARKER_KEY, str(time.time()), nx=True))
+
+
+def _rabbitmq_marker_gone():
+    # A durable queue holding one persistent message survives restarts like the
+    # attempts' messages do, and goes with them when the node is reset or purged.
+    name = f"{settings.BROKER_QUEUE}.marker"
+    declared = broker.channel.queue_declare(queue=name, durable=True)
+    if declared.method.message_count:
+        return False
+    broker.channel.basic_publish(
+        exchange="",
+        routing_key=name,
+        body=str(time.time()).encode(),
+        properties=pika.BasicProperties(delivery_mode=2),
+    )
+    return True
+
+
+def _with_fresh_connection(call):
+    """Run `call` on this thread's RabbitMQ connection, once more on a new one if that
+    one died (an idle connection misses heartbeats and the server closes it)."""
+    try:
+        return call()
+    except pika.exceptions.AMQPError:
+        del broker.connection
+        return call()

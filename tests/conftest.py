@@ -3,7 +3,7 @@ SMTP server and a real HTTP server on loopback. Nothing of our own core is mocke
 
 The suite runs against DATABASE_URL (default: the local PostgreSQL `test` database, which
 pytest-django turns into `test_test`), or SQLite with TEST_DATABASE=sqlite (tests/settings.py),
-and Redis database 15 of TEST_REDIS_URL.
+and Redis database 15 of TEST_REDIS_URL; with TEST_BROKER=rabbitmq, RabbitMQ is the broker.
 """
 
 from pathlib import Path
@@ -21,16 +21,23 @@ from tests.servers import (
 )
 
 
-def pytest_collection_modifyitems(items):
-    """Skip `postgresql_only` tests on another database (TEST_DATABASE), saying why."""
+def pytest_collection_modifyitems(config, items):
+    """Skip `postgresql_only` tests on another database (TEST_DATABASE), saying why; with
+    TEST_BROKER=rabbitmq, leave out what only a Redis broker can show."""
+    from django.conf import settings
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    if connection.vendor != "postgresql":
+        for item in items:
+            if marker := item.get_closest_marker("postgresql_only"):
+                reason = f"PostgreSQL only: {marker.kwargs['reason']}"
+                item.add_marker(pytest.mark.skip(reason=reason))
+    if settings.BROKER_URL.startswith(("redis", "unix")):
         return
-    for item in items:
-        if marker := item.get_closest_marker("postgresql_only"):
-            reason = f"PostgreSQL only: {marker.kwargs['reason']}"
-            item.add_marker(pytest.mark.skip(reason=reason))
+    redis_only = [item for item in items if item.get_closest_marker("redis_broker")]
+    if redis_only:
+        config.hook.pytest_deselected(items=redis_only)
+        items[:] = [item for item in items if item not in redis_only]
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +83,11 @@ def http_server():
 
 @pytest.fixture(scope="session")
 def _worker_process(django_db_setup, django_db_blocker, smtp_server):
-    from runner.tasks import redis_client
+    from core.counters import coordination_redis
+    from tests.broker import lose_broker_messages
 
-    redis_client().flushdb()
+    coordination_redis().flushdb()
+    lose_broker_messages()
     worker = WorkerProcess(
         database_url=test_database_url(), email_url=f"smtp://127.0.0.1:{smtp_server.port}"
     )

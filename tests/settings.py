@@ -5,7 +5,9 @@ pytest-django turns into `test_test`) and Redis database 15 (TEST_REDIS_URL).
 
 TEST_DATABASE=sqlite runs it against SQLite instead, configured as `make run`'s zero-setup
 default (core/settings.py): a file under .run/ (not :memory:), so the Dramatiq worker
-process the tests start shares it, in WAL mode with a busy timeout.
+process the tests start shares it, in WAL mode with a busy timeout. With
+TEST_BROKER=rabbitmq the broker is RabbitMQ (TEST_RABBITMQ_URL) and that Redis only
+coordinates, as in a RabbitMQ deployment.
 """
 
 import os
@@ -22,8 +24,16 @@ if TEST_DATABASE == "sqlite":
 elif TEST_DATABASE != "postgresql":
     raise ImproperlyConfigured(f"TEST_DATABASE={TEST_DATABASE!r}: use postgresql or sqlite")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-os.environ["BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ["REDIS_URL"] = os.environ["BROKER_URL"]
+os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_BROKER = os.environ.get("TEST_BROKER", "redis")
+if TEST_BROKER == "redis":
+    os.environ["BROKER_URL"] = os.environ["REDIS_URL"]
+elif TEST_BROKER == "rabbitmq":
+    os.environ["BROKER_URL"] = os.environ.get(
+        "TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"
+    )
+else:
+    raise ImproperlyConfigured(f"TEST_BROKER must be redis or rabbitmq, not {TEST_BROKER!r}")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("SWEEP_INTERVAL_S", "0.5")
 os.environ.setdefault("WORKER_DEAD_AFTER_S", "3")

@@ -1,11 +1,13 @@
-"""A worker killed mid-attempt, or a Redis that lost its data, loses no run."""
+"""A worker killed mid-attempt, or a broker that lost its messages, loses no run."""
 
 import time
 
 import pytest
+from django.conf import settings
 
 from runner.models import Attempt
-from runner.tasks import redis_client
+from runner.tasks import on_rabbitmq, queue_depths
+from tests.broker import lose_broker_messages
 from tests.runs import attempts_of, duplicated_transitions, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +50,7 @@ def test_worker_killed_mid_sleep_then_run_succeeds(worker, workspace):
     assert duplicated_transitions(run) == []
 
 
-def test_redis_flushed_while_waiting_for_a_retry(worker, workspace):
+def test_broker_loses_its_messages_while_a_retry_waits(worker, workspace):
     # Given a step whose retry waits 2 s in a delayed message
     run = start(
         workspace,
@@ -62,10 +64,19 @@ def test_redis_flushed_while_waiting_for_a_retry(worker, workspace):
         ],
     )
     _wait_until(lambda: Attempt.objects.filter(run=run, number=2, status="scheduled").exists())
-    # When Redis loses everything
-    redis_client().flushall()
-    # Then the sweeper sends the retry again and the run ends
-    run = wait_for(run, timeout=30)
+    # When the worker holding that message dies (RabbitMQ hands the message back to the
+    # delay queue, Redis keeps it for the dead worker) and the broker then loses every
+    # message (Redis flushed, RabbitMQ's queues purged and its marker gone)
+    worker.kill_hard()
+    if on_rabbitmq():
+        _wait_until(lambda: sum(queue_depths().values()) == 1)
+    lose_broker_messages()
+    assert sum(queue_depths().values()) == 0
+    worker.start()
+    # Then the new worker's sweeper sees the broker's marker gone and sends the retry again
+    # at once (the age rule alone would wait LOST_MESSAGE_AFTER_S), and the run ends
+    assert settings.LOST_MESSAGE_AFTER_S >= 30
+    run = wait_for(run, timeout=20)
     assert run.status == "succeeded"
     assert [a.status for a in attempts_of(run, "flaky")] == ["failed", "succeeded"]
     assert duplicated_transitions(run) == []

@@ -1,19 +1,28 @@
 """Invalid definitions and inputs are refused with field errors; nothing reaches a worker."""
 
 import pytest
-from django.conf import settings
+from dramatiq import Middleware
 
 from builder.definition import validate
 from core.errors import InvalidDefinition, InvalidInput
 from runner import engine
 from runner.models import Attempt, Run
-from runner.tasks import redis_client
+from runner.tasks import broker
 from tests.runs import start, wait_for
 
 
-def _queued_messages():
-    """Messages Dramatiq holds for our queue (enqueued and not yet acknowledged)."""
-    return redis_client().hlen(f"dramatiq:{settings.BROKER_QUEUE}.msgs")
+class _SentMessages(Middleware):
+    """Counts the messages this process hands to the broker, Redis or RabbitMQ."""
+
+    def __init__(self):
+        self.count = 0
+
+    def after_enqueue(self, broker, message, delay):
+        self.count += 1
+
+
+_sent = _SentMessages()
+broker.add_middleware(_sent)
 
 
 @pytest.mark.django_db
@@ -61,7 +70,7 @@ def test_invalid_input_is_refused_before_a_run_exists(workspace):
 
 @pytest.mark.django_db(transaction=True)
 def test_rendered_input_that_breaks_the_schema_fails_without_an_attempt(workspace):
-    before = _queued_messages()
+    before = _sent.count
     run = start(
         workspace,
         [{"key": "nap", "action": "debug.sleep", "input": {"ms": "{{ input.ms }}"}}],
@@ -72,7 +81,7 @@ def test_rendered_input_that_breaks_the_schema_fails_without_an_attempt(workspac
     step = run.steps.get(key="nap")
     assert step.error["fields"] == {"input.ms": ["'soon' is not of type 'integer'"]}
     assert Attempt.objects.filter(run=run).count() == 0
-    assert _queued_messages() == before
+    assert _sent.count == before
 
 
 @pytest.mark.django_db(transaction=True)

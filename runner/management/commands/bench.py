@@ -11,7 +11,7 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from runner.bench import stats
 
@@ -51,6 +51,13 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON object last")
 
     def handle(self, *args, **opts):
+        if not settings.BROKER_URL.startswith(("redis", "unix")):
+            # Raw Dramatiq and Celery are measured on Redis; Brickwork on another broker
+            # would not be measured against them on the same one.
+            raise CommandError(
+                "bench compares the contenders on one Redis broker: run it with "
+                "BROKER_URL (or REDIS_URL alone) set to a redis:// URL"
+            )
         os.environ["BENCH_REDIS_URL"] = settings.BROKER_URL
         logging.getLogger("runner").setLevel(logging.WARNING)  # the timeline run's own lines
         from runner.bench.suite import Suite
