@@ -53,8 +53,9 @@ def parse_number(text):
 def parse_step(data, index, previous_key, stored=None):
     """Return (step, errors) from the panel's POST data for the step at `index`.
 
-    `stored` is the step as saved before: the checkboxes list `after` in step order, so an
-    unchanged choice keeps the order it was written in.
+    `stored` is the step as saved before, so that what the user left alone stays written
+    as it was: the checkboxes list `after` in step order, and a policy that never named
+    `jitter` (the panel shows the default, on) does not gain one.
     """
     where = f"steps[{index}]"
     errors = {}
@@ -64,12 +65,13 @@ def parse_step(data, index, previous_key, stored=None):
     step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
     if data.get("after_mode") == "custom":
         step["after"] = [clean(key) for key in data.getlist("after") if clean(key)]
-        stored_after = (stored or {}).get("after")
+        stored_after = stored.get("after")
         if isinstance(stored_after, list) and sorted(map(str, stored_after)) == sorted(
             step["after"]
         ):
             step["after"] = stored_after
-    if retry := _parse_retry(data, "retry_"):
+    stored = stored if isinstance(stored, dict) else {}
+    if retry := _parse_retry(data, "retry_", stored.get("retry")):
         step["retry"] = retry
     if (timeout := parse_number(_text(data, "timeout_s"))) is not None:
         step["timeout_s"] = timeout
@@ -81,7 +83,11 @@ def parse_step(data, index, previous_key, stored=None):
                 data.get("compensate_input", ""), f"{where}.compensate.input", errors
             ),
         }
-        if retry := _parse_retry(data, "compensate_retry_"):
+        stored_compensate = stored.get("compensate")
+        stored_retry = (
+            stored_compensate.get("retry") if isinstance(stored_compensate, dict) else None
+        )
+        if retry := _parse_retry(data, "compensate_retry_", stored_retry):
             compensate["retry"] = retry
         if (timeout := parse_number(_text(data, "compensate_timeout_s"))) is not None:
             compensate["timeout_s"] = timeout
@@ -91,7 +97,7 @@ def parse_step(data, index, previous_key, stored=None):
     return step, errors
 
 
-def _parse_retry(data, prefix):
+def _parse_retry(data, prefix, stored):
     """The policy of a retry fieldset (`retry_…` or `compensate_retry_…`), None for the default."""
     if data.get(f"{prefix}mode") != "custom":
         return None
@@ -100,7 +106,9 @@ def _parse_retry(data, prefix):
         value = parse_number(_text(data, f"{prefix}{field}"))
         if value is not None:
             retry[field] = value
-    retry["jitter"] = data.get(f"{prefix}jitter") == "on"
+    jitter = data.get(f"{prefix}jitter") == "on"
+    if not (jitter and isinstance(stored, dict) and "jitter" not in stored):
+        retry["jitter"] = jitter
     return retry
 
 

@@ -63,8 +63,13 @@ EVERY_FIELD = {
             "action": "debug.echo@1",
             "input": {"to": "{{ input.email }}", "parcel": "{{ steps.ship.output }}"},
             "after": ["ship", "audit"],
-            "retry": {"max_attempts": 2, "jitter": True},
-            "compensate": {"action": "debug.echo@1", "input": {}, "timeout_s": 5},
+            "retry": {"max_attempts": 2},  # the rest, jitter too, from the action
+            "compensate": {
+                "action": "debug.echo@1",
+                "input": {},
+                "retry": {"initial_interval_s": 0.25, "jitter": False},
+                "timeout_s": 5,
+            },
         },
     ],
 }
