@@ -7,7 +7,7 @@ definition validator then reports them, and the panel shows the text as typed.
 
 import json
 
-from core import jsonbody
+from core import jsonbody, references
 
 RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
 
@@ -21,6 +21,8 @@ def parse_json_field(text, where, errors):
     text = clean(text)
     if not text.strip():
         return {}
+    if references.is_whole_reference(text.strip()):
+        return text.strip()  # the whole input from one reference, shown as typed: {{ input }}
     try:
         return jsonbody.parse(text.encode())
     except jsonbody.MalformedJSON as error:
@@ -48,8 +50,13 @@ def parse_number(text):
     return number if number == number and abs(number) != float("inf") else text
 
 
-def parse_step(data, index, previous_key):
-    """Return (step, errors) from the panel's POST data for the step at `index`."""
+def parse_step(data, index, previous_key, stored=None):
+    """Return (step, errors) from the panel's POST data for the step at `index`.
+
+    `stored` is the step as saved before, so that what the user left alone stays written
+    as it was: the checkboxes list `after` in step order, and a policy that never named
+    `jitter` (the panel shows the default, on) does not gain one.
+    """
     where = f"steps[{index}]"
     errors = {}
     step = {"key": _text(data, "key"), "action": _text(data, "action")}
@@ -58,28 +65,51 @@ def parse_step(data, index, previous_key):
     step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
     if data.get("after_mode") == "custom":
         step["after"] = [clean(key) for key in data.getlist("after") if clean(key)]
-    if data.get("retry_mode") == "custom":
-        retry = {}
-        for field in RETRY_FIELDS:
-            value = parse_number(_text(data, f"retry_{field}"))
-            if value is not None:
-                retry[field] = value
-        retry["jitter"] = data.get("retry_jitter") == "on"
+        stored_after = stored.get("after")
+        if isinstance(stored_after, list) and sorted(map(str, stored_after)) == sorted(
+            step["after"]
+        ):
+            step["after"] = stored_after
+    stored = stored if isinstance(stored, dict) else {}
+    if retry := _parse_retry(data, "retry_", stored.get("retry")):
         step["retry"] = retry
-    timeout = parse_number(_text(data, "timeout_s"))
-    if timeout is not None:
+    if (timeout := parse_number(_text(data, "timeout_s"))) is not None:
         step["timeout_s"] = timeout
     compensate_action = _text(data, "compensate_action")
     if compensate_action:
-        step["compensate"] = {
+        compensate = {
             "action": compensate_action,
             "input": parse_json_field(
                 data.get("compensate_input", ""), f"{where}.compensate.input", errors
             ),
         }
+        stored_compensate = stored.get("compensate")
+        stored_retry = (
+            stored_compensate.get("retry") if isinstance(stored_compensate, dict) else None
+        )
+        if retry := _parse_retry(data, "compensate_retry_", stored_retry):
+            compensate["retry"] = retry
+        if (timeout := parse_number(_text(data, "compensate_timeout_s"))) is not None:
+            compensate["timeout_s"] = timeout
+        step["compensate"] = compensate
     if step.get("after") == ([previous_key] if previous_key else []):
         del step["after"]  # the default: stored only for parallel branches
     return step, errors
+
+
+def _parse_retry(data, prefix, stored):
+    """The policy of a retry fieldset (`retry_…` or `compensate_retry_…`), None for the default."""
+    if data.get(f"{prefix}mode") != "custom":
+        return None
+    retry = {}
+    for field in RETRY_FIELDS:
+        value = parse_number(_text(data, f"{prefix}{field}"))
+        if value is not None:
+            retry[field] = value
+    jitter = data.get(f"{prefix}jitter") == "on"
+    if not (jitter and isinstance(stored, dict) and "jitter" not in stored):
+        retry["jitter"] = jitter
+    return retry
 
 
 def _text(data, name):
@@ -119,8 +149,10 @@ def _slot_of(rest):
         return ("retry", "") if not tail else (f"retry_{tail}", "")
     if head == "compensate":
         sub, _, detail = tail.partition(".")
-        if sub in ("action", "input"):
+        if sub in ("action", "input", "timeout_s"):
             return f"compensate_{sub}", detail
+        if sub == "retry":
+            return ("compensate_retry", "") if not detail else (f"compensate_retry_{detail}", "")
         return "compensate", tail
     if head in ("key", "name", "action", "input", "after", "timeout_s"):
         return head, tail

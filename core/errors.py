@@ -27,6 +27,15 @@ class SecretUnreadable(NonRetryable):
     """A secret saved under a SECRET_KEY this server no longer has: retrying cannot help."""
 
 
+class InvalidOutput(NonRetryable):
+    """An action's output does not match its `output_schema`: the same code would answer the
+    same way again, so it is not retried. `details["fields"]` has one list per field path."""
+
+    def __init__(self, fields):
+        message = "; ".join(f"{path}: {text}" for path, texts in fields.items() for text in texts)
+        super().__init__(message, details={"fields": fields})
+
+
 class AttemptTimeout(ActionError):
     """The attempt ran past its deadline; counts as a failed, retryable attempt."""
 

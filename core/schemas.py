@@ -5,7 +5,7 @@ import json
 
 import jsonschema
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, InvalidOutput
 
 
 def field_errors(schema, value, prefix="input"):
@@ -37,6 +37,15 @@ def check(schema, value, prefix="input"):
     errors = field_errors(schema, value, prefix)
     if errors:
         raise InvalidInput(errors)
+
+
+def check_output(schema, output):
+    """Raise InvalidOutput when an action's `output` does not match its `output_schema`."""
+    if schema is None:
+        return
+    errors = field_errors(schema, output, prefix="output")
+    if errors:
+        raise InvalidOutput(errors)
 
 
 def check_schema(schema):

@@ -16,3 +16,8 @@ urlpatterns = [
     path("", include("runner.urls")),
     path("", include("core.web.urls")),
 ]
+
+# Error pages in the product's look; JSON under /api/ (core/web/errors.py).
+handler404 = "core.web.errors.page_not_found"
+handler403 = "core.web.errors.permission_denied"
+handler500 = "core.web.errors.server_error"

@@ -11,7 +11,7 @@ import traceback
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
 
-from core import logs, references
+from core import logs, references, schemas
 from core.actions.base import ActionContext
 from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
@@ -60,7 +60,10 @@ def run_claimed(claimed, worker, eager=False):
         if secrets is not None:
             slots = claimed.secret_slots or []
             action_input = references.fill_secrets(action_input, slots, secrets)
-        output = _scrub_value(execute(claimed.action_version, ctx, action_input), secrets)
+        output = execute(claimed.action_version, ctx, action_input)
+        # Checked before scrubbing: the schema speaks of what the action returned.
+        schemas.check_output(claimed.action_version.output_schema, output)
+        output = _scrub_value(output, secrets)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
     except ActionError as error:
@@ -100,6 +103,7 @@ def run_inline(claimed):
     with logs.context(run_id=claimed.run_id, step_key=claimed.step_key, attempt=claimed.number):
         try:
             output = execute(claimed.action_version, ctx, claimed.input)
+            schemas.check_output(claimed.action_version.output_schema, output)
         except Exception:
             return engine.NOT_RUN
     if time.time() > ctx.deadline:

@@ -163,7 +163,7 @@ def save_step(request, slug, index):
     steps = _check_index(workflow, index)
     old_key = drafts.key_of(steps[index])
     previous = drafts.key_of(steps[index - 1]) if index else None
-    step, local = parse_step(request.POST, index, previous)
+    step, local = parse_step(request.POST, index, previous, stored=steps[index])
     draft = drafts.replace_step(workflow.draft, index, step)
     new_key = step["key"]
     taken = {drafts.key_of(other) for position, other in enumerate(steps) if position != index}

@@ -15,7 +15,9 @@ from core.workspaces import can_edit
 STEP_SLOTS = (
     ["step", "key", "name", "action", "input", "after", "retry", "timeout_s"]
     + [f"retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
-    + ["compensate", "compensate_action", "compensate_input"]
+    + ["compensate", "compensate_action", "compensate_input", "compensate_timeout_s"]
+    + ["compensate_retry"]
+    + [f"compensate_retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
 )
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps"]
 
@@ -78,6 +80,7 @@ def panel_context(request, workflow, index, fields):
     version = resolve(step.get("action"), workflow.workspace)
     retry = step.get("retry") if isinstance(step.get("retry"), dict) else {}
     compensate = step.get("compensate") if isinstance(step.get("compensate"), dict) else {}
+    comp_retry = compensate.get("retry") if isinstance(compensate.get("retry"), dict) else {}
     own_key = drafts.key_of(step)
     chosen = step.get("after") if isinstance(step.get("after"), list) else []
     actions = palette(workflow.workspace)
@@ -111,6 +114,10 @@ def panel_context(request, workflow, index, fields):
         "compensate_action": compensate_action,
         "compensate_listed": not compensate_action or compensate_action in refs,
         "compensate_input": json_text(compensate.get("input", {})) if compensate else "{}",
+        "compensate_retry_custom": "retry" in compensate,
+        "compensate_retry": {field: _text(comp_retry.get(field)) for field in RETRY_FIELDS},
+        "compensate_jitter": comp_retry.get("jitter", True) is True,
+        "compensate_timeout": _text(compensate.get("timeout_s")),
         "errors": error_slots(fields, index),
         "slots": STEP_SLOTS,
         "preview": preview(step, version),

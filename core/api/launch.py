@@ -1,7 +1,9 @@
 """Answering a POST that starts a run: once per Idempotency-Key, then maybe wait for its end.
 
-202 with the run as it is; 200 when the run had already ended by the answer (`wait`), or
-when the key had been used before (the earlier run, not a second one).
+202 with the run as it is; 200 when the request asked to `wait` and the run ended in that
+time, or when the key had been used before (the earlier run, not a second one). Without
+`wait` the request that made the run answers 202 even if a fast worker has already ended
+it: the status says who made the run, and twenty racing duplicates must see one 202.
 """
 
 import time
@@ -24,7 +26,8 @@ def launch(request, payload, idempotency_key, start):
         wait_for_end(run.id, payload.wait)
     run = runs_of(request.workspace).get(id=run.id)
     summary = run_summary(run, secret_values(request.workspace))
-    return (202 if created and not run.is_finished else 200), summary
+    ended_while_waiting = bool(payload.wait) and run.is_finished
+    return (202 if created and not ended_while_waiting else 200), summary
 
 
 def wait_for_end(run_id, seconds):

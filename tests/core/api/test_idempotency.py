@@ -9,8 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.models import IdempotencyKey
+from core.api import launch
+from core.api.schemas import RunIn
+from core.models import ActionVersion, IdempotencyKey
+from runner import action_runs
 from runner.models import Run
+from runner.states import RunStatus
 from tests.api import error_of
 
 ECHO = "/actions/debug.echo/run"
@@ -74,8 +78,9 @@ def test_keys_are_per_workspace_and_checked(api, client, other_workspace):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_posts_with_one_key_make_one_run(live_server, api_key):
-    # Given 20 clients ready to send the same request with the same key at once
+def test_twenty_concurrent_posts_with_one_key_make_one_run(live_server, api_key, worker):
+    # Given 20 clients ready to send the same request with the same key at once, and a
+    # worker that may end the run before its maker answers (the 200-only failure)
     url = f"{live_server.url}/api/v1{ECHO}"
     body = json.dumps({"input": {"order": 42}}).encode()
     barrier = threading.Barrier(20)
@@ -124,3 +129,25 @@ def test_expired_keys_are_purged_a_batch_at_a_time(api, django_assert_num_querie
     # And a pass with nothing to purge is one indexed read
     with django_assert_num_queries(1):
         assert IdempotencyKey.purge_expired() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_that_made_a_run_answers_202_though_a_worker_already_ended_it(
+    worker, workspace, rf
+):
+    # Given a start that hands back its run only once the worker has ended it
+    # (what a fast worker does to a busy web process between commit and answer)
+    version = ActionVersion.objects.get(action__name="debug.echo", action__workspace=None)
+
+    def start_and_let_it_end():
+        run = action_runs.start(version, {"n": 1}, workspace=workspace)
+        assert launch.wait_for_end(run.id, 20) == RunStatus.SUCCEEDED
+        return run
+
+    request = rf.post(f"/api/v1{ECHO}")
+    request.workspace = workspace
+    # When the request that made it answers, without `wait` and then with one
+    without_wait, _ = launch.launch(request, RunIn(input={"n": 1}), None, start_and_let_it_end)
+    with_wait, _ = launch.launch(request, RunIn(wait=1), None, start_and_let_it_end)
+    # Then "accepted" without `wait`; "done" only for the request that asked to wait
+    assert (without_wait, with_wait) == (202, 200)
