@@ -118,7 +118,9 @@ def check_address(hostname, address, port):
     """Raise OutboundRefused when the policy refuses `address:port`, reached as `hostname`."""
     allow, deny = rules()
     hostname = hostname.lower().rstrip(".")
-    shown = str(address) if hostname == str(address) else f"{hostname} resolves to {address}, which"
+    shown = (
+        hostname if _literal(hostname) == address else f"{hostname} resolves to {address}, which"
+    )
     embedded = [address, address.ipv4_mapped] if address.version == 6 else [address]
     for rule in deny:
         if any(each and rule.matches(hostname, each, port) for each in embedded):
@@ -128,6 +130,13 @@ def check_address(hostname, address, port):
     for network, reason in DEFAULT_DENY:
         if address.version == network.version and address in network:
             raise OutboundRefused(f"refused: {shown} is {reason} (set OUTBOUND_ALLOW to permit)")
+
+
+def _literal(hostname):
+    try:
+        return ipaddress.ip_address(hostname)
+    except ValueError:
+        return None
 
 
 def check_url(url):
