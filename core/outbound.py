@@ -140,20 +140,19 @@ def _literal(hostname):
 
 
 def check_url(url):
-    """Refuse a URL whose scheme is not http(s) or that has no host; give (host, port)."""
+    """Refuse a URL that is not http(s) or has no host (addresses are checked at connect)."""
     try:
         parts = urllib.parse.urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
     except ValueError:
         raise OutboundRefused("refused: the URL is malformed")
     scheme = parts.scheme.lower()
+    if not scheme:
+        raise OutboundRefused("refused: the URL has no scheme (only http and https)")
     if scheme not in SCHEMES:
-        raise OutboundRefused(
-            f"refused: {scheme or 'scheme-less'}: URLs are not allowed (only http and https)"
-        )
+        raise OutboundRefused(f"refused: {scheme}: URLs are not allowed (only http and https)")
     if not parts.hostname:
         raise OutboundRefused("refused: the URL has no host")
-    return parts.hostname, port or (443 if scheme == "https" else 80)
 
 
 def connect(host, port, timeout, source_address=None):
