@@ -38,6 +38,7 @@ def test_by_default_private_and_special_addresses_are_refused(settings):
     settings.OUTBOUND_ALLOW, settings.OUTBOUND_DENY = [], []
     for url, reason in [
         ("http://127.0.0.2/", "127.0.0.2 is loopback"),
+        ("https://127.0.0.1:1/", "127.0.0.1 is loopback"),
         ("http://[::1]/", "::1 is loopback"),
         ("http://10.1.2.3/", "10.1.2.3 is private"),
         ("http://192.168.0.1/", "192.168.0.1 is private"),
