@@ -77,6 +77,15 @@ def test_local_references_and_re2_patterns_are_fine(api):
     assert error_of(refused)["fields"] == {"input.who": ["'Ada!' does not match '^[a-z]+$'"]}
 
 
+@pytest.mark.django_db
+def test_the_regex_format_is_checked_by_re2(api):
+    schema = {"type": "object", "properties": {"p": {"type": "string", "format": "regex"}}}
+    assert api.put("/workflows/rx?publish=1", _with_input_schema(schema)).status_code == 201
+    assert api.post("/workflows/rx/runs", {"input": {"p": "^[a-z]+$"}}).status_code in (200, 202)
+    refused = api.post("/workflows/rx/runs", {"input": {"p": "(a)\\1"}})
+    assert error_of(refused)["fields"] == {"input.p": ["'(a)\\\\1' is not a 'regex'"]}
+
+
 class HealthProbe:
     """Asks /healthz every 50 ms in a thread; records each answer's status and latency."""
 
