@@ -7,7 +7,6 @@ with one list of messages per field path, e.g. `steps[1].input.url`.
 
 import re
 
-import jsonschema
 from django.db.models import Q
 
 from core import references, schemas
@@ -293,23 +292,21 @@ def _check_input_against_schema(step_input, schema, where, errors):
     Fields filled by references are only known at run time, so only their presence counts.
     """
     literal = {key: value for key, value in step_input.items() if not list(references.find(value))}
-    try:
-        validator = jsonschema.Draft202012Validator(schema)
-        for error in validator.iter_errors(literal):
-            if error.validator == "required":
-                missing = [m for m in error.validator_value if m not in step_input]
-                for field in missing:
-                    errors.add(f"{where}.{field}", "is required")
-                continue
-            if error.validator == "additionalProperties" and not error.path:
-                extra = set(literal) - set((schema.get("properties") or {}).keys())
-                for field in extra:
-                    errors.add(f"{where}.{field}", "is not accepted by this action")
-                continue
-            path = ".".join(str(part) for part in error.absolute_path)
-            errors.add(f"{where}.{path}" if path else where, error.message)
-    except jsonschema.SchemaError:
-        pass  # the action's own schema is checked when the action is saved
+    if schemas.check_schema(schema):
+        return  # the action's own schema is checked when the action is saved
+    for error in schemas.validator_for(schema).iter_errors(literal):
+        if error.validator == "required":
+            missing = [m for m in error.validator_value if m not in step_input]
+            for field in missing:
+                errors.add(f"{where}.{field}", "is required")
+            continue
+        if error.validator == "additionalProperties" and not error.path:
+            extra = set(literal) - set((schema.get("properties") or {}).keys())
+            for field in extra:
+                errors.add(f"{where}.{field}", "is not accepted by this action")
+            continue
+        path = ".".join(str(part) for part in error.absolute_path)
+        errors.add(f"{where}.{path}" if path else where, error.message)
 
 
 def _check_schema(schema, where, errors):

@@ -23,6 +23,10 @@ class NonRetryable(ActionError):
         super().__init__(message, retryable=False, **kwargs)
 
 
+class OutboundRefused(NonRetryable):
+    """The outbound-request policy (core/outbound.py) refused a destination."""
+
+
 class SecretUnreadable(NonRetryable):
     """A secret saved under a SECRET_KEY this server no longer has: retrying cannot help."""
 

@@ -13,7 +13,11 @@ import logging
 import re
 
 CONTEXT_FIELDS = ("run_id", "step_key", "attempt", "attempt_id", "worker", "workspace")
-URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]+@", re.I)
+# The lookbehind starts a scheme only where one can begin: without it a long run of
+# letters is rescanned from every position (quadratic on a log line of user data).
+URL_CREDENTIALS = re.compile(
+    r"(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]+@", re.I
+)
 
 _current = contextvars.ContextVar("brickwork_log_context", default=None)
 

@@ -230,6 +230,12 @@ if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
 # Modules whose @action functions become actions of every workspace (besides the built-ins).
 ACTION_MODULES = env.list("ACTION_MODULES", default=[])
 # Anyone who reaches the server may create an account (and a workspace) unless off.
+# Where actions may send requests (core/outbound.py): hosts, addresses or CIDRs, each
+# optionally with :port. ALLOW lifts the default deny list (loopback, private, metadata...);
+# DENY refuses even what ALLOW permits.
+OUTBOUND_ALLOW = env.list("OUTBOUND_ALLOW", default=[])
+OUTBOUND_DENY = env.list("OUTBOUND_DENY", default=[])
+
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=True)
 SIGN_IN_FAILURES_PER_NAME = _int("SIGN_IN_FAILURES_PER_NAME", 10)  # 0: no limit
 SIGN_IN_FAILURES_PER_ADDRESS = _int("SIGN_IN_FAILURES_PER_ADDRESS", 100)

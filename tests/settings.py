@@ -38,6 +38,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("SWEEP_INTERVAL_S", "0.5")
 os.environ.setdefault("WORKER_DEAD_AFTER_S", "3")
 os.environ.setdefault("dramatiq_worker_timeout", "20")
+# The loopback test servers (tests/servers.py) are the only destinations the suite needs.
+os.environ.setdefault("OUTBOUND_ALLOW", "127.0.0.1")
 
 from core.settings import *  # noqa: E402, F403
 

@@ -246,6 +246,11 @@ def test_a_schema_description_is_text_not_html(owner, workspace):
         ({"body": "{oops"}, "Not valid JSON"),
         ({"input_schema": '{"type": "strin"}'}, "not a valid JSON Schema"),
         ({"input_schema": '{"type": "string"}'}, "An action&#x27;s input is an object"),
+        (
+            {"input_schema": '{"properties": {"a": {"$ref": "http://127.0.0.1:9/a.json"}}}'},
+            "/properties/a: $ref",
+        ),
+        ({"input_schema": '{"properties": {"a": {"pattern": "(?=a)"}}}'}, "RE2 syntax"),
         ({"max_attempts": "0"}, "greater than or equal to 1"),
         ({"backoff_coefficient": "50"}, "must be between 1 and 10"),
         ({"timeout_s": "-1"}, "greater than or equal to 0.1"),

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from core import references
@@ -36,3 +38,12 @@ def test_secret_slots_come_from_the_template_only():
         "user": "{{ secrets.B }}",
     }
     assert rendered["headers"]["Authorization"] == "Bearer {{ secrets.A }}"
+
+
+def test_finding_references_is_linear_on_hostile_text():
+    # An unclosed "{{" before a long run of spaces took seconds with the old pattern
+    began = time.monotonic()
+    assert list(references.find({"a": "{{" + " " * 200_000 + "x", "b": "{{ a " * 50_000})) == []
+    assert references.render("{{" + " " * 200_000, {}) == "{{" + " " * 200_000
+    assert time.monotonic() - began < 1
+    assert list(references.find("{{  input.a  }}")) == [("", "input.a")]

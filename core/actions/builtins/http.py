@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 
 from django.utils import timezone
 
+from core import outbound
 from core.actions.registry import action
 from core.errors import ActionError, AttemptTimeout, NonRetryable
 
@@ -40,6 +41,8 @@ def http_request(ctx, input):
 
 
 def perform_request(ctx, spec):
+    """Send the request through the outbound policy, with the URL as finally filled in."""
+    outbound.check_url(spec["url"])
     method = spec.get("method", "GET").upper()
     headers = {"User-Agent": "Brickwork", **(spec.get("headers") or {})}
     headers.setdefault("Idempotency-Key", ctx.idempotency_key)
@@ -52,7 +55,7 @@ def perform_request(ctx, spec):
     timeout = min(float(spec.get("timeout", 30)), max(ctx.remaining(), 0.001))
     request = urllib.request.Request(spec["url"], data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with outbound.opener().open(request, timeout=timeout) as response:
             return _output(response.status, response.headers, response.read(MAX_RESPONSE_BYTES))
     except urllib.error.HTTPError as error:
         output = _output(error.code, error.headers, error.read(MAX_RESPONSE_BYTES))
