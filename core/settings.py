@@ -159,7 +159,7 @@ BROKER_QUEUE = env.str("BROKER_QUEUE", default="brickwork")
 def _mailers():
     url = env.str("EMAIL_URL", default="")
     if not url:
-        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+        return {"default": {"BACKEND": "core.mail.EmailBackend"}}  # prints headers only
     try:
         parsed = environ.Env.email_url_config(url)
     except Exception as error:
@@ -180,6 +180,8 @@ def _mailers():
 
 
 MAILERS = _mailers()
+# Without EMAIL_URL, messages are printed instead of sent: whole only when this is true.
+EMAIL_CONSOLE_BODIES = _bool("EMAIL_CONSOLE_BODIES", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="brickwork@localhost")
 
 AUTH_PASSWORD_VALIDATORS = [

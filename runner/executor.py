@@ -15,7 +15,7 @@ from core import logs, references
 from core.actions.base import ActionContext
 from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
-from core.masking import mask_text, mask_value
+from core.masking import mask
 from core.models import Secret
 from runner import engine
 
@@ -60,7 +60,7 @@ def run_claimed(claimed, worker, eager=False):
         if secrets is not None:
             slots = claimed.secret_slots or []
             action_input = references.fill_secrets(action_input, slots, secrets)
-        output = _scrub_value(execute(claimed.action_version, ctx, action_input), secrets)
+        output = _scrub(execute(claimed.action_version, ctx, action_input), secrets)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
     except ActionError as error:
@@ -156,20 +156,15 @@ def _error_detail(error, secrets):
     detail = {
         "type": error.__class__.__name__,
         "message": _scrub(str(error) or error.__class__.__name__, secrets),
-        "traceback": _scrub("".join(traceback.format_exception(error))[-8000:], secrets),
+        "traceback": _scrub("".join(traceback.format_exception(error)), secrets)[-8000:],
         "retryable": getattr(error, "retryable", True),
     }
     details = getattr(error, "details", None)
     if details:
-        detail["details"] = _scrub_value(details, secrets)
+        detail["details"] = _scrub(details, secrets)
     return detail
 
 
-def _scrub_value(value, secrets):
-    """An echoing server must not write a secret into history."""
-    return mask_value(value, (secrets or {}).values())
-
-
-def _scrub(text, secrets):
-    """Secrets never reach an error, a log line or a timeline."""
-    return mask_text(text, (secrets or {}).values())
+def _scrub(value, secrets):
+    """Secrets never reach history (an echoing server's output, an error), nor a log line."""
+    return mask(value, (secrets or {}).values())
