@@ -53,6 +53,11 @@ def run_claimed(claimed, worker, eager=False):
         "worker": worker,
     }
     secrets = _secrets_for(claimed)
+    with logs.hiding((secrets or {}).values()):
+        return _execute_and_report(claimed, worker, eager, extra, secrets)
+
+
+def _execute_and_report(claimed, worker, eager, extra, secrets):
     ctx = _context(claimed, secrets=secrets)
     started = time.monotonic()
     try:

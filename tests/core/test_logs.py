@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from core.logs import ContextFilter, JsonFormatter, context
+from core.logs import ContextFilter, JsonFormatter, context, hiding
 from core.models import Secret
 from runner import executor
 from runner.models import Attempt
@@ -72,3 +72,15 @@ def test_a_failing_attempt_logs_its_run_and_step_but_not_the_secret(workspace, l
     assert all(line["step_key"] == "pay" and line["attempt"] == 1 for line in mine)
     assert any("token *** refused" in line["message"] for line in mine)
     assert "hunter2-very-secret" not in json.dumps(lines)
+
+
+def test_the_secrets_an_attempt_holds_are_masked_in_any_line_logged_meanwhile(lines):
+    # Given a block that holds a secret (as the executor does around an attempt)
+    with hiding(["sk_live_log_4c1b'x"]):
+        # When a library logs it, repr-quoted
+        logging.getLogger("some.library").warning("sent %r", {"token": "sk_live_log_4c1b'x"})
+    logging.getLogger("some.library").warning("after the block")
+    # Then the line shows the mask, and lines after the block are untouched
+    assert "sk_live_log_4c1b" not in json.dumps(lines)
+    assert lines[-2]["message"] == "sent {'token': \"***\"}"
+    assert lines[-1]["message"] == "after the block"
