@@ -26,7 +26,8 @@ def test_healthz_is_503_without_workers(client):
 @pytest.mark.parametrize(
     "name,value",
     [("DEBUG", "maybe"), ("DATABASE_URL", "nosuch://x"), ("BROKER_URL", "http://x"),
-     ("LOG_FORMAT", "xml")],
+     ("LOG_FORMAT", "xml"), ("SECRETS_KEYS", "too-short"),
+     ("EMAIL_CONSOLE_BODIES", "sometimes")],
 )  # fmt: skip
 def test_a_bad_setting_stops_start_up_loudly(name, value):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings", name: value}

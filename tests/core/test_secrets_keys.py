@@ -85,7 +85,7 @@ def test_rotatesecrets_names_what_it_cannot_read_and_never_a_value(workspace, ca
     assert Secret.objects.get(name="GOOD").value == VALUE
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db  # not transactional: the run it starts is never sent to a worker
 def test_signing_secrets_are_stored_encrypted_and_still_verify(client, workflow):
     # Given a trigger made through the API with a signing secret
     trigger = Trigger.objects.create(
@@ -106,7 +106,7 @@ def test_signing_secrets_are_stored_encrypted_and_still_verify(client, workflow)
         assert response.status_code == status
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_signing_secret_under_a_lost_key_is_a_401_not_a_crash(client, workflow):
     trigger = Trigger.objects.create(
         workflow=workflow,
