@@ -63,8 +63,9 @@ def run_timeline(request, run_id):
         after = 0
     finished = run.is_finished  # read before the events: a finished run has them all
     only_failures = request.GET.get("only") == "failures"
-    line = timeline.changes(run, after, only_failures=only_failures, secrets=_secrets(request))
-    context = {**_context(request, run, line), "oob": True, "finished": finished}
+    secrets = _secrets(request)
+    line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
+    context = {**_context(request, _masked(run, secrets), line), "oob": True, "finished": finished}
     response = render(request, "runner/run.html#update", context)
     if finished:
         stop = HttpResponseStopPolling(response.content)

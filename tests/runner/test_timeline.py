@@ -182,8 +182,8 @@ def test_a_run_input_that_holds_a_secret_is_masked_on_the_run_and_rerun_pages(
     Secret.objects.create(workspace=workspace, name="TOKEN", value="hunter22")
     steps = [{"key": "call", "action": "debug.echo", "input": {"t": "{{ input.t }}"}}]
     run = drive(start(workspace, steps, input={"t": "hunter22"}))
-    # Then the run page and the rerun form show it masked
-    for path in ("", "rerun"):
+    # Then the run page, its live update and the rerun form show it masked
+    for path in ("", "timeline?after=0", "rerun"):
         html = client.get(f"/w/acme/runs/{run.id}/{path}").content.decode()
         assert "hunter22" not in html and '"t": "***"' in html_unescape(html), path
 
