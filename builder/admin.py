@@ -25,7 +25,7 @@ class TriggerAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled", "signature"]
     # The token is the secret part of the webhook URL and the signing secret is a secret:
     # neither is shown here.
-    exclude = ["token", "secret"]
+    exclude = ["token", "encrypted_secret"]
 
 
 @admin.register(WebhookDelivery)

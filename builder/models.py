@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from core import vault
 from core.models import Workspace
 from core.retention import purge_before
 
@@ -108,7 +109,8 @@ class Trigger(models.Model):
     # Accept a body that is not JSON; the run then gets it as a string.
     accept_text = models.BooleanField(default=False)
     signature = models.CharField(max_length=20, choices=Signature.choices, default=Signature.NONE)
-    secret = models.CharField(max_length=200, blank=True)
+    # The signing secret, encrypted like workspace secrets (core/vault.py); `secret` reads it.
+    encrypted_secret = models.TextField(blank=True)
     signature_header = models.CharField(max_length=100, blank=True)
     signature_algorithm = models.CharField(max_length=10, default="sha256")
     signature_prefix = models.CharField(max_length=50, blank=True)
@@ -128,6 +130,24 @@ class Trigger(models.Model):
         return secrets.token_urlsafe(24)  # 192 bits
 
     @property
+    def secret(self):
+        """The signing secret ("" when none); SecretUnreadable when the key that saved it is
+        gone. Decrypted once per loaded row: the webhook cache keeps rows for a while."""
+        if not self.encrypted_secret:
+            return ""
+        cached = getattr(self, "_secret", None)
+        if cached is None or cached[0] != self.encrypted_secret:
+            cached = self._secret = (
+                self.encrypted_secret,
+                vault.decrypt(self.encrypted_secret, str(self)),
+            )
+        return cached[1]
+
+    @secret.setter
+    def secret(self, text):
+        self.encrypted_secret = vault.encrypt(text) if text else ""
+
+    @property
     def signature_header_name(self):
         if self.signature == self.Signature.TIMESTAMPED:
             return self.signature_header or "Brickwork-Signature"
@@ -136,7 +156,7 @@ class Trigger(models.Model):
     def config_errors(self):
         """Settings that cannot work together, as {field: [messages]}; empty when fine."""
         errors = {}
-        if self.signature != self.Signature.NONE and not self.secret:
+        if self.signature != self.Signature.NONE and not self.encrypted_secret:
             errors["secret"] = ["a signature check needs a secret"]
         if self.signature == self.Signature.HMAC and not self.signature_header:
             errors["signature_header"] = ["name the header that carries the signature"]

@@ -22,7 +22,7 @@ from builder import signatures, webhook_cache
 from builder.models import Trigger, WebhookDelivery
 from core import jsonbody
 from core.api.errors import error_response
-from core.errors import FieldErrors
+from core.errors import FieldErrors, SecretUnreadable
 from runner import engine, fastsql
 from runner.states import Trigger as RunTrigger
 
@@ -115,11 +115,16 @@ def _check_signature(trigger, request, body):
         return
     header = request.headers.get(trigger.signature_header_name, "")
     try:
+        secret = trigger.secret  # decrypted once per cached row (webhook_cache)
+    except SecretUnreadable:
+        # Saved under a key this server no longer has: nothing can be verified.
+        raise Refused(401, Verdict.BAD_SIGNATURE, "Signature rejected: set a new secret")
+    try:
         if trigger.signature == Trigger.Signature.TIMESTAMPED:
-            signatures.verify_timestamped(trigger.secret, body, header, now=time.time())
+            signatures.verify_timestamped(secret, body, header, now=time.time())
         else:
             signatures.verify_hmac(
-                trigger.secret,
+                secret,
                 body,
                 header,
                 trigger.signature_algorithm,

@@ -3,7 +3,8 @@
 The executor opens a `context(run_id=…, step_key=…, attempt=…)` around each attempt, and
 ContextFilter copies it onto every record logged meanwhile in that thread (the engine's,
 the action's, a library's), so no call site has to pass `extra=` by hand. Credentials in
-URLs are masked in every line.
+URLs are masked in every line, and so are the secrets an attempt was handed (`hiding`), in
+whatever an action or a library logs while it runs.
 """
 
 import contextlib
@@ -11,6 +12,8 @@ import contextvars
 import json
 import logging
 import re
+
+from core.masking import mask
 
 CONTEXT_FIELDS = ("run_id", "step_key", "attempt", "attempt_id", "worker", "workspace")
 # The lookbehind starts a scheme only where one can begin: without it a long run of
@@ -20,6 +23,7 @@ URL_CREDENTIALS = re.compile(
 )
 
 _current = contextvars.ContextVar("brickwork_log_context", default=None)
+_hidden = contextvars.ContextVar("brickwork_log_hidden", default=())
 
 
 @contextlib.contextmanager
@@ -47,8 +51,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+@contextlib.contextmanager
+def hiding(secrets):
+    """Mask these secret values in every line logged inside the block (this thread)."""
+    token = _hidden.set(tuple(secrets))
+    try:
+        yield
+    finally:
+        _hidden.reset(token)
+
+
 def scrub(text):
-    return URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    return mask(URL_CREDENTIALS.sub(r"\g<scheme>***@", text), _hidden.get())
 
 
 class TextFormatter(logging.Formatter):

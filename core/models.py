@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from core import vault
+from core import masking, vault
 from core.errors import SecretUnreadable
 from core.retention import purge_before
 
@@ -178,6 +178,10 @@ class Secret(models.Model):
         """What is wrong with a value someone wants to save: [] when nothing."""
         if not (value or "").strip():
             return ["Enter the value."]
+        if len(value) < masking.MIN_LENGTH:
+            # Shown values are masked wherever a secret occurs: a shorter one would mask
+            # ordinary words everywhere, and so give itself away.
+            return [f"At least {masking.MIN_LENGTH} characters: shorter values cannot be masked."]
         size = len(value.encode())
         if size > cls.MAX_BYTES:
             return [f"At most 8 KiB (8,192 bytes); this value has {size:,} bytes."]

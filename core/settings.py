@@ -57,6 +57,21 @@ DEBUG = _bool("DEBUG", False)
 SECRET_KEY = _secret_key()
 # Former keys, still accepted: sessions, signatures and stored secrets survive a rotation.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+
+def _secrets_keys():
+    """Keys for stored secrets (core/vault.py): the first encrypts, all decrypt."""
+    keys = env.list("SECRETS_KEYS", default=[])
+    if any(len(key) < 32 for key in keys):
+        raise ImproperlyConfigured(
+            "SECRETS_KEYS must be comma-separated random strings of at least 32 characters, "
+            "e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return keys
+
+
+# Empty: stored secrets use a key derived from SECRET_KEY, as before SECRETS_KEYS existed.
+SECRETS_KEYS = _secrets_keys()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "core.web.errors.csrf_failure"
@@ -168,7 +183,7 @@ BROKER_QUEUE = env.str("BROKER_QUEUE", default="brickwork")
 def _mailers():
     url = env.str("EMAIL_URL", default="")
     if not url:
-        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+        return {"default": {"BACKEND": "core.mail.EmailBackend"}}  # prints headers only
     try:
         parsed = environ.Env.email_url_config(url)
     except Exception as error:
@@ -189,6 +204,8 @@ def _mailers():
 
 
 MAILERS = _mailers()
+# Without EMAIL_URL, messages are printed instead of sent: whole only when this is true.
+EMAIL_CONSOLE_BODIES = _bool("EMAIL_CONSOLE_BODIES", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="brickwork@localhost")
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,9 +1,11 @@
-"""Secret values at rest: Fernet tokens under a key derived from SECRET_KEY.
+"""Secret values at rest (workspace secrets, webhook signing secrets): Fernet tokens.
 
-A database dump alone reveals no secret. Keys in SECRET_KEY_FALLBACKS still decrypt, so
-SECRET_KEY can be rotated the Django way (the new key first, the old one as a fallback)
-and re-saved values move to the new key; a value saved under a key that is gone entirely
-cannot be read any more and has to be set again.
+A database dump alone reveals no secret. The keys come from SECRETS_KEYS, kept apart from
+Django's SECRET_KEY so that a leak of one (or its rotation) leaves the other alone: the
+first key encrypts, every key decrypts, and `manage.py rotatesecrets` re-encrypts every
+stored value under the first one. Installs that predate SECRETS_KEYS encrypted under a key
+derived from SECRET_KEY (and SECRET_KEY_FALLBACKS): those keys always decrypt, never
+encrypt once SECRETS_KEYS is set, so moving over is "set SECRETS_KEYS, run rotatesecrets".
 """
 
 import base64
@@ -28,14 +30,27 @@ def decrypt(token, name="?"):
     try:
         return _fernet(*_keys()).decrypt(token.encode()).decode()
     except (InvalidToken, UnicodeError):
-        raise SecretUnreadable(
-            f"the secret {name} cannot be decrypted with this server's SECRET_KEY "
-            "(it was saved under another one): set its value again"
-        )
+        raise _unreadable(name)
+
+
+def rotate(token, name="?"):
+    """The same value encrypted under the first key (a new token even if it already was)."""
+    try:
+        return _fernet(*_keys()).rotate(token.encode()).decode()
+    except (InvalidToken, UnicodeError):
+        raise _unreadable(name)
+
+
+def _unreadable(name):
+    return SecretUnreadable(
+        f"the secret {name} cannot be decrypted with this server's SECRETS_KEYS "
+        "(it was saved under another key): set its value again"
+    )
 
 
 def _keys():
-    return (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    legacy = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    return (*settings.SECRETS_KEYS, *legacy)
 
 
 @lru_cache(maxsize=4)

@@ -1,13 +1,57 @@
-"""Django admin for runs: everything here is history, so it is read-only."""
+"""Django admin for runs: everything here is history, so it is read-only, and its data
+(inputs, outputs, errors, event details) is shown masked, as on the run page."""
+
+import json
 
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from core.masking import mask
+from core.models import Secret
 from runner.models import Attempt, Run, RunEvent, StepRun
 
 
+class MaskedDataAdmin(ReadOnlyAdmin):
+    """Shows each field of `masked` through `mask`, in place of the raw column."""
+
+    masked = ("input", "output", "error")
+
+    def get_exclude(self, request, obj=None):
+        return self.masked
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f"masked_{field}" for field in self.masked]
+
+    def workspace_id(self, obj):
+        return obj.workspace_id if isinstance(obj, Run) else obj.run.workspace_id
+
+    def shown(self, obj, field):
+        value = mask(getattr(obj, field), Secret.values_of(self.workspace_id(obj)).values())
+        return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+
+    @admin.display(description="input")
+    def masked_input(self, obj):
+        return self.shown(obj, "input")
+
+    @admin.display(description="output")
+    def masked_output(self, obj):
+        return self.shown(obj, "output")
+
+    @admin.display(description="error")
+    def masked_error(self, obj):
+        return self.shown(obj, "error")
+
+    @admin.display(description="message")
+    def masked_message(self, obj):
+        return self.shown(obj, "message")
+
+    @admin.display(description="data")
+    def masked_data(self, obj):
+        return self.shown(obj, "data")
+
+
 @admin.register(Run)
-class RunAdmin(ReadOnlyAdmin):
+class RunAdmin(MaskedDataAdmin):
     list_display = ["id", "workspace", "workflow", "action", "status", "trigger", "created_at"]
     list_filter = ["status", "trigger", "needs_review"]
     search_fields = ["id"]
@@ -16,21 +60,23 @@ class RunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StepRun)
-class StepRunAdmin(ReadOnlyAdmin):
+class StepRunAdmin(MaskedDataAdmin):
     list_display = ["id", "run", "key", "kind", "status", "attempt_count"]
     list_filter = ["kind", "status"]
     show_full_result_count = False
 
 
 @admin.register(Attempt)
-class AttemptAdmin(ReadOnlyAdmin):
+class AttemptAdmin(MaskedDataAdmin):
+    masked = ("output", "error")
     list_display = ["id", "run", "step_run", "number", "status", "duration_ms", "worker"]
     list_filter = ["status"]
     show_full_result_count = False
 
 
 @admin.register(RunEvent)
-class RunEventAdmin(ReadOnlyAdmin):
+class RunEventAdmin(MaskedDataAdmin):
+    masked = ("message", "data")
     list_display = ["id", "run", "type", "step_key", "attempt", "to_status", "created_at"]
     list_filter = ["type"]
     show_full_result_count = False

@@ -15,7 +15,7 @@ from core import logs, references, schemas
 from core.actions.base import ActionContext
 from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
-from core.masking import mask_text, mask_value
+from core.masking import mask
 from core.models import Secret
 from runner import engine
 
@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 # to the broker again, so that one long workflow cannot keep a thread for ever.
 MAX_EAGER_CHAIN = 100
 REPORT_RETRIES = 5
+# How long a worker process reuses a workspace's secret values to mask what an attempt
+# writes (a step that uses a secret always reads them fresh).
+MASK_CACHE_S = 2.0
+
+_to_mask = {}  # workspace id -> (expires at, secret values)
 
 
 def execute_attempt(attempt_id, worker):
@@ -53,6 +58,11 @@ def run_claimed(claimed, worker, eager=False):
         "worker": worker,
     }
     secrets = _secrets_for(claimed)
+    with logs.hiding(_values_to_mask(claimed.workspace_id, secrets)):
+        return _execute_and_report(claimed, worker, eager, extra, secrets)
+
+
+def _execute_and_report(claimed, worker, eager, extra, secrets):
     ctx = _context(claimed, secrets=secrets)
     started = time.monotonic()
     try:
@@ -61,14 +71,14 @@ def run_claimed(claimed, worker, eager=False):
             slots = claimed.secret_slots or []
             action_input = references.fill_secrets(action_input, slots, secrets)
         output = execute(claimed.action_version, ctx, action_input)
-        # Checked before scrubbing: the schema speaks of what the action returned.
+        # Checked before masking: the schema speaks of what the action returned.
         schemas.check_output(claimed.action_version.output_schema, output)
-        output = _scrub_value(output, secrets)
+        output = _scrub(output, claimed)
         if time.time() > ctx.deadline + 0.5:
             raise AttemptTimeout(f"the attempt ran past its {claimed.action_version} deadline")
     except ActionError as error:
-        log.info("attempt failed: %s", _scrub(str(error), secrets), extra=extra)
-        detail = _error_detail(error, secrets)
+        log.info("attempt failed: %s", _scrub(str(error), claimed), extra=extra)
+        detail = _error_detail(error, claimed)
         return _report(
             engine.fail_attempt,
             claimed,
@@ -85,7 +95,7 @@ def run_claimed(claimed, worker, eager=False):
         return _report(engine.fail_attempt, claimed, detail, retryable=False)
     except Exception as error:  # an action's own bug: recorded with its traceback, retried
         log.warning("attempt raised %s", error.__class__.__name__, extra=extra)
-        return _report(engine.fail_attempt, claimed, _error_detail(error, secrets), retryable=True)
+        return _report(engine.fail_attempt, claimed, _error_detail(error, claimed), retryable=True)
     log.debug("attempt succeeded in %.1f ms", (time.monotonic() - started) * 1000, extra=extra)
     inline = run_inline if eager and settings.INLINE_PURE_STEPS else None
     return _report(
@@ -108,7 +118,7 @@ def run_inline(claimed):
             return engine.NOT_RUN
     if time.time() > ctx.deadline:
         return engine.NOT_RUN  # run again the usual way, which records the timeout
-    return output
+    return _scrub(output, claimed)
 
 
 def _context(claimed, **extra):
@@ -156,24 +166,36 @@ def _secrets_for(claimed):
     return Secret.values_of(claimed.workspace_id)
 
 
-def _error_detail(error, secrets):
+def _error_detail(error, claimed):
     detail = {
         "type": error.__class__.__name__,
-        "message": _scrub(str(error) or error.__class__.__name__, secrets),
-        "traceback": _scrub("".join(traceback.format_exception(error))[-8000:], secrets),
+        "message": _scrub(str(error) or error.__class__.__name__, claimed),
+        "traceback": _scrub("".join(traceback.format_exception(error)), claimed)[-8000:],
         "retryable": getattr(error, "retryable", True),
     }
     details = getattr(error, "details", None)
     if details:
-        detail["details"] = _scrub_value(details, secrets)
+        detail["details"] = _scrub(details, claimed)
     return detail
 
 
-def _scrub_value(value, secrets):
-    """An echoing server must not write a secret into history."""
-    return mask_value(value, (secrets or {}).values())
+def _scrub(value, claimed):
+    """Secrets never reach history (an echoing server's output, an error), nor a log line:
+    the workspace's values, whether or not this step used them."""
+    return mask(value, _values_to_mask(claimed.workspace_id))
 
 
-def _scrub(text, secrets):
-    """Secrets never reach an error, a log line or a timeline."""
-    return mask_text(text, (secrets or {}).values())
+def _values_to_mask(workspace_id, fresh=None):
+    """The workspace's secret values, read at most every MASK_CACHE_S seconds per process;
+    `fresh`, the values a step was just given, replace them (a secret was just changed)."""
+    now = time.monotonic()
+    if fresh is not None:
+        values = tuple(fresh.values())
+    elif (entry := _to_mask.get(workspace_id)) is not None and entry[0] > now:
+        return entry[1]
+    else:
+        values = tuple(Secret.values_of(workspace_id).values())
+    if len(_to_mask) > 1000:
+        _to_mask.clear()
+    _to_mask[workspace_id] = (now + MASK_CACHE_S, values)
+    return values

@@ -18,6 +18,7 @@ from django.db.models import FloatField, Func, Max
 from django.db.models.fields.json import KT, KeyTransform
 from django.utils import timezone
 
+from core.masking import mask
 from core.templatetags.brickwork import duration
 from runner.models import Attempt, RunEvent, StepRun
 from runner.states import AttemptStatus, StepKind, StepStatus
@@ -132,8 +133,9 @@ class Timeline:
         return [duration(round(self.total * f, 3)) for f in (0, 0.25, 0.5, 0.75, 1)]
 
 
-def build(run, *, only_failures=False, keys=None, cursor=None):
-    """The timeline of `run`; with `keys` only those (kind, key) steps are loaded.
+def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
+    """The timeline of `run`; with `keys` only those (kind, key) steps are loaded, and
+    `secrets` masked in the error messages shown.
 
     Reads the cursor first: rows read after it are at least as new, so nothing is missed
     (at worst a step is rendered again at the next poll).
@@ -166,7 +168,10 @@ def build(run, *, only_failures=False, keys=None, cursor=None):
         else []
     )
     by_step = {}
+    for step in wanted:
+        _mask_error(step, secrets)
     for attempt in attempts:
+        _mask_error(attempt, secrets)
         by_step.setdefault(attempt["step_run_id"], []).append(_row(attempt, origin, now))
 
     groups = []
@@ -183,7 +188,14 @@ def build(run, *, only_failures=False, keys=None, cursor=None):
     return Timeline(run=run, groups=groups, total=total, cursor=cursor, only_failures=only_failures)
 
 
-def changes(run, after, *, only_failures=False):
+def _mask_error(row, secrets):
+    """The error parts of a step or attempt row, masked: the only user data a row shows."""
+    for part in ("error_message", "error_fields"):
+        if part in row:
+            row[part] = mask(row[part], secrets)
+
+
+def changes(run, after, *, only_failures=False, secrets=()):
     """What the live view needs after event `after`: the steps touched since, re-rendered."""
     new = RunEvent.objects.filter(run_id=run.id, id__gt=after)
     cursor = new.aggregate(last=Max("id"))["last"] or after
@@ -192,7 +204,7 @@ def changes(run, after, *, only_failures=False):
     # (two workers claiming in parallel) can never leave a row stale.
     running = StepRun.objects.filter(run_id=run.id, status=StepStatus.RUNNING)
     touched |= set(running.values_list("kind", "key"))
-    timeline = build(run, only_failures=only_failures, keys=touched, cursor=cursor)
+    timeline = build(run, only_failures=only_failures, keys=touched, cursor=cursor, secrets=secrets)
     return timeline
 
 

@@ -83,7 +83,7 @@ def rotate_secret(request, slug, trigger_id):
     if trigger.signature == Trigger.Signature.NONE:
         raise Http404("This webhook checks no signature")
     trigger.secret = _new_secret()
-    trigger.save(update_fields=["secret", "updated_at"])
+    trigger.save(update_fields=["encrypted_secret", "updated_at"])
     _show_once(request, trigger)
     messages.success(request, f"Webhook {trigger} has a new signing secret.")
     return redirect("workflow_triggers", request.workspace.slug, workflow.slug)

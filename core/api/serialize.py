@@ -1,8 +1,12 @@
-"""Runs as the API shows them (core/api/schemas.py: RunOut, RunDetailOut)."""
+"""Runs as the API shows them (core/api/schemas.py: RunOut, RunDetailOut).
+
+Only the data fields (inputs, outputs, errors) pass through `mask`: the answer's own
+fields (ids, statuses, keys) are never touched, whatever a secret's value reads.
+"""
 
 from django.db.models import Prefetch
 
-from core.masking import mask_value
+from core.masking import mask
 from core.models import Secret
 from runner.models import Attempt, Run
 
@@ -19,10 +23,6 @@ def secret_values(workspace):
 
 
 def run_summary(run, secrets=()):
-    return mask_value(_summary(run), secrets)
-
-
-def _summary(run):
     return {
         "id": run.id,
         "status": run.status,
@@ -30,9 +30,9 @@ def _summary(run):
         "workflow_version": run.workflow_version.number if run.workflow_version_id else None,
         "action": run.action.name if run.action_id else None,
         "trigger": run.trigger,
-        "input": run.input,
-        "output": run.output,
-        "error": run.error,
+        "input": mask(run.input, secrets),
+        "output": mask(run.output, secrets),
+        "error": mask(run.error, secrets),
         "rerun_of": run.rerun_of_id,
         "needs_review": run.needs_review,
         "created_at": run.created_at,
@@ -46,28 +46,27 @@ def run_detail(run, secrets=()):
     steps = run.steps.select_related("action_version__action", "reused_from").prefetch_related(
         Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
     )
-    detail = {**_summary(run), "steps": [_step(step) for step in steps]}
-    return mask_value(detail, secrets)
+    return {**run_summary(run, secrets), "steps": [_step(step, secrets) for step in steps]}
 
 
-def _step(step):
+def _step(step, secrets):
     return {
         "key": step.key,
         "kind": step.kind,
         "status": step.status,
         "action": step.action_version.ref,
-        "input": step.input,
-        "output": step.output,
-        "error": step.error,
+        "input": mask(step.input, secrets),
+        "output": mask(step.output, secrets),
+        "error": mask(step.error, secrets),
         "attempt_count": step.attempt_count,
         "reused_from_run": step.reused_from.run_id if step.reused_from_id else None,
         "started_at": step.started_at,
         "ended_at": step.ended_at,
-        "attempts": [_attempt(attempt) for attempt in step.attempts.all()],
+        "attempts": [_attempt(attempt, secrets) for attempt in step.attempts.all()],
     }
 
 
-def _attempt(attempt):
+def _attempt(attempt, secrets):
     return {
         "number": attempt.number,
         "status": attempt.status,
@@ -75,8 +74,8 @@ def _attempt(attempt):
         "started_at": attempt.started_at,
         "ended_at": attempt.ended_at,
         "duration_ms": attempt.duration_ms,
-        "output": attempt.output,
-        "error": attempt.error,
+        "output": mask(attempt.output, secrets),
+        "error": mask(attempt.error, secrets),
         "retry_decision": attempt.retry_decision,
         "worker": attempt.worker,
     }

@@ -129,7 +129,7 @@ def _save(trigger, changes):
     for field, value in changes.items():
         setattr(trigger, field, value)
     generated = None
-    if trigger.signature != Trigger.Signature.NONE and not trigger.secret:
+    if trigger.signature != Trigger.Signature.NONE and not trigger.encrypted_secret:
         trigger.secret = generated = secrets.token_urlsafe(32)
     if errors := trigger.config_errors():
         raise ApiError(422, "The trigger's settings do not fit together", fields=errors)

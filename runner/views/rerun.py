@@ -8,7 +8,8 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.errors import InvalidInput, InvalidTransition
-from core.models import Role
+from core.masking import mask
+from core.models import Role, Secret
 from core.web.schema_form import parse_json
 from core.workspaces import workspace_view
 from runner import action_runs, reruns
@@ -41,7 +42,9 @@ class RerunForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.run = run
         self.fields["start_from"].initial = "failed" if run.status in HAS_FAILED_STEP else "start"
-        self.fields["input"].initial = json.dumps(run.input, indent=2)
+        # Shown masked: a run's input may carry a secret's value ("Original input" keeps it).
+        secrets = Secret.values_of(run.workspace_id).values()
+        self.fields["input"].initial = json.dumps(mask(run.input, secrets), indent=2)
 
     def clean_start_from(self):
         value = self.cleaned_data["start_from"]

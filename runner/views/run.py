@@ -1,17 +1,19 @@
 """The run page: header, live timeline (polled with an event cursor), the details of a
-row when it is opened, and cancel."""
+row when it is opened, and cancel.
 
-import json
+Inputs, outputs and errors are masked (core/masking.py) before they are rendered: an
+action may return a secret it was given, or a run's own input may carry one.
+"""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from core.errors import InvalidTransition
+from core.masking import mask
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
 from runner import engine, timeline
@@ -42,11 +44,12 @@ def _context(request, run, line):
 @workspace_view()
 def run_detail(request, run_id):
     run = get_run(request, run_id)
+    secrets = _secrets(request)
     only_failures = request.GET.get("only") == "failures"
-    line = timeline.build(run, only_failures=only_failures)
-    context = _context(request, run, line)
+    line = timeline.build(run, only_failures=only_failures, secrets=secrets)
+    context = _context(request, _masked(run, secrets), line)
     context["reruns"] = list(run.reruns.order_by("id").values_list("id", flat=True)[:20])
-    return without_secrets(render(request, "runner/run.html", context), request.workspace)
+    return render(request, "runner/run.html", context)
 
 
 @require_GET
@@ -59,9 +62,11 @@ def run_timeline(request, run_id):
     except ValueError:
         after = 0
     finished = run.is_finished  # read before the events: a finished run has them all
-    line = timeline.changes(run, after, only_failures=request.GET.get("only") == "failures")
-    context = {**_context(request, run, line), "oob": True, "finished": finished}
-    response = without_secrets(render(request, "runner/run.html#update", context), run.workspace)
+    only_failures = request.GET.get("only") == "failures"
+    secrets = _secrets(request)
+    line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
+    context = {**_context(request, _masked(run, secrets), line), "oob": True, "finished": finished}
+    response = render(request, "runner/run.html#update", context)
     if finished:
         stop = HttpResponseStopPolling(response.content)
         stop["Content-Type"] = response["Content-Type"]
@@ -74,9 +79,8 @@ def run_timeline(request, run_id):
 def step_detail(request, run_id):
     """A step's input and output, loaded when its row of the timeline is opened."""
     steps = StepRun.objects.filter(run__workspace=request.workspace, run_id=run_id)
-    step = get_object_or_404(steps, id=_row_id(request))
-    response = render(request, "runner/run.html#step_detail", {"step": step})
-    return without_secrets(response, request.workspace)
+    step = _masked(get_object_or_404(steps, id=_row_id(request)), _secrets(request))
+    return render(request, "runner/run.html#step_detail", {"step": step})
 
 
 @require_GET
@@ -84,9 +88,8 @@ def step_detail(request, run_id):
 def attempt_detail(request, run_id):
     """An attempt's error, traceback, output and times, loaded when its row is opened."""
     attempts = Attempt.objects.filter(run__workspace=request.workspace, run_id=run_id)
-    attempt = get_object_or_404(attempts, id=_row_id(request))
-    response = render(request, "runner/run.html#attempt_detail", {"a": attempt})
-    return without_secrets(response, request.workspace)
+    attempt = _masked(get_object_or_404(attempts, id=_row_id(request)), _secrets(request))
+    return render(request, "runner/run.html#attempt_detail", {"a": attempt})
 
 
 def _row_id(request):
@@ -108,23 +111,16 @@ def run_cancel(request, run_id):
     return redirect("run_detail", request.workspace.slug, run.id)
 
 
-def without_secrets(response, workspace):
-    """Mask the workspace's secret values wherever an action put one into its output.
+def _secrets(request):
+    return Secret.values_of(request.workspace.id).values()
 
-    Inputs keep `{{ secrets.NAME }}` unrendered and errors are scrubbed by the worker, but
-    an action may still return a secret it was given (an echo, a response that reflects a
-    header): the page never shows one.
-    """
-    values = [v for v in Secret.values_of(workspace.id).values() if len(v) >= 4]
-    if not values:
-        return response
-    content = response.content.decode()
-    for value in sorted(values, key=len, reverse=True):
-        in_json = json.dumps(value, ensure_ascii=False)[1:-1]
-        for form in {value, escape(value), in_json, escape(in_json)}:
-            content = content.replace(form, "••••••")
-    response.content = content.encode()
-    return response
+
+def _masked(row, secrets):
+    """The run, step or attempt with its data fields masked, for rendering (never saved)."""
+    for field in ("input", "output", "error"):
+        if hasattr(row, field):
+            setattr(row, field, mask(getattr(row, field), secrets))
+    return row
 
 
 def _version_label(run):

@@ -5,10 +5,10 @@ from django.apps import apps
 from django.contrib import admin
 
 from runner.models import Run
-from tests.web import compensated_run
 
 pytestmark = pytest.mark.django_db
 
+VALUE = "s3cr3t-value"
 HISTORY = [
     "core.ActionVersion",
     "builder.WorkflowVersion",
@@ -39,14 +39,36 @@ def test_history_is_read_only(rf, admin_user, label):
 
 def test_admin_pages_render_and_hide_secrets(admin_client, workspace):
     from core.models import ApiKey, Secret
+    from tests.drive import drive
+    from tests.runs import start
 
-    run = compensated_run(workspace)
-    Secret.objects.create(workspace=workspace, name="TOKEN", value="s3cr3t-value")
+    # Given a run whose input, outputs and errors all carry a secret's value
+    Secret.objects.create(workspace=workspace, name="TOKEN", value=VALUE)
+    run = drive(
+        start(
+            workspace,
+            [
+                {"key": "echo", "action": "debug.echo", "input": {"t": "{{ secrets.TOKEN }}"}},
+                {
+                    "key": "fail",
+                    "action": "debug.fail",
+                    "input": {"message": "bad {{ input.t }}", "retryable": False},
+                },
+            ],
+            input={"t": VALUE},
+        )
+    )
+    assert run.status == "failed"
     key, raw = ApiKey.issue(workspace, "ci")
+    step, attempt = run.steps.get(key="echo"), run.attempts.first()
+    event = run.events.filter(type="attempt.failed").first()
     for url in [
         "/admin/",
         "/admin/runner/run/",
         f"/admin/runner/run/{run.id}/change/",
+        f"/admin/runner/steprun/{step.id}/change/",
+        f"/admin/runner/attempt/{attempt.id}/change/",
+        f"/admin/runner/runevent/{event.id}/change/",
         "/admin/runner/attempt/",
         "/admin/runner/runevent/",
         "/admin/core/secret/",
@@ -57,5 +79,8 @@ def test_admin_pages_render_and_hide_secrets(admin_client, workspace):
         response = admin_client.get(url)
         assert response.status_code == 200, url
         html = response.content.decode()
-        assert "s3cr3t-value" not in html and key.hashed not in html and raw not in html, url
+        assert VALUE not in html and key.hashed not in html and raw not in html, url
+    # And the data is there, masked, on the run's page
+    page = admin_client.get(f"/admin/runner/run/{run.id}/change/").content.decode()
+    assert "&quot;t&quot;: &quot;***&quot;" in page and "bad ***" in page
     assert Run.objects.count() == 1

@@ -47,7 +47,8 @@ def test_healthz_stops_counting_a_worker_once_its_heartbeat_is_too_old(client, s
 @pytest.mark.parametrize(
     "name,value",
     [("DEBUG", "maybe"), ("DATABASE_URL", "nosuch://x"), ("BROKER_URL", "http://x"),
-     ("LOG_FORMAT", "xml"), ("OUTBOUND_ALLOW", "10.0.0.0/33"), ("OUTBOUND_DENY", "a b:1")],
+     ("LOG_FORMAT", "xml"), ("OUTBOUND_ALLOW", "10.0.0.0/33"), ("OUTBOUND_DENY", "a b:1"),
+     ("SECRETS_KEYS", "too-short"), ("EMAIL_CONSOLE_BODIES", "sometimes")],
 )  # fmt: skip
 def test_a_bad_setting_stops_start_up_loudly(name, value):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings", name: value}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from core.logs import ContextFilter, JsonFormatter, context, scrub
+from core.logs import ContextFilter, JsonFormatter, context, hiding, scrub
 from core.models import Secret
 from runner import executor
 from runner.models import Attempt
@@ -80,3 +80,15 @@ def test_scrubbing_credentials_from_urls_is_linear():
     assert scrub("a" * 500_000) == "a" * 500_000
     assert time.monotonic() - began < 1
     assert scrub("see https://ada:pw@crm.test/x") == "see https://***@crm.test/x"
+
+
+def test_the_secrets_an_attempt_holds_are_masked_in_any_line_logged_meanwhile(lines):
+    # Given a block that holds a secret (as the executor does around an attempt)
+    with hiding(["sk_live_log_4c1b'x"]):
+        # When a library logs it, repr-quoted
+        logging.getLogger("some.library").warning("sent %r", {"token": "sk_live_log_4c1b'x"})
+    logging.getLogger("some.library").warning("after the block")
+    # Then the line shows the mask, and lines after the block are untouched
+    assert "sk_live_log_4c1b" not in json.dumps(lines)
+    assert lines[-2]["message"] == "sent {'token': \"***\"}"
+    assert lines[-1]["message"] == "after the block"

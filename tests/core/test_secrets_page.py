@@ -131,6 +131,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, workspace):
         ("CRM_TOKEN", "   ", "Enter the value"),
         ("CRM_TOKEN", VALUE + "x" * 8192, "At most 8 KiB"),
         ("CRM_TOKEN", "é" * 4097, "this value has 8,194 bytes"),
+        ("CRM_TOKEN", "q7z", "At least 4 characters: shorter values cannot be masked"),
     ],
 )
 def test_bad_input_gives_field_errors_and_never_echoes_the_value(

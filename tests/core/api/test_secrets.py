@@ -79,6 +79,7 @@ def test_another_workspaces_secrets_are_invisible(api, client, workspace, other_
         ("CRM_TOKEN", {"value": VALUE + "x" * 8192}, "value"),
         ("CRM_TOKEN", {}, "value"),
         ("CRM_TOKEN", {"value": 42}, "value"),
+        ("CRM_TOKEN", {"value": "q7z"}, "value"),
         ("CRM_TOKEN", {"value": VALUE, "note": "typo"}, "note"),
     ],
 )
@@ -93,6 +94,15 @@ def test_bad_input_is_a_422_with_field_errors(api, workspace, name, body, field)
 
 def test_a_value_of_exactly_8_kib_is_accepted(api, workspace):
     assert api.put("/secrets/BIG", {"value": "x" * 8192}).status_code == 201
+
+
+def test_a_value_under_4_characters_is_refused_saying_why(api, workspace):
+    response = api.put("/secrets/SHORT", {"value": "abc"})
+    assert response.status_code == 422
+    assert error_of(response)["fields"]["value"] == [
+        "At least 4 characters: shorter values cannot be masked."
+    ]
+    assert api.put("/secrets/SHORT", {"value": "abcd"}).status_code == 201
 
 
 def test_no_key_is_a_401(client, workspace):
