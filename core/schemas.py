@@ -4,6 +4,7 @@ import functools
 import json
 
 import jsonschema
+import referencing.exceptions
 
 from core.errors import InvalidInput
 
@@ -11,17 +12,26 @@ from core.errors import InvalidInput
 def field_errors(schema, value, prefix="input"):
     errors = {}
     validator = _validator(json.dumps(schema, sort_keys=True))
-    for error in validator.iter_errors(value):
-        path = list(error.absolute_path)
-        if error.validator == "required":
-            for field in error.validator_value:
-                if not isinstance(error.instance, dict) or field not in error.instance:
-                    path = [*path, field]
-                    errors.setdefault(_join(prefix, path), []).append("is required")
-                    path = list(error.absolute_path)
-            continue
-        errors.setdefault(_join(prefix, path), []).append(error.message)
+    try:
+        for error in validator.iter_errors(value):
+            path = list(error.absolute_path)
+            if error.validator == "required":
+                for field in error.validator_value:
+                    if not isinstance(error.instance, dict) or field not in error.instance:
+                        path = [*path, field]
+                        errors.setdefault(_join(prefix, path), []).append("is required")
+                        path = list(error.absolute_path)
+                continue
+            errors.setdefault(_join(prefix, path), []).append(error.message)
+    except referencing.exceptions.Unresolvable as error:
+        # A `$ref` to nothing (`#/$defs/missing`) is found only while validating: the value
+        # cannot be checked, which is the caller's 422, not a crash.
+        errors.setdefault(prefix, []).append(unresolvable(error))
     return errors
+
+
+def unresolvable(error):
+    return f"cannot be checked: the schema's $ref {error.ref!r} points to nothing"
 
 
 @functools.lru_cache(maxsize=1024)
