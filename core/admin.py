@@ -14,6 +14,7 @@ from core.models import (
     WorkerHeartbeat,
     Workspace,
 )
+from core.web.sign_in import ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -134,3 +135,7 @@ class ActionVersionAdmin(ReadOnlyAdmin):
 class IdempotencyKeyAdmin(ReadOnlyAdmin):
     list_display = ["key", "workspace", "run", "created_at"]
     search_fields = ["key"]
+
+
+# The admin's sign-in counts failures with the app's (core/web/sign_in.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -1,19 +1,23 @@
 """Sign-in with a brake on guessing: after SIGN_IN_FAILURES_PER_NAME failed attempts for
 one username, or SIGN_IN_FAILURES_PER_ADDRESS from one address, within
 SIGN_IN_WINDOW_MIN minutes, sign-in answers with a form error until the window ends,
-even with the right password."""
+even with the right password. The admin's sign-in shares the same brake and counters:
+a superuser's password is worth more, not less, to someone guessing."""
 
 import time
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 
 from core import counters
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+class Throttled:
+    """Mixed into an AuthenticationForm (its `clean` checks the password)."""
+
     def clean(self):
         keys = self._failure_keys()
         if self._over_limit(keys):
@@ -41,6 +45,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def _over_limit(self, keys):
         return any(limit and counters.read(key) >= limit for key, limit in keys)
+
+
+class ThrottledAuthenticationForm(Throttled, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(Throttled, AdminAuthenticationForm):
+    pass
 
 
 sign_in = auth_views.LoginView.as_view(
