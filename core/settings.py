@@ -232,6 +232,7 @@ if not 0 <= WEBHOOK_CACHE_S <= 60:
     raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)  # /metrics without a token, for anyone
 # Requests per minute per API key (0: no limit); answered 429 beyond it.
 API_RATE_LIMIT_PER_MINUTE = _int("API_RATE_LIMIT_PER_MINUTE", 6000)
 
