@@ -85,10 +85,8 @@ class Command(BaseCommand):
         self._wait_for("worker heartbeat", lambda: _heartbeat_since(booted), children, stopping)
         # WhiteNoise serves static files from the finders; it only warns about a missing root.
         Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
-        gunicorn = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
-        gunicorn += ["--threads", "8", "--graceful-timeout", "10", "--timeout", "60"]
-        gunicorn += ["--no-control-socket"]
-        children.append(Child("web", gunicorn, env=env, cwd=settings.BASE_DIR).start())
+        web = gunicorn_command(port)
+        children.append(Child("web", web, env=env, cwd=settings.BASE_DIR).start())
         url = f"http://127.0.0.1:{port}/"
         self._wait_for("/healthz", lambda: _health(url + "healthz"), children, stopping)
         self._say(
@@ -187,3 +185,10 @@ def _health(url):
         return False, f"{error.code} {error.read()[:200]!r}"
     except (OSError, ValueError) as error:
         return False, str(error)
+
+
+def gunicorn_command(port):
+    """The web server `make run` starts, on 127.0.0.1:`port` (tests start the same one)."""
+    command = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--config", "python:core.gunicorn_conf", "--threads", "8"]
+    return command + ["--graceful-timeout", "10", "--timeout", "60", "--no-control-socket"]
