@@ -69,6 +69,36 @@ def test_a_step_field_of_any_type_renders_and_is_refused_with_its_path(
         assert any(escape(message) in html for message in messages), messages
 
 
+# (None: the whole definition is the value; a stored draft is never SQL NULL.)
+TOP_CASES = [(None, value) for value in WRONG_VALUES if value is not None] + [
+    (field, value)
+    for field in ("name", "description", "input_schema", "steps")
+    for value in WRONG_VALUES
+]
+
+
+@pytest.mark.parametrize("field, value", TOP_CASES)
+def test_a_definition_field_of_any_type_renders_and_is_refused_with_its_path(
+    client, alice, workspace, field, value
+):
+    from core.models import ApiKey
+
+    definition = value if field is None else {"steps": [GOOD_STEP], field: value}
+    api = Api(client, ApiKey.issue(workspace, "t")[1])
+    response = api.put("/workflows/broken", definition)
+    assert response.status_code in (201, 400, 422), response.content
+    if response.status_code != 201:
+        assert error_of(response)["message"]
+    Workflow.objects.update_or_create(
+        workspace=workspace, slug="broken", defaults={"draft": definition}
+    )
+    browser = Client(raise_request_exception=False)
+    browser.force_login(alice)
+    for path in ("", "settings/", "publish/", "run/", "export/", "import/"):
+        page = browser.get("/w/acme/workflows/broken/" + path)
+        assert page.status_code < 400, (path, page.status_code)
+
+
 DANGLING = {
     "type": "object",
     "properties": {"n": {"$ref": "#/$defs/missing"}},
