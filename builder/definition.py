@@ -7,6 +7,7 @@ with one list of messages per field path, e.g. `steps[1].input.url`.
 
 import re
 
+import referencing.exceptions
 from django.db.models import Q
 
 from core import references, schemas
@@ -75,11 +76,7 @@ def validate(definition, workspace):
             for field, message in validate_policy(step["retry"]).items():
                 errors.add(f"{where}.retry{'.' + field if field else ''}", message)
         if "timeout_s" in step:
-            timeout = step["timeout_s"]
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-                errors.add(f"{where}.timeout_s", "must be a number of seconds")
-            elif not 0 < timeout <= MAX_TIMEOUT_S:
-                errors.add(f"{where}.timeout_s", f"must be between 0 and {MAX_TIMEOUT_S}")
+            _check_timeout(step["timeout_s"], f"{where}.timeout_s", errors)
         compensate = _check_compensate(step, where, versions, errors)
         key = step.get("key")
         clean = {
@@ -166,7 +163,9 @@ def _resolve_actions(steps, workspace):
     for step in steps:
         if not isinstance(step, dict):
             continue
-        for ref in (step.get("action"), (step.get("compensate") or {}).get("action")):
+        compensate = step.get("compensate")
+        compensate = compensate if isinstance(compensate, dict) else {}
+        for ref in (step.get("action"), compensate.get("action")):
             match = ACTION_REF.match(ref) if isinstance(ref, str) else None
             if match:
                 names.add(match["name"])
@@ -226,11 +225,20 @@ def _check_compensate(step, where, versions, errors):
     if "retry" in compensate:
         for field, message in validate_policy(compensate["retry"]).items():
             errors.add(f"{where}.compensate.retry{'.' + field if field else ''}", message)
+    if "timeout_s" in compensate:
+        _check_timeout(compensate["timeout_s"], f"{where}.compensate.timeout_s", errors)
     clean = {"action": version.ref if version else compensate.get("action"), "input": comp_input}
     for optional in ("retry", "timeout_s"):
         if optional in compensate:
             clean[optional] = compensate[optional]
     return clean
+
+
+def _check_timeout(timeout, where, errors):
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        errors.add(where, "must be a number of seconds")
+    elif not 0 < timeout <= MAX_TIMEOUT_S:
+        errors.add(where, f"must be between 0 and {MAX_TIMEOUT_S}")
 
 
 def _upstream_sets(steps, errors):
@@ -294,19 +302,22 @@ def _check_input_against_schema(step_input, schema, where, errors):
     literal = {key: value for key, value in step_input.items() if not list(references.find(value))}
     if schemas.check_schema(schema):
         return  # the action's own schema is checked when the action is saved
-    for error in schemas.validator_for(schema).iter_errors(literal):
-        if error.validator == "required":
-            missing = [m for m in error.validator_value if m not in step_input]
-            for field in missing:
-                errors.add(f"{where}.{field}", "is required")
-            continue
-        if error.validator == "additionalProperties" and not error.path:
-            extra = set(literal) - set((schema.get("properties") or {}).keys())
-            for field in extra:
-                errors.add(f"{where}.{field}", "is not accepted by this action")
-            continue
-        path = ".".join(str(part) for part in error.absolute_path)
-        errors.add(f"{where}.{path}" if path else where, error.message)
+    try:
+        for error in schemas.validator_for(schema).iter_errors(literal):
+            if error.validator == "required":
+                missing = [m for m in error.validator_value if m not in step_input]
+                for field in missing:
+                    errors.add(f"{where}.{field}", "is required")
+                continue
+            if error.validator == "additionalProperties" and not error.path:
+                extra = set(literal) - set((schema.get("properties") or {}).keys())
+                for field in extra:
+                    errors.add(f"{where}.{field}", "is not accepted by this action")
+                continue
+            path = ".".join(str(part) for part in error.absolute_path)
+            errors.add(f"{where}.{path}" if path else where, error.message)
+    except referencing.exceptions.Unresolvable as error:
+        errors.add(where, schemas.unresolvable(error))  # a `$ref` to nothing in its schema
 
 
 def _check_schema(schema, where, errors):

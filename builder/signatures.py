@@ -28,7 +28,8 @@ def sign_timestamped(secret, body, timestamp):
 
 
 def verify_timestamped(secret, body, header, now, tolerance_s=TOLERANCE_S):
-    """Raise BadSignature or StaleSignature unless `header` signs `body` recently enough.
+    """Raise BadSignature or StaleSignature unless `header` signs `body` recently enough;
+    return the signature, which names this delivery (a replay has the same one).
 
     Several `v1=` values are accepted (a sender rolling its secret signs with both).
     """
@@ -46,6 +47,7 @@ def verify_timestamped(secret, body, header, now, tolerance_s=TOLERANCE_S):
         raise BadSignature("the signature does not match")
     if abs(now - timestamp) > tolerance_s:
         raise StaleSignature(f"signed more than {tolerance_s} s from now")
+    return expected
 
 
 def sign_hmac(secret, body, algorithm="sha256", prefix=""):

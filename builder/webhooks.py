@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from builder import signatures, webhook_cache
 from builder.models import Trigger, WebhookDelivery
-from core import jsonbody
+from core import counters, jsonbody
 from core.api.errors import error_response
 from core.errors import FieldErrors, SecretUnreadable
 from runner import engine, fastsql
@@ -30,6 +30,9 @@ PREFIX = "/hooks/"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_RECORDED_SIZE = 2**31 - 1  # WebhookDelivery.size is a 32-bit column
 Verdict = WebhookDelivery.Verdict
+# A timestamped signature is accepted within ± the tolerance of its time: remembered as
+# used that long after the latest moment it could still be accepted.
+REPLAY_WINDOW_S = 2 * signatures.TOLERANCE_S + 60
 
 
 class Refused(Exception):
@@ -78,12 +81,14 @@ def _deliver(request, target):
     size = _declared_length(request)
     try:
         if not trigger.enabled:
-            raise Refused(404, Verdict.DISABLED, "This webhook is disabled", code="not_found")
+            # Worded as for a token that does not exist: the answer confirms nothing.
+            raise Refused(404, Verdict.DISABLED, "Not found", code="not_found")
         body = _read_body(request, size)
         size = len(body)
-        _check_signature(trigger, request, body)
+        signature = _check_signature(trigger, request, body)
         run_input = _run_input(trigger, request, _parse(trigger, body))
-        return _start(trigger, target.version, run_input, _event_id(trigger, request), size)
+        event_id = _event_id(trigger, request)
+        return _start(trigger, target.version, run_input, event_id, size, signature)
     except Refused as refused:
         _record(trigger, size, refused.status, refused.verdict, message=refused.message)
         return error_response(
@@ -111,8 +116,9 @@ def _read_body(request, declared):
 
 
 def _check_signature(trigger, request, body):
+    """The verified timestamped signature (a replay carries the same one), else ""."""
     if trigger.signature == Trigger.Signature.NONE:
-        return
+        return ""
     header = request.headers.get(trigger.signature_header_name, "")
     try:
         secret = trigger.secret  # decrypted once per cached row (webhook_cache)
@@ -121,15 +127,11 @@ def _check_signature(trigger, request, body):
         raise Refused(401, Verdict.BAD_SIGNATURE, "Signature rejected: set a new secret")
     try:
         if trigger.signature == Trigger.Signature.TIMESTAMPED:
-            signatures.verify_timestamped(secret, body, header, now=time.time())
-        else:
-            signatures.verify_hmac(
-                secret,
-                body,
-                header,
-                trigger.signature_algorithm,
-                trigger.signature_prefix,
-            )
+            return signatures.verify_timestamped(secret, body, header, now=time.time())
+        signatures.verify_hmac(
+            secret, body, header, trigger.signature_algorithm, trigger.signature_prefix
+        )
+        return ""  # no time in it: replays are told apart by the event id only
     except signatures.StaleSignature as stale:
         raise Refused(401, Verdict.STALE, f"Signature rejected: {stale}")
     except signatures.BadSignature as bad:
@@ -176,13 +178,26 @@ def _event_id(trigger, request):
     return value
 
 
-def _start(trigger, version, run_input, event_id, size):
-    """Start the run and record the delivery together; an event seen before starts nothing."""
+def _start(trigger, version, run_input, event_id, size, signature):
+    """Start the run and record the delivery together; an event seen before starts nothing,
+    and a timestamped signature starts at most one run."""
     if event_id and (earlier := _earlier_delivery(trigger, event_id)):
         return _duplicate(trigger, size, event_id, earlier["run_id"])
-    workflow = trigger.workflow
     if version is None:
         raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
+    replay_key = f"brickwork:webhook-signature:{trigger.id}:{signature}" if signature else ""
+    if replay_key and counters.claim(replay_key, REPLAY_WINDOW_S) is False:
+        raise Refused(401, Verdict.STALE, "Signature rejected: it was used before (a replay)")
+    try:
+        return _start_run(trigger, version, run_input, event_id, size)
+    except BaseException:
+        if replay_key:
+            counters.release(replay_key)  # nothing started: the sender may try it again
+        raise
+
+
+def _start_run(trigger, version, run_input, event_id, size):
+    workflow = trigger.workflow
     try:
         with transaction.atomic():
             run = engine.start_run(

@@ -1,5 +1,6 @@
 """Counters that every web process shares, in the coordination Redis (`REDIS_URL`):
-API requests per key and minute, failed sign-ins per name and address."""
+API requests per key and minute, failed sign-ins per name and address; and one-use marks
+(a webhook signature seen once)."""
 
 import functools
 import logging
@@ -39,3 +40,21 @@ def read(key):
         return int(_client(settings.REDIS_URL).get(key) or 0)
     except redis.RedisError:
         return 0
+
+
+def claim(key, ttl_s):
+    """True the first time `key` is claimed within `ttl_s`, False after that; None when
+    Redis cannot be reached (callers then let the request through, as for counters)."""
+    try:
+        return bool(_client(settings.REDIS_URL).set(key, 1, nx=True, ex=ttl_s))
+    except redis.RedisError as error:
+        log.warning("mark %s not set: %s", key.split(":")[1], error.__class__.__name__)
+        return None
+
+
+def release(key):
+    """Forget a claim, so that the same request may be tried again."""
+    try:
+        _client(settings.REDIS_URL).delete(key)
+    except redis.RedisError:
+        pass  # it expires on its own

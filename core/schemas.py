@@ -93,15 +93,24 @@ def field_errors(schema, value, prefix="input"):
         # Saved before these checks existed: the schema itself is the input's problem.
         return {prefix or "schema": [f"the schema cannot be used: {found[0]}"]}
     errors = {}
-    for error in _validator(schema_json).iter_errors(value):
-        path = list(error.absolute_path)
-        if error.validator == "required":
-            for field in error.validator_value:
-                if not isinstance(error.instance, dict) or field not in error.instance:
-                    errors.setdefault(_join(prefix, [*path, field]), []).append("is required")
-            continue
-        errors.setdefault(_join(prefix, path), []).append(error.message)
+    try:
+        for error in _validator(schema_json).iter_errors(value):
+            path = list(error.absolute_path)
+            if error.validator == "required":
+                for field in error.validator_value:
+                    if not isinstance(error.instance, dict) or field not in error.instance:
+                        errors.setdefault(_join(prefix, [*path, field]), []).append("is required")
+                continue
+            errors.setdefault(_join(prefix, path), []).append(error.message)
+    except referencing.exceptions.Unresolvable as error:
+        # A `$ref` to nothing (`#/$defs/missing`) is found only while validating: the value
+        # cannot be checked, which is the caller's 422, not a crash.
+        errors.setdefault(prefix, []).append(unresolvable(error))
     return errors
+
+
+def unresolvable(error):
+    return f"cannot be checked: the schema's $ref {error.ref!r} points to nothing"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,43 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "core.web.errors.csrf_failure"
 
+
+def _proxy_ssl_header():
+    """`X-Forwarded-Proto` -> ("HTTP_X_FORWARDED_PROTO", "https"): only for a proxy that
+    sets (and overwrites) that header, else anyone could claim https."""
+    name = env.str("SECURE_PROXY_SSL_HEADER", default="").strip()
+    if not name:
+        return None
+    if not all(part.isalnum() for part in name.split("-")):
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must be a header name, not {name!r}")
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
+
+
+# HTTPS. Off by default so that http://127.0.0.1 works; set them behind TLS (README).
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers check over plain HTTP
+SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+
+# Scripts only from our own files: no inline <script>, no onclick=, no eval (htmx is told
+# so in templates/base.html). Style attributes stay allowed (widths and bar lengths are
+# data), <style> elements do not.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -101,6 +139,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "builder.webhooks.shortcut",  # /hooks/ skips the rest (webhook deliveries, hot path)
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
     "core.api.strict_query.strict_query",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -315,6 +354,7 @@ if not 0 <= WEBHOOK_CACHE_S <= 60:
     raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES + 1024
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)  # /metrics without a token, for anyone
 # Requests per minute per API key (0: no limit); answered 429 beyond it.
 API_RATE_LIMIT_PER_MINUTE = _int("API_RATE_LIMIT_PER_MINUTE", 6000)
 

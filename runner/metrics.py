@@ -24,7 +24,6 @@ from prometheus_client.core import (
 
 # Attempt duration buckets, in seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
-LOCALHOST = ("127.0.0.1", "::1")
 
 
 class BrickworkCollector:
@@ -189,14 +188,18 @@ registry.register(BrickworkCollector())
 
 
 def allowed(request):
-    """The METRICS_TOKEN as a bearer token, a staff user, or loopback when no token is set."""
+    """The METRICS_TOKEN as a bearer token, or a staff user; anyone with METRICS_PUBLIC.
+
+    Not "anyone on loopback": behind a reverse proxy on the same host every client
+    arrives from 127.0.0.1.
+    """
+    if settings.METRICS_PUBLIC:
+        return True
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header[7:].encode(), token.encode())
-    if request.user.is_authenticated and request.user.is_staff:
-        return True
-    return not token and request.META.get("REMOTE_ADDR") in LOCALHOST
+    return request.user.is_authenticated and request.user.is_staff
 
 
 @never_cache

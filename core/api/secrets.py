@@ -51,6 +51,8 @@ def put_secret(request, name: str, payload: SecretIn):
 
 @router.delete("/{name}", response={204: None, **READ_ERRORS}, summary="Delete a secret")
 def delete_secret(request, name: str):
+    if Secret.check_name(name):
+        raise Http404  # no secret has that name (and PostgreSQL refuses a NUL in a query)
     deleted, _ = Secret.objects.filter(workspace=request.workspace, name=name).delete()
     if not deleted:
         raise Http404

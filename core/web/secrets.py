@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -44,6 +45,14 @@ def _usage(workspace):
     return used
 
 
+def _get_secret(request, name):
+    """The workspace's secret of that name; 404 also for a name no secret can have (a NUL
+    byte in it would make PostgreSQL refuse the query)."""
+    if Secret.check_name(name):
+        raise Http404("No such secret")
+    return get_object_or_404(Secret, workspace=request.workspace, name=name)
+
+
 def _page(request, form=None, replacing=None, value_form=None, status=200):
     secrets = Secret.objects.filter(workspace=request.workspace).order_by("name")
     used = _usage(request.workspace)
@@ -63,7 +72,8 @@ def _page(request, form=None, replacing=None, value_form=None, status=200):
 @workspace_view()
 def secret_list(request):
     replacing = None
-    if can_edit(request) and (name := request.GET.get("replace")):
+    name = request.GET.get("replace", "")
+    if can_edit(request) and name and not Secret.check_name(name):  # no query for a bad name
         replacing = Secret.objects.filter(workspace=request.workspace, name=name).first()
     return _page(request, replacing=replacing)
 
@@ -85,7 +95,7 @@ def secret_add(request):
 @sensitive_post_parameters("value")
 @workspace_view(min_role=Role.EDITOR)
 def secret_replace(request, name):
-    secret = get_object_or_404(Secret, workspace=request.workspace, name=name)
+    secret = _get_secret(request, name)
     form = SecretValueForm(request.POST)
     if not form.is_valid():
         return _page(request, replacing=secret, value_form=form, status=422)
@@ -98,7 +108,7 @@ def secret_replace(request, name):
 @require_POST
 @workspace_view(min_role=Role.EDITOR)
 def secret_delete(request, name):
-    secret = get_object_or_404(Secret, workspace=request.workspace, name=name)
+    secret = _get_secret(request, name)
     secret.delete()
     messages.success(request, f"Secret {name} was deleted.")
     return redirect("secrets", request.workspace.slug)

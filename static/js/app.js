@@ -16,6 +16,14 @@
     });
   });
 
+  // A live update of the run timeline brings its new scale (#tl-scale's data-total): the
+  // bars are drawn against it through --total, set here as no inline <style> may be.
+  document.addEventListener("htmx:afterSettle", function () {
+    const scale = document.getElementById("tl-scale");
+    const timeline = document.getElementById("timeline");
+    if (scale && timeline) timeline.style.setProperty("--total", scale.dataset.total);
+  });
+
   // <button data-open-dialog="id"> opens a modal <dialog>; Esc and [data-close-dialog] close it.
   document.addEventListener("click", function (event) {
     const opener = event.target.closest("[data-open-dialog]");

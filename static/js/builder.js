@@ -167,10 +167,24 @@
     if (target) target.focus();
   });
 
-  // A step card is a role=button <div> (a real <button> cannot start a drag): Space must
-  // open it, not scroll the canvas.
+  // A step card is a role=button <div> (a real <button> cannot start a drag): Enter and
+  // Space open it as a click does (Space must not scroll the canvas).
   document.addEventListener("keydown", function (event) {
-    if (event.key === " " && event.target.matches(".step-open[role=button]")) event.preventDefault();
+    if (event.key !== "Enter" && event.key !== " ") return;
+    if (!event.target.matches(".step-open[role=button]")) return;
+    event.preventDefault();
+    event.target.click();
+  });
+
+  // A field that saves on its own ([data-own-input], the action select) keeps its input
+  // events from the panel form's autosave.
+  function ownInput(event) { event.stopPropagation(); }
+  htmx.onLoad(function (content) {
+    const root = content.querySelectorAll ? content : document;
+    if (root.matches && root.matches("[data-own-input]")) root.addEventListener("input", ownInput);
+    root.querySelectorAll("[data-own-input]").forEach(function (field) {
+      field.addEventListener("input", ownInput);
+    });
   });
 
   // A button marked aria-disabled does nothing (it stays focusable for screen readers).

@@ -2,6 +2,8 @@
 with a real worker, watching the run go live to `succeeded`), and build one with the
 keyboard only. Screenshots of the builder go to tests/screenshots/."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -15,10 +17,19 @@ def cards(page):
     return page.locator("#canvas .step-card")
 
 
+def wait_until(page, expression, timeout_s=10):
+    """Poll `expression` in the page. (page.wait_for_function evaluates its predicate with
+    eval, which the pages' Content-Security-Policy refuses; page.evaluate is not eval.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true: {expression}"
+        page.wait_for_timeout(20)
+
+
 def canvas_ready(page):
     """The re-rendered canvas has settled: its lists accept drags again."""
-    page.wait_for_function(
-        "[...document.querySelectorAll('#canvas [data-steps]')].every(el => Sortable.get(el))"
+    wait_until(
+        page, "[...document.querySelectorAll('#canvas [data-steps]')].every(el => Sortable.get(el))"
     )
 
 
@@ -133,7 +144,7 @@ def press(page, key):
         " {once: true})"
     )
     page.keyboard.press(key)
-    page.wait_for_function("window.__settled === true")
+    wait_until(page, "window.__settled === true")
 
 
 def test_keyboard_only_add_reorder_remove(workspace, alice, alice_page, screenshot):

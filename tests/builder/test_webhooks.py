@@ -90,6 +90,96 @@ def test_wrong_or_stale_signatures_are_401_and_start_nothing(client, workflow):
 
 
 @pytest.mark.django_db
+def test_a_timestamped_signature_starts_one_run_however_often_it_is_sent(client, workflow):
+    # Given a trigger checking timestamped signatures, and one signed delivery
+    trigger = make_trigger(workflow, signature="timestamped", secret=SECRET)
+    now = time.time()
+    signed = {"Brickwork-Signature": sign_timestamped(SECRET, BODY, now)}
+    # When it is sent again as it is, even with another candidate signature beside it
+    first = post(client, trigger, **signed)
+    again = post(client, trigger, **signed)
+    padded = {"Brickwork-Signature": signed["Brickwork-Signature"] + ",v1=00"}
+    padded_again = post(client, trigger, **padded)
+    # Then only the first starts a run; the copies are refused as replays
+    assert first.status_code == 202
+    for refused in (again, padded_again):
+        assert refused.status_code == 401
+        assert error_of(refused)["message"] == "Signature rejected: it was used before (a replay)"
+    assert Run.objects.count() == 1
+    # And the same body signed at another moment is another delivery
+    assert (
+        post(
+            client, trigger, **{"Brickwork-Signature": sign_timestamped(SECRET, BODY, now + 1)}
+        ).status_code
+        == 202
+    )
+    assert verdicts(trigger) == [
+        ("accepted", 202),
+        ("stale", 401),
+        ("stale", 401),
+        ("accepted", 202),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_signed_delivery_refused_before_its_run_started_can_be_sent_again(client, workspace):
+    # Given a trigger of a workflow not published yet
+    draft = Workflow.objects.create(workspace=workspace, slug="later", name="Later")
+    trigger = make_trigger(draft, signature="timestamped", secret=SECRET)
+    signed = {"Brickwork-Signature": sign_timestamped(SECRET, BODY, time.time())}
+    assert post(client, trigger, **signed).status_code == 409
+    # When it is published and the sender retries the same signed delivery
+    draft.publish(validate(DEFINITION, workspace))
+    # Then it starts the run: the refusal did not use the signature up
+    assert post(client, trigger, **signed).status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_replay_with_a_known_event_id_gets_the_first_run(client, workflow):
+    # Given a trigger with both a timestamped signature and an event id header
+    trigger = make_trigger(
+        workflow, signature="timestamped", secret=SECRET, event_id_header="X-Event-Id"
+    )
+    signed = {"Brickwork-Signature": sign_timestamped(SECRET, BODY, time.time())}
+    first = post(client, trigger, **signed, **{"X-Event-Id": "evt_1"})
+    # When the same delivery comes again with its event id, then with a made-up one
+    retry = post(client, trigger, **signed, **{"X-Event-Id": "evt_1"})
+    forged = post(client, trigger, **signed, **{"X-Event-Id": "evt_forged"})
+    # Then the retry is answered with the first run, and the forged id starts nothing
+    # (the event id header is not signed; the signature is)
+    assert retry.status_code == 200 and retry.json()["run"] == first.json()["run"]
+    assert forged.status_code == 401
+    assert Run.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_of_one_signed_delivery_at_once_start_one_run(live_server, workflow, worker):
+    # Given ten copies of one signed delivery, sent at the same moment
+    trigger = make_trigger(workflow, signature="timestamped", secret=SECRET)
+    signature = sign_timestamped(SECRET, BODY, time.time())
+    barrier = threading.Barrier(10)
+
+    def deliver(_):
+        request = urllib.request.Request(
+            f"{live_server.url}/hooks/{trigger.token}", data=BODY, method="POST"
+        )
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Brickwork-Signature", signature)
+        barrier.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(deliver, range(10)))
+    # Then one starts a run and nine are refused as replays
+    assert statuses == [202] + [401] * 9
+    assert wait_for(Run.objects.get()).status == "succeeded"
+
+
+@pytest.mark.django_db
 def test_github_style_signature(client, workflow):
     trigger = make_trigger(
         workflow,
@@ -136,7 +226,11 @@ def test_oversize_malformed_and_disabled(client, workflow):
         assert error_of(response)["code"] == "malformed"
     trigger.enabled = False
     trigger.save()
-    assert post(client, trigger).status_code == 404
+    disabled = post(client, trigger)
+    unknown = client.post("/hooks/" + "u" * 32, data=BODY, content_type="application/json")
+    # A disabled trigger answers as a token that does not exist: nothing is confirmed
+    assert disabled.status_code == unknown.status_code == 404
+    assert disabled.content == unknown.content
     assert not Run.objects.exists()
     assert [v for v, _ in verdicts(trigger)] == ["too_large"] + ["malformed"] * 4 + ["disabled"]
 

@@ -125,3 +125,53 @@ def test_with_mandatory_verification_a_new_address_is_confirmed_before_sign_in(
     link = re.search(r"/accounts/confirm-email/[^/\s]+/", mailoutbox[-1].body).group(0)
     client.post(link)
     assert client.post("/login/", {"login": "vera", "password": PASSWORD}).url == "/"
+
+
+def test_the_admin_sign_in_has_the_same_brake_and_counts_with_the_app(client, settings, db):
+    from django.contrib.auth.models import User
+
+    from tests.personas import PASSWORD
+
+    # Given at most 3 failures per name, and a superuser no other test signs in as
+    settings.SIGN_IN_FAILURES_PER_NAME = 3
+    name = f"root{uuid.uuid4().hex[:8]}"
+    User.objects.create_superuser(name, password=PASSWORD)
+    # When someone guesses its password 3 times at the admin's sign-in
+    for guess in ("a", "b", "c"):
+        response = client.post("/admin/login/", {"username": name, "password": guess})
+        assert response.status_code == 200 and "Please enter the correct" in (
+            response.content.decode()
+        )
+    # Then the admin refuses even the right password, and so does the app's sign-in
+    response = client.post("/admin/login/", {"username": name, "password": PASSWORD})
+    assert "Too many failed sign-ins. Try again in 15 minutes." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    response = client.post("/login/", {"login": name, "password": PASSWORD})
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_sign_in_is_braked_per_address_too(client, settings, db):
+    from django.contrib.auth.models import User
+
+    from tests.personas import PASSWORD
+
+    # Given at most 2 failures per address, from an address no other test uses
+    settings.SIGN_IN_FAILURES_PER_ADDRESS = 2
+    address, other_address = (f"fd00::{uuid.uuid4().hex[:4]}" for _ in range(2))
+    name = f"root{uuid.uuid4().hex[:8]}"
+    User.objects.create_superuser(name, password=PASSWORD)
+    # When that address guesses two other names' passwords
+    for other in ("x1", "x2"):
+        client.post("/admin/login/", {"username": other, "password": "z"}, REMOTE_ADDR=address)
+    # Then it cannot sign in as anyone at the admin, while another address can
+    response = client.post(
+        "/admin/login/", {"username": name, "password": PASSWORD}, REMOTE_ADDR=address
+    )
+    assert "Too many failed sign-ins" in response.content.decode()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": name, "password": PASSWORD},
+        REMOTE_ADDR=other_address,
+    )
+    assert response.status_code == 302 and response.url == "/admin/"

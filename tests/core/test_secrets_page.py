@@ -203,3 +203,19 @@ def test_a_secret_saved_under_another_key_is_flagged(viewer, workspace):
 def test_the_sidebar_links_to_the_page(viewer, workspace):
     html = viewer.get(PAGE).content.decode()
     assert f'<a href="{PAGE}" aria-current="page">' in html
+
+
+@pytest.mark.parametrize("name", ["A\x00B", "\x00", "a b", "x" * 300])
+def test_a_name_that_cannot_be_a_secret_in_the_address_finds_nothing(editor, workspace, name):
+    from urllib.parse import quote
+
+    # Given a secret, and an address naming something no secret can be called (a NUL
+    # byte is refused by PostgreSQL itself)
+    Secret.set(workspace, "TOKEN", VALUE)
+    # When it is asked to be replaced or deleted
+    page = editor.get(PAGE, {"replace": name})
+    # Then the page answers without a replace form, and the actions find nothing
+    assert page.status_code == 200 and 'id="replace-title"' not in body(page)
+    assert editor.post(PAGE + quote(name) + "/replace", {"value": NEW_VALUE}).status_code == 404
+    assert editor.post(PAGE + quote(name) + "/delete").status_code == 404
+    assert Secret.objects.get().value == VALUE

@@ -1,5 +1,8 @@
 """`GET /metrics`: Prometheus text computed from the database, protected by token or staff."""
 
+import urllib.error
+import urllib.request
+
 import pytest
 from django.contrib.auth.models import User
 from prometheus_client.parser import text_string_to_metric_families
@@ -27,8 +30,9 @@ def value(samples, name, **labels):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_counters_move_after_a_few_runs(client, workspace, worker):
+def test_counters_move_after_a_few_runs(client, workspace, worker, settings):
     # Given a scrape before anything ran
+    settings.METRICS_PUBLIC = True
     before = scrape(client)
     # When a flaky run succeeds, a failing one is compensated and a webhook starts a third
     flaky = start(
@@ -91,9 +95,32 @@ def test_a_token_or_a_staff_login_is_needed_when_a_token_is_set(client, settings
 
 
 @pytest.mark.django_db
-def test_without_a_token_only_loopback_or_staff_may_scrape(client, settings):
+def test_without_a_token_nobody_but_staff_may_scrape_not_even_loopback(live_server, settings):
+    # Given no METRICS_TOKEN, and a scraper on the server's own host (as a reverse proxy is)
     settings.METRICS_TOKEN = ""
-    scrape(client)  # the test client comes from 127.0.0.1
-    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 401
+    # When it asks for /metrics, with or without some bearer token
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer x"}):
+        request = urllib.request.Request(f"{live_server.url}/metrics", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        # Then it is refused
+        assert refused.value.code == 401
+        assert refused.value.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_who_is_not_staff_may_not_scrape(client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics"
     client.force_login(User.objects.create_user("someone"))
-    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 401
+    assert client.get("/metrics").status_code == 401
+
+
+@pytest.mark.django_db
+def test_metrics_public_opens_it_to_anyone(live_server, settings):
+    # Given METRICS_PUBLIC on (a private network, scraped without credentials)
+    settings.METRICS_PUBLIC = True
+    # When anyone asks
+    with urllib.request.urlopen(f"{live_server.url}/metrics", timeout=10) as response:
+        # Then the metrics are served
+        assert response.status == 200
+        assert b"brickwork_runs_active" in response.read()

@@ -82,10 +82,7 @@ class Command(BaseCommand):
         self._wait_for("worker heartbeat", lambda: _heartbeat_since(booted), supervisor, stopping)
         # WhiteNoise serves static files from the finders; it only warns about a missing root.
         Path(settings.STATIC_ROOT).mkdir(exist_ok=True)
-        gunicorn = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
-        gunicorn += ["--threads", "8", "--graceful-timeout", "10", "--timeout", "60"]
-        gunicorn += ["--no-control-socket"]
-        supervisor.start(Child("web", gunicorn, env=env, cwd=settings.BASE_DIR))
+        supervisor.start(Child("web", gunicorn_command(port), env=env, cwd=settings.BASE_DIR))
         url = f"http://127.0.0.1:{port}/"
         self._wait_for("/healthz", lambda: _health(url + "healthz"), supervisor, stopping)
         self._say(
@@ -178,3 +175,10 @@ def _health(url):
         return False, f"{error.code} {error.read()[:200]!r}"
     except (OSError, ValueError) as error:
         return False, str(error)
+
+
+def gunicorn_command(port):
+    """The web server `make run` starts, on 127.0.0.1:`port` (tests start the same one)."""
+    command = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--config", "python:core.gunicorn_conf", "--threads", "8"]
+    return command + ["--graceful-timeout", "10", "--timeout", "60", "--no-control-socket"]

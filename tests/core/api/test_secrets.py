@@ -54,6 +54,14 @@ def test_delete_removes_it_and_then_404s(api, workspace):
     assert again.status_code == 404 and error_of(again)["code"] == "not_found"
 
 
+def test_deleting_a_name_no_secret_can_have_is_404(api, workspace):
+    # A NUL byte would make PostgreSQL refuse the query: the answer is still a clean 404
+    for name in ("A%00B", "%00", "a%20b"):
+        response = api.delete(f"/secrets/{name}")
+        assert response.status_code == 404, (name, response.content)
+        assert error_of(response)["code"] == "not_found"
+
+
 def test_another_workspaces_secrets_are_invisible(api, client, workspace, other_workspace):
     # Given a secret of Globex and a key of Globex
     Secret.set(other_workspace, "THEIRS", VALUE)
