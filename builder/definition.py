@@ -300,8 +300,10 @@ def _check_input_against_schema(step_input, schema, where, errors):
     Fields filled by references are only known at run time, so only their presence counts.
     """
     literal = {key: value for key, value in step_input.items() if not list(references.find(value))}
-    if schemas.check_schema(schema):
-        return  # the action's own schema is checked when the action is saved
+    if problem := schemas.check_schema(schema):
+        # Refused when an action is saved now; one saved before cannot check any input.
+        errors.add(where, f"the action's input schema cannot be used: {problem}")
+        return
     try:
         for error in schemas.validator_for(schema).iter_errors(literal):
             if error.validator == "required":

@@ -109,15 +109,19 @@ DANGLING = {
 def test_an_input_schema_with_a_dangling_ref_is_a_422_when_a_run_starts(client, alice, workspace):
     from core.models import ApiKey
 
-    # Given a published workflow whose input schema points at a definition that is not there
+    # A schema whose `$ref` points at nothing is refused when saved
     api = Api(client, ApiKey.issue(workspace, "t")[1])
     definition = {"input_schema": DANGLING, "steps": [GOOD_STEP]}
-    assert api.put("/workflows/dangling?publish=1", definition).status_code == 201
+    refused = api.put("/workflows/dangling?publish=1", definition)
+    assert refused.status_code == 422 and "input_schema" in str(error_of(refused)["fields"])
+    # Given one published before schemas were checked when saved
+    workflow = Workflow.objects.create(workspace=workspace, slug="dangling", name="Dangling")
+    workflow.publish({"name": "Dangling", **definition})
     # When a run is started, through the API and from the builder's run form
     response = api.post("/workflows/dangling/runs", {"input": {"n": 1}})
-    # Then the answer is a 422 naming the field, not a 500
+    # Then the answer is a 422 on the input, not a 500
     assert response.status_code == 422, response.content
-    assert "points to nothing" in error_of(response)["fields"]["input"][0]
+    assert error_of(response)["fields"]["input"]
     browser = Client()
     browser.force_login(alice)
     for path in ("", "settings/", "run/", "publish/"):
@@ -129,15 +133,20 @@ def test_an_input_schema_with_a_dangling_ref_is_a_422_when_a_run_starts(client, 
 
 def test_a_step_whose_action_schema_has_a_dangling_ref_is_a_field_error(client, alice, workspace):
     from core.actions.custom import save_custom_action
-    from core.models import ApiKey
+    from core.errors import FieldErrors
+    from core.models import Action, ActionVersion, ApiKey
 
-    # Given a workspace action whose input schema points at a definition that is not there
-    save_custom_action(
-        workspace,
-        name="crm.update",
-        kind="http",
-        config={"method": "POST", "url": "http://127.0.0.1:9/"},
-        input_schema=DANGLING,
+    # A workspace action whose input schema points at nothing is refused when saved
+    config = {"method": "POST", "url": "http://127.0.0.1:9/"}
+    with pytest.raises(FieldErrors) as refused:
+        save_custom_action(
+            workspace, name="crm.update", kind="http", config=config, input_schema=DANGLING
+        )
+    assert "input_schema" in refused.value.fields
+    # Given one saved before schemas were checked when saved
+    action = Action.objects.create(workspace=workspace, name="crm.update")
+    ActionVersion.objects.create(
+        action=action, version=1, kind="http", input_schema=DANGLING, config=config
     )
     step = {"key": "update", "action": "crm.update", "input": {"n": 1}}
     # When a workflow uses it, through the API and in the builder
@@ -145,7 +154,7 @@ def test_a_step_whose_action_schema_has_a_dangling_ref_is_a_field_error(client, 
     response = api.put("/workflows/crm", {"steps": [step]})
     # Then the step's input is the field in error
     assert response.status_code == 422, response.content
-    assert "points to nothing" in error_of(response)["fields"]["steps[0].input"][0]
+    assert "cannot be used" in error_of(response)["fields"]["steps[0].input"][0]
     Workflow.objects.filter(slug="crm").update(draft={"steps": [step]}) or Workflow.objects.create(
         workspace=workspace, slug="crm", name="Crm", draft={"steps": [step]}
     )
@@ -154,7 +163,7 @@ def test_a_step_whose_action_schema_has_a_dangling_ref_is_a_field_error(client, 
     for path in ("", "?step=0", "settings/"):
         page = browser.get(f"/w/acme/workflows/crm/{path}")
         assert page.status_code < 400, (path, page.status_code)
-    assert "points to nothing" in browser.get("/w/acme/workflows/crm/").content.decode()
+    assert "cannot be used" in browser.get("/w/acme/workflows/crm/").content.decode()
     # And running the action alone is refused the same way
     response = browser.post("/w/acme/actions/crm.update/run", {"n": "1"})
     assert response.status_code == 422
