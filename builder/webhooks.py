@@ -178,6 +178,8 @@ def _start(trigger, version, run_input, event_id, size):
     workflow = trigger.workflow
     if version is None:
         raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
+    if workflow.archived_at:
+        raise Refused(409, Verdict.REJECTED, "The workflow is archived")
     try:
         with transaction.atomic():
             run = engine.start_run(
