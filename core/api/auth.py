@@ -7,6 +7,8 @@ from core.api.errors import ApiError
 from core.models import ApiKey, Role
 from core.workspaces import RANK
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
@@ -14,6 +16,9 @@ class ApiKeyAuth(HttpBearer):
         if key is None:
             return None  # django-ninja answers 401 (core/api/errors.py shapes it)
         request.workspace, request.role = key.workspace, key.role
+        if request.method not in SAFE_METHODS:
+            # Before the body is read: a viewer key learns it may not, not what was wrong.
+            require_editor(request)
         return key
 
 
