@@ -142,13 +142,8 @@ def put(
     require_editor(request)
     if not SLUG.match(slug):
         raise ApiError(422, "Invalid slug", fields={"slug": ["1-100 letters, digits, - or _"]})
-    normalized = validate(definition, request.workspace)
+    normalized = checked(definition, request.workspace)
     name, description = definition.get("name") or "", definition.get("description") or ""
-    if len(name) > 200 or not isinstance(description, str):
-        fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
-        if not isinstance(description, str):
-            fields["description"] = ["must be a string"]
-        raise ApiError(422, "The workflow definition is invalid", fields=fields)
     try:
         with transaction.atomic():
             workflow, created = Workflow.objects.select_for_update().get_or_create(
@@ -167,6 +162,66 @@ def put(
     except IntegrityError:  # a concurrent PUT created it first
         raise ApiError(409, "The workflow was created concurrently; retry", code="conflict")
     return (201 if created else 200), workflow_out(workflow)
+
+
+def checked(definition, workspace):
+    """The normalized definition; 422 with field errors, as the import page shows them."""
+    normalized = validate(definition, workspace)
+    name, description = definition.get("name") or "", definition.get("description") or ""
+    if len(name) > 200 or not isinstance(description, str):
+        fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
+        if not isinstance(description, str):
+            fields["description"] = ["must be a string"]
+        raise ApiError(422, "The workflow definition is invalid", fields=fields)
+    return normalized
+
+
+class CheckedOut(Schema):
+    definition: JSON_OBJECT = Field(description="As it would be published")
+
+
+@router.post(
+    "/{slug}/validate",
+    response={200: CheckedOut, **ERRORS},
+    summary="Check a definition without saving it",
+    description="200 with the definition as it would be published, or 422 with the field "
+    "errors the import would give.",
+    operation_id="validateWorkflow",
+)
+def validate_definition(
+    request,
+    slug: str,
+    definition: dict[str, Any] = Body(..., description="The definition: name, steps, ..."),
+):
+    require_editor(request)
+    get_workflow(request.workspace, slug)
+    return {"definition": checked(definition, request.workspace)}
+
+
+@router.get(
+    "/{slug}/versions",
+    response={200: list[VersionOut], **READ_ERRORS},
+    summary="A workflow's published versions, newest first",
+    operation_id="listWorkflowVersions",
+)
+def list_versions(request, slug: str):
+    workflow = get_workflow(request.workspace, slug)
+    return list(workflow.versions.order_by("-number"))
+
+
+@router.get(
+    "/{slug}/versions/{number}",
+    response={200: VersionOut, **READ_ERRORS},
+    summary="One published version",
+    description="To restore it, import its definition as the draft.",
+    operation_id="getWorkflowVersion",
+)
+def get_version(request, slug: str, number: int):
+    workflow = get_workflow(request.workspace, slug)
+    version = workflow.versions.filter(number=number).first() if 0 < number < 2**31 else None
+    if version is None:
+        raise Http404
+    return version
 
 
 @router.post(

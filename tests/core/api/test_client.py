@@ -132,7 +132,9 @@ def test_workflows_failures_members_and_keys(brickwork, live_server, workspace, 
     # Keys: an owner key (shown once) manages members
     make_user("alice", workspace, "owner")
     make_user("dora")
-    owner = Brickwork(api_key=ApiKey.issue(workspace, "admin", "owner")[1], base_url=live_server.url)
+    owner = Brickwork(
+        api_key=ApiKey.issue(workspace, "admin", "owner")[1], base_url=live_server.url
+    )
     member = owner.members.add("dora", role="viewer")
     assert owner.members.set_role(member["id"], "editor")["role"] == "editor"
     owner.members.remove(member["id"])

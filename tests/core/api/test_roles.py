@@ -12,6 +12,7 @@ EXAMPLE_PATH = {
     "run_id": "1",
     "trigger_id": "1",
     "version": "1",
+    "number": "1",
     "member_id": "1",
     "key_id": "1",
 }

@@ -62,3 +62,20 @@ def test_another_workspaces_workflow_is_not_found(api, other_workspace):
     ]:
         assert api.call(method, path).status_code == 404, path
     assert Workflow.objects.get(slug="theirs").archived_at is None
+
+
+def test_versions_are_listed_and_read_and_a_definition_is_checked_without_saving(
+    api, echo_workflow
+):
+    [listed] = api.get("/workflows/echo/versions").json()
+    assert listed["number"] == 1 and listed["definition"]["steps"][0]["key"] == "first"
+    assert api.get("/workflows/echo/versions/1").json() == listed
+    assert api.get("/workflows/echo/versions/2").status_code == 404
+    # A definition is checked as the import checks it, and nothing is saved
+    broken = {"name": "x", "steps": [{"key": "a", "action": "no.such"}]}
+    refused = api.post("/workflows/echo/validate", broken)
+    assert refused.status_code == 422 and error_of(refused)["fields"]
+    fine = api.post("/workflows/echo/validate", ECHO_WORKFLOW)
+    assert fine.status_code == 200 and fine.json()["definition"]["steps"][0]["action"]
+    echo_workflow.refresh_from_db()
+    assert echo_workflow.versions.count() == 1 and echo_workflow.draft == ECHO_WORKFLOW
