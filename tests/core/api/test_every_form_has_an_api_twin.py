@@ -26,6 +26,9 @@ TWINS = {
     "workflow_import": ["importWorkflow"],
     "workflow_validate": ["validateWorkflow"],
     "workflow_run": ["startWorkflowRun"],
+    "workflow_archive": ["archiveWorkflow"],
+    "workflow_unarchive": ["unarchiveWorkflow"],
+    "workflow_delete": ["deleteWorkflow"],
     # Webhooks
     "workflow_triggers": ["createTrigger"],
     "trigger_toggle": ["updateTrigger"],  # {"enabled": ...}
