@@ -72,7 +72,8 @@ def save(request, body, *, kind, action=None, latest=None):
 
 
 def _form_data(body, start):
-    """The form's POST data: the body's values over `start` (the latest version's)."""
+    """The form's POST data: the body's values over `start` (the latest version's, or the
+    page's defaults); a checkbox left unchecked is absent, as a browser sends it."""
     sent = body.model_dump(exclude_unset=True)
     policy = sent.pop("retry_policy", None) or {}
     values = {**start, **{k: v for k, v in sent.items() if v is not None}}
@@ -88,8 +89,6 @@ def _form_data(body, start):
             data[field] = "" if value is None else json.dumps(value)
         else:
             data[field] = str(value)
-    if "jitter" not in values:
-        data["jitter"] = "on"  # the form's initial: on
     return data
 
 

@@ -190,8 +190,8 @@ def create_version(request, name: str, payload: ActionVersionIn):
     require_editor(request)
     action = _visible_action(request.workspace, name)
     latest = next(iter(action.versions.all()), None)
-    if action.is_builtin or latest is None:
-        raise Http404
+    if action.is_builtin or latest is None or latest.kind not in action_bodies.FORMS:
+        raise Http404  # as on the page: only the workspace's own HTTP and script actions
     return 201, version_out(
         action_bodies.save(request, payload, kind=latest.kind, action=action, latest=latest)
     )
