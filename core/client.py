@@ -196,6 +196,17 @@ class Workflow:
             body["version"] = version
         return self.client.start(f"{self.path}/runs", body, idempotency_key, wait)
 
+    def validate(self, definition):
+        """Check a definition as the import would, saving nothing: the normalized one."""
+        return self.client.request("POST", f"{self.path}/validate", definition)["definition"]
+
+    def versions(self):
+        """The published versions, newest first (to restore one, `put` its definition)."""
+        return self.client.request("GET", f"{self.path}/versions")
+
+    def version(self, number):
+        return self.client.request("GET", f"{self.path}/versions/{int(number)}")
+
     def archive(self):
         """It starts no new run until unarchived; its runs and versions stay."""
         return self.client.request("POST", f"{self.path}/archive")

@@ -114,8 +114,11 @@ def test_workflows_failures_members_and_keys(brickwork, live_server, workspace, 
     from core.models import ApiKey
     from tests.personas import make_user
 
-    # Workflows: list, archive (no runs), unarchive
+    # Workflows: list, versions, validate, archive (no runs), unarchive
     assert [w["slug"] for w in brickwork.workflows()] == ["echo"]
+    [version] = brickwork.workflow("echo").versions()
+    assert brickwork.workflow("echo").version(1) == version
+    assert brickwork.workflow("echo").validate(version["definition"])["steps"]
     brickwork.workflow("echo").archive()
     assert [w["slug"] for w in brickwork.workflows(archived=True)] == ["echo"]
     with pytest.raises(BrickworkError) as archived:
