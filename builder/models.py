@@ -25,6 +25,8 @@ class Workflow(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Archived: kept with its versions and runs, but starts no new run.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

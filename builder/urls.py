@@ -7,6 +7,9 @@ WF = "w/<slug:ws>/workflows/<slug:slug>/"
 urlpatterns = [
     path("w/<slug:ws>/workflows/", workflows.workflow_list, name="workflow_list"),
     path(WF, builder.builder, name="workflow_builder"),
+    path(WF + "archive/", workflows.archive_workflow, name="workflow_archive"),
+    path(WF + "unarchive/", workflows.unarchive_workflow, name="workflow_unarchive"),
+    path(WF + "delete/", workflows.delete_workflow, name="workflow_delete"),
     # HTMX regions and edits of the builder
     path(WF + "settings/", builder.settings_panel, name="builder_settings"),
     path(WF + "settings/save/", builder.save_settings, name="builder_save_settings"),

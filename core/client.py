@@ -10,6 +10,9 @@
     run.wait(timeout=60)
     print(run.status, run.output)
 
+Everything the browser does has a method here: `define_action()`, `action(name).versions()`,
+`workflows()`, `workflow(slug).archive()`, `members`, `api_keys`, `failures()`, ...
+
 Every error the API answers is raised as BrickworkError (status, code, message, fields);
 so is a server that cannot be reached (status None, code "unreachable").
 """
@@ -53,6 +56,39 @@ class Brickwork:
     def secrets(self):
         return Secrets(self)
 
+    @property
+    def members(self):
+        return Members(self)
+
+    @property
+    def api_keys(self):
+        return ApiKeys(self)
+
+    def workflows(self, *, archived=False):
+        """The workflows (or the archived ones), by name: slug, name, latest_version, ..."""
+        return self.request("GET", "/workflows", query={"archived": "true" if archived else None})
+
+    def define_action(self, name, *, url, method="POST", **fields):
+        """A workspace's own HTTP action, version 1. `fields`: description, input_schema,
+        headers, body, timeout_s, retry_policy (as on the page). The new version's data."""
+        body = {"name": name, "url": url, "method": method, **fields}
+        return self.request("POST", "/actions", body)
+
+    def failures(self, *, state="open", kind=None, workflow=None, error=None, limit=50):
+        """The failures inbox (unresolved runs by default), newest first, page by page."""
+        query = {"state": state, "kind": kind, "workflow": workflow, "error": error}
+        yield from self._pages("/failures", {**query, "limit": limit})
+
+    def resolve_failures(self, run_ids, note):
+        """Mark runs of the inbox resolved, with a note saying how; the runs as changed."""
+        body = {"runs": [int(n) for n in run_ids], "note": note}
+        return self.request("POST", "/failures/resolve", body)["items"]
+
+    def reopen_failures(self, run_ids):
+        """Put resolved runs back into the inbox; the runs as changed."""
+        body = {"runs": [int(n) for n in run_ids]}
+        return self.request("POST", "/failures/reopen", body)["items"]
+
     def run(self, run_id):
         """The run with this id, with its steps and attempts."""
         return Run(self, self.request("GET", f"/runs/{int(run_id)}"))
@@ -61,13 +97,17 @@ class Brickwork:
         """Every matching run, newest first, fetched a page at a time."""
         query = {"workflow": workflow, "status": status, "limit": limit}
         query["since"] = since.isoformat() if hasattr(since, "isoformat") else since
+        for item in self._pages("/runs", query):
+            yield Run(self, item)
+
+    def _pages(self, path, query):
+        """Every item of a paged list, following `next_cursor`."""
         while True:
-            page = self.request("GET", "/runs", query=query)
-            for item in page["items"]:
-                yield Run(self, item)
+            page = self.request("GET", path, query=query)
+            yield from page["items"]
             if not page["next_cursor"]:
                 return
-            query["cursor"] = page["next_cursor"]
+            query = {**query, "cursor": page["next_cursor"]}
 
     def actions(self):
         """The catalogue: every action this key can run, with its latest version's schema."""
@@ -109,13 +149,27 @@ class Action:
     def __init__(self, client, name):
         self.client, self.name = client, name
 
+    @property
+    def path(self):
+        return f"/actions/{urllib.parse.quote(self.name, safe='')}"
+
+    def versions(self):
+        """Every version, newest first, with its schema, retry policy and config."""
+        return self.client.request("GET", f"{self.path}/versions")
+
+    def version(self, number):
+        return self.client.request("GET", f"{self.path}/versions/{int(number)}")
+
+    def new_version(self, **fields):
+        """Save the next version of a workspace's own action; what is left out stays."""
+        return self.client.request("POST", f"{self.path}/versions", fields)
+
     def run(self, input=None, *, idempotency_key=None, wait=None, version=None):
         """Run this action once, as a one-step run. `wait` (<= 30 s) waits for its end."""
         body = {"input": {} if input is None else input}
         if version is not None:
             body["version"] = version
-        path = f"/actions/{urllib.parse.quote(self.name, safe='')}/run"
-        return self.client.start(path, body, idempotency_key, wait)
+        return self.client.start(f"{self.path}/run", body, idempotency_key, wait)
 
 
 class Workflow:
@@ -142,6 +196,28 @@ class Workflow:
             body["version"] = version
         return self.client.start(f"{self.path}/runs", body, idempotency_key, wait)
 
+    def validate(self, definition):
+        """Check a definition as the import would, saving nothing: the normalized one."""
+        return self.client.request("POST", f"{self.path}/validate", definition)["definition"]
+
+    def versions(self):
+        """The published versions, newest first (to restore one, `put` its definition)."""
+        return self.client.request("GET", f"{self.path}/versions")
+
+    def version(self, number):
+        return self.client.request("GET", f"{self.path}/versions/{int(number)}")
+
+    def archive(self):
+        """It starts no new run until unarchived; its runs and versions stay."""
+        return self.client.request("POST", f"{self.path}/archive")
+
+    def unarchive(self):
+        return self.client.request("POST", f"{self.path}/unarchive")
+
+    def delete(self):
+        """Delete an archived workflow; its runs stay, under no workflow."""
+        self.client.request("DELETE", self.path)
+
 
 class Secrets:
     """The workspace's secrets, by name: `set` creates or replaces one; values never come back."""
@@ -162,6 +238,41 @@ class Secrets:
     @staticmethod
     def _path(name):
         return f"/secrets/{urllib.parse.quote(name, safe='')}"
+
+
+class Members:
+    """Who is in the workspace; an owner key adds, changes and removes people."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.request("GET", "/members")
+
+    def add(self, username, role="editor"):
+        return self.client.request("POST", "/members", {"username": username, "role": role})
+
+    def set_role(self, member_id, role):
+        return self.client.request("PATCH", f"/members/{int(member_id)}", {"role": role})
+
+    def remove(self, member_id):
+        self.client.request("DELETE", f"/members/{int(member_id)}")
+
+
+class ApiKeys:
+    """The workspace's API keys; `create` answers the key itself, once."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.request("GET", "/api-keys")
+
+    def create(self, name, role="editor"):
+        return self.client.request("POST", "/api-keys", {"name": name, "role": role})
+
+    def revoke(self, key_id):
+        return self.client.request("POST", f"/api-keys/{int(key_id)}/revoke")
 
 
 class Run:
@@ -213,6 +324,15 @@ class Run:
     def cancel(self):
         self.data = self.client.request("POST", f"/runs/{self.id}/cancel")
         return self
+
+    def resolve(self, note):
+        """Take this run out of the failures inbox, saying how it was resolved."""
+        self.client.resolve_failures([self.id], note)
+        return self.refresh()
+
+    def reopen(self):
+        self.client.reopen_failures([self.id])
+        return self.refresh()
 
 
 def _api_error(status, raw):

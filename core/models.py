@@ -56,6 +56,11 @@ class Membership(models.Model):
     def can_edit(self):
         return self.role in (Role.OWNER, Role.EDITOR)
 
+    def is_last_owner(self):
+        """True for the only owner: a workspace keeps at least one (page and API alike)."""
+        owners = Membership.objects.filter(workspace_id=self.workspace_id, role=Role.OWNER)
+        return self.role == Role.OWNER and not owners.exclude(id=self.id).exists()
+
 
 def _hash_key(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -73,16 +78,18 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do, as a member of this role would in the browser.
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, workspace, name):
+    def issue(cls, workspace, name, role=Role.EDITOR):
         """Create a key; the raw key is returned once and never stored."""
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         key = cls.objects.create(
-            workspace=workspace, name=name, prefix=raw[:10], hashed=_hash_key(raw)
+            workspace=workspace, name=name, prefix=raw[:10], hashed=_hash_key(raw), role=role
         )
         return key, raw
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 from runner.models import Run
 from runner.states import RunStatus
 
+MAX_BULK = 200  # runs per resolve, reopen or rerun, on the page and in the API
 NEEDS_ATTENTION = Q(status__in=[RunStatus.FAILED, RunStatus.COMPENSATED]) | Q(needs_review=True)
 
 

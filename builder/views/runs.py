@@ -20,7 +20,7 @@ def run_workflow(request, slug):
     """GET `?version=N` picks the version (default: the latest); POST starts the run."""
     workflow = get_workflow(request, slug)
     history = list(workflow.versions.order_by("-number"))
-    if not history:
+    if not history or workflow.archived_at:
         return render(request, "builder/run.html", {"workflow": workflow, "form": None})
     version = _chosen(history, request.POST.get("version") or request.GET.get("version"))
     schema = version.definition.get("input_schema") or {}

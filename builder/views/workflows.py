@@ -1,13 +1,23 @@
-"""The workflow list, and creating a workflow (an empty draft to build on)."""
+"""The workflow list, creating a workflow (an empty draft to build on), archiving,
+unarchiving and deleting one.
 
+An archived workflow keeps its versions, runs and webhooks but starts no new run; only an
+archived workflow can be deleted, and its runs stay, with the definitions they ran.
+"""
+
+from django.contrib import messages
 from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from builder import draft as drafts
 from builder.forms import WorkflowForm
 from builder.models import Workflow
+from builder.views.common import get_workflow
+from core.models import Role
 from core.workspaces import can_edit, workspace_view
 
 
@@ -31,8 +41,9 @@ def workflow_list(request):
             )
             return redirect("workflow_builder", request.workspace.slug, workflow.slug)
         status = 422
+    archived = request.GET.get("archived") == "1"
     workflows = (
-        Workflow.objects.filter(workspace=request.workspace)
+        Workflow.objects.filter(workspace=request.workspace, archived_at__isnull=not archived)
         .annotate(version_count=Count("versions"), latest_number=Max("versions__number"))
         .order_by("name")
     )
@@ -40,6 +51,40 @@ def workflow_list(request):
     return render(
         request,
         "builder/workflow_list.html",
-        {"rows": rows, "form": form, "open_form": status == 422},
+        {"rows": rows, "form": form, "open_form": status == 422, "archived": archived},
         status=status,
     )
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def archive_workflow(request, slug):
+    workflow = get_workflow(request, slug)
+    if workflow.archived_at is None:
+        workflow.archived_at = timezone.now()
+        workflow.save(update_fields=["archived_at", "updated_at"])
+        messages.success(request, f"{workflow.name} is archived; it starts no new run.")
+    return redirect("workflow_list", request.workspace.slug)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def unarchive_workflow(request, slug):
+    workflow = get_workflow(request, slug)
+    if workflow.archived_at is not None:
+        workflow.archived_at = None
+        workflow.save(update_fields=["archived_at", "updated_at"])
+        messages.success(request, f"{workflow.name} is back; it runs again.")
+    return redirect(reverse("workflow_list", args=[request.workspace.slug]) + "?archived=1")
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def delete_workflow(request, slug):
+    workflow = get_workflow(request, slug)
+    if workflow.archived_at is None:
+        messages.error(request, "Archive the workflow before deleting it.")
+    else:
+        workflow.delete()
+        messages.success(request, f"{workflow.name} was deleted; its runs stay.")
+    return redirect(reverse("workflow_list", args=[request.workspace.slug]) + "?archived=1")

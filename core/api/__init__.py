@@ -5,7 +5,18 @@ Docs at `/api/v1/docs`, the OpenAPI document at `/api/v1/openapi.json`.
 
 from ninja import NinjaAPI
 
-from core.api import actions, errors, runs, schedules, secrets, triggers, workflows
+from core.api import (
+    actions,
+    apikeys,
+    errors,
+    failures,
+    members,
+    runs,
+    schedules,
+    secrets,
+    triggers,
+    workflows,
+)
 from core.api.auth import ApiKeyAuth
 from core.api.parser import StrictParser
 from core.api.throttle import KeyRateThrottle
@@ -13,8 +24,11 @@ from core.api.throttle import KeyRateThrottle
 api = NinjaAPI(
     title="Brickwork API",
     version="1",
-    description="Run atomic actions and workflows, read their runs, rerun and cancel them. "
-    "Authenticate with `Authorization: Bearer <API key>`. Errors are always "
+    description="Everything the browser does, for programs: define and run actions, import, "
+    "run, archive and delete workflows, read, rerun and cancel runs, resolve failures, "
+    "manage secrets, webhooks, members and API keys. Authenticate with "
+    "`Authorization: Bearer <API key>`; the key's role (viewer, editor, owner) is what it "
+    "may do, and a viewer key that tries to change something gets 403. Errors are always "
     '`{"error": {"code", "message", "fields"}}`.',
     urls_namespace="api-v1",
     docs_url="/docs",
@@ -29,3 +43,6 @@ api.add_router("/workflows", triggers.router)
 api.add_router("/workflows", schedules.router)
 api.add_router("/runs", runs.router)
 api.add_router("/secrets", secrets.router)
+api.add_router("/failures", failures.router)
+api.add_router("/members", members.router)
+api.add_router("/api-keys", apikeys.router)

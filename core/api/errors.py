@@ -1,9 +1,9 @@
 """Every API error answers `{"error": {"code", "message", "fields"}}` with its HTTP status.
 
 `install(api)` maps each kind of failure to one status: malformed JSON 400, no or bad key
-401, another workspace's object 404, a conflict 409, a body over the limit 413, invalid
-input 422 (with the field errors of the definition validator or the action's schema),
-too many requests 429. Anything else is our bug: 500, logged, with no details.
+401, a key whose role may not do it 403, another workspace's object 404, a conflict 409,
+a body over the limit 413, invalid input 422 (with the field errors of the definition
+validator or the action's schema), too many requests 429. Anything else is our bug: 500, logged, with no details.
 """
 
 import logging
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 CODES = {
     400: "malformed",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",

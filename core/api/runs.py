@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from django.http import Http404
 from ninja import Body, Header, Query, Router
 
+from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
@@ -30,6 +31,7 @@ def get_run(workspace, run_id):
     response={200: RunPage, **READ_ERRORS},
     summary="List runs, newest first",
     description="Pages of at most `limit` runs; pass `next_cursor` back as `cursor`.",
+    operation_id="listRuns",
 )
 def list_runs(
     request,
@@ -69,7 +71,10 @@ def _utc(moment, field):
 
 
 @router.get(
-    "/{run_id}", response={200: RunDetailOut, **READ_ERRORS}, summary="A run, its steps, attempts"
+    "/{run_id}",
+    response={200: RunDetailOut, **READ_ERRORS},
+    summary="A run, its steps, attempts",
+    operation_id="getRun",
 )
 def get(request, run_id: int):
     return run_detail(get_run(request.workspace, run_id), secret_values(request.workspace))
@@ -82,6 +87,7 @@ def get(request, run_id: int):
     description="A new run linked to this one: from the start, or from the failed step "
     "(succeeded outputs reused); on the pinned or the latest version; with the same or a "
     "new input. 409 when the run's state does not allow it.",
+    operation_id="rerunRun",
 )
 def rerun(
     request,
@@ -89,6 +95,7 @@ def rerun(
     payload: RerunIn = Body(default_factory=RerunIn),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
+    require_editor(request)
     run = get_run(request.workspace, run_id)
     options = {"start_from": payload.from_, "version": payload.version, "input": payload.input}
     if run.action_id:
@@ -102,8 +109,10 @@ def rerun(
     summary="Cancel",
     description="Stops new work; succeeded steps are compensated, then the run ends "
     "`cancelled`. 409 when the run has already ended.",
+    operation_id="cancelRun",
 )
 def cancel(request, run_id: int):
+    require_editor(request)
     run = get_run(request.workspace, run_id)
     engine.cancel_run(run.id)
     return run_summary(get_run(request.workspace, run.id), secret_values(request.workspace))

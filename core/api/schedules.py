@@ -7,6 +7,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
@@ -127,6 +128,7 @@ def list_schedules(request, slug: str):
     operation_id="createSchedule", summary="Run a workflow on a clock",
 )  # fmt: skip
 def create_schedule(request, slug: str, payload: ScheduleIn):
+    require_editor(request)
     workflow = get_workflow(request.workspace, slug)
     schedule = Schedule(workspace=request.workspace, workflow=workflow)
     return 201, _save(schedule, payload.model_dump())
@@ -145,6 +147,7 @@ def get_one(request, slug: str, schedule_id: int):
     operation_id="updateSchedule", summary="Change, pause or resume a schedule",
 )  # fmt: skip
 def update_schedule(request, slug: str, schedule_id: int, payload: SchedulePatch):
+    require_editor(request)
     schedule = get_schedule(request.workspace, slug, schedule_id)
     changes = payload.model_dump(exclude_unset=True)
     if changes.get("name") is None:
@@ -153,10 +156,11 @@ def update_schedule(request, slug: str, schedule_id: int, payload: SchedulePatch
 
 
 @router.delete(
-    "/{slug}/schedules/{schedule_id}", response={204: None, **READ_ERRORS},
+    "/{slug}/schedules/{schedule_id}", response={204: None, **ERRORS},
     operation_id="deleteSchedule",
 )  # fmt: skip
 def delete_schedule(request, slug: str, schedule_id: int):
+    require_editor(request)
     get_schedule(request.workspace, slug, schedule_id).delete()
     return 204, None
 
@@ -168,6 +172,7 @@ def delete_schedule(request, slug: str, schedule_id: int):
     "schedule had fired then (`run.scheduled_for` is the fire time).",
 )  # fmt: skip
 def backfill_schedule(request, slug: str, schedule_id: int, payload: BackfillIn):
+    require_editor(request)
     schedule = get_schedule(request.workspace, slug, schedule_id)
     if payload.start.tzinfo is None or payload.end.tzinfo is None:
         raise ApiError(422, "Give times with a UTC offset", fields={"start": ["needs an offset"]})

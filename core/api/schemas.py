@@ -29,7 +29,8 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-ERRORS = {code: ErrorOut for code in (400, 401, 404, 409, 413, 422, 429)}
+# Every operation that changes something: a viewer key gets 403.
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 READ_ERRORS = {code: ErrorOut for code in (401, 404, 422, 429)}
 
 

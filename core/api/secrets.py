@@ -5,6 +5,7 @@ from datetime import datetime
 from django.http import Http404
 from ninja import Field, Router, Schema
 
+from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.models import Secret
@@ -24,7 +25,12 @@ class SecretOut(Schema):
     updated_at: datetime
 
 
-@router.get("", response={200: list[SecretOut], **READ_ERRORS}, summary="The secrets' names")
+@router.get(
+    "",
+    response={200: list[SecretOut], **READ_ERRORS},
+    summary="The secrets' names",
+    operation_id="listSecrets",
+)
 def list_secrets(request):
     secrets = Secret.objects.filter(workspace=request.workspace).order_by("name")
     return list(secrets.values("name", "updated_at"))
@@ -36,8 +42,10 @@ def list_secrets(request):
     summary="Set a secret",
     description="Creates the secret (201) or replaces its value (200). Steps use it as "
     "`{{ secrets.NAME }}`; the value is stored encrypted.",
+    operation_id="setSecret",
 )
 def put_secret(request, name: str, payload: SecretIn):
+    require_editor(request)
     fields = {}
     if problems := Secret.check_name(name):
         fields["name"] = problems
@@ -49,8 +57,14 @@ def put_secret(request, name: str, payload: SecretIn):
     return (201 if created else 200), {"name": secret.name, "updated_at": secret.updated_at}
 
 
-@router.delete("/{name}", response={204: None, **READ_ERRORS}, summary="Delete a secret")
+@router.delete(
+    "/{name}",
+    response={204: None, **ERRORS},
+    summary="Delete a secret",
+    operation_id="deleteSecret",
+)
 def delete_secret(request, name: str):
+    require_editor(request)
     if Secret.check_name(name):
         raise Http404  # no secret has that name (and PostgreSQL refuses a NUL in a query)
     deleted, _ = Secret.objects.filter(workspace=request.workspace, name=name).delete()

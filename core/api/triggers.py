@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import StringConstraints
 
 from builder.models import Trigger, WebhookDelivery
+from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
@@ -137,14 +138,25 @@ def _save(trigger, changes):
     return generated
 
 
-@router.get("/{slug}/triggers", response={200: list[TriggerOut], **READ_ERRORS})
+@router.get(
+    "/{slug}/triggers",
+    response={200: list[TriggerOut], **READ_ERRORS},
+    summary="A workflow's webhooks",
+    operation_id="listTriggers",
+)
 def list_triggers(request, slug: str):
     workflow = get_workflow(request.workspace, slug)
     return [trigger_out(request, trigger) for trigger in workflow.triggers.all()]
 
 
-@router.post("/{slug}/triggers", response={201: TriggerOut, **ERRORS}, summary="Add a webhook")
+@router.post(
+    "/{slug}/triggers",
+    response={201: TriggerOut, **ERRORS},
+    summary="Add a webhook",
+    operation_id="createTrigger",
+)
 def create_trigger(request, slug: str, payload: TriggerIn):
+    require_editor(request)
     workflow = get_workflow(request.workspace, slug)
     trigger = Trigger(workflow=workflow, token=Trigger.new_token())
     changes = payload.model_dump()
@@ -153,13 +165,26 @@ def create_trigger(request, slug: str, payload: TriggerIn):
     return 201, trigger_out(request, trigger, generated)
 
 
-@router.get("/{slug}/triggers/{trigger_id}", response={200: TriggerOut, **READ_ERRORS})
+@router.get(
+    "/{slug}/triggers/{trigger_id}",
+    response={200: TriggerOut, **READ_ERRORS},
+    summary="A webhook",
+    operation_id="getTrigger",
+)
 def get_one(request, slug: str, trigger_id: int):
     return trigger_out(request, get_trigger(request.workspace, slug, trigger_id))
 
 
-@router.patch("/{slug}/triggers/{trigger_id}", response={200: TriggerOut, **ERRORS})
+@router.patch(
+    "/{slug}/triggers/{trigger_id}",
+    response={200: TriggerOut, **ERRORS},
+    summary="Change a webhook",
+    description="Only the fields sent change; a new `secret` replaces the signing secret "
+    "(the old one stops verifying at once).",
+    operation_id="updateTrigger",
+)
 def update_trigger(request, slug: str, trigger_id: int, payload: TriggerIn):
+    require_editor(request)
     trigger = get_trigger(request.workspace, slug, trigger_id)
     changes = payload.model_dump(exclude_unset=True)
     if changes.get("secret") is None:
@@ -168,8 +193,14 @@ def update_trigger(request, slug: str, trigger_id: int, payload: TriggerIn):
     return trigger_out(request, trigger, generated)
 
 
-@router.delete("/{slug}/triggers/{trigger_id}", response={204: None, **READ_ERRORS})
+@router.delete(
+    "/{slug}/triggers/{trigger_id}",
+    response={204: None, **ERRORS},
+    summary="Delete a webhook",
+    operation_id="deleteTrigger",
+)
 def delete_trigger(request, slug: str, trigger_id: int):
+    require_editor(request)
     get_trigger(request.workspace, slug, trigger_id).delete()
     return 204, None
 
@@ -178,6 +209,7 @@ def delete_trigger(request, slug: str, trigger_id: int):
     "/{slug}/triggers/{trigger_id}/deliveries",
     response={200: DeliveryPage, **READ_ERRORS},
     summary="Recent deliveries, newest first",
+    operation_id="listTriggerDeliveries",
 )
 def deliveries(
     request,

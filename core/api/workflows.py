@@ -1,15 +1,24 @@
-"""`/api/v1/workflows/<slug>`: the definition as JSON (import/export), and starting runs."""
+"""`/api/v1/workflows`: the list; the definition as JSON (import/export); starting runs;
+archiving and deleting.
+
+An archived workflow keeps its versions, runs and webhooks but starts no new run (409),
+and its webhooks refuse deliveries; unarchived, it runs again. Only an archived workflow
+can be deleted: its runs stay, with their pinned definitions, under no workflow.
+"""
 
 import re
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.http import Http404
-from ninja import Body, Header, Query, Router, Schema
+from django.utils import timezone
+from ninja import Body, Field, Header, Query, Router, Schema
 
 from builder.definition import validate
 from builder.models import Workflow
+from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, JSON_OBJECT, READ_ERRORS, RunIn, RunOut
@@ -33,6 +42,17 @@ class WorkflowOut(Schema):
     description: str
     definition: JSON_OBJECT  # the draft
     latest_version: VersionOut | None
+    archived_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowSummaryOut(Schema):
+    slug: str
+    name: str
+    description: str
+    latest_version: int | None = Field(description="The latest published version's number")
+    archived_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -61,12 +81,45 @@ def workflow_out(workflow):
             "note": latest.note,
             "created_at": latest.created_at,
         },
+        "archived_at": workflow.archived_at,
         "created_at": workflow.created_at,
         "updated_at": workflow.updated_at,
     }
 
 
-@router.get("/{slug}", response={200: WorkflowOut, **READ_ERRORS}, summary="A workflow")
+@router.get(
+    "",
+    response={200: list[WorkflowSummaryOut], **READ_ERRORS},
+    summary="List workflows",
+    description="By name; archived workflows only with `archived=true` (and then only they).",
+    operation_id="listWorkflows",
+)
+def list_workflows(request, archived: bool = Query(False)):
+    workflows = (
+        Workflow.objects.filter(workspace=request.workspace, archived_at__isnull=not archived)
+        .annotate(latest_number=Max("versions__number"))
+        .order_by("name", "slug")
+    )
+    return [
+        {
+            "slug": workflow.slug,
+            "name": workflow.name,
+            "description": workflow.description,
+            "latest_version": workflow.latest_number,
+            "archived_at": workflow.archived_at,
+            "created_at": workflow.created_at,
+            "updated_at": workflow.updated_at,
+        }
+        for workflow in workflows
+    ]
+
+
+@router.get(
+    "/{slug}",
+    response={200: WorkflowOut, **READ_ERRORS},
+    summary="A workflow",
+    operation_id="getWorkflow",
+)
 def get(request, slug: str):
     return workflow_out(get_workflow(request.workspace, slug))
 
@@ -78,6 +131,7 @@ def get(request, slug: str):
     description="Validates the definition (422 with field errors) and stores it as the "
     "draft, creating the workflow when needed (201). With `?publish=1` it is also published "
     "as the next version, unless the latest version is already the same.",
+    operation_id="importWorkflow",
 )
 def put(
     request,
@@ -85,15 +139,11 @@ def put(
     definition: dict[str, Any] = Body(..., description="The definition: name, steps, ..."),
     publish: bool = Query(False),
 ):
+    require_editor(request)
     if not SLUG.match(slug):
         raise ApiError(422, "Invalid slug", fields={"slug": ["1-100 letters, digits, - or _"]})
-    normalized = validate(definition, request.workspace)
+    normalized = checked(definition, request.workspace)
     name, description = definition.get("name") or "", definition.get("description") or ""
-    if len(name) > 200 or not isinstance(description, str):
-        fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
-        if not isinstance(description, str):
-            fields["description"] = ["must be a string"]
-        raise ApiError(422, "The workflow definition is invalid", fields=fields)
     try:
         with transaction.atomic():
             workflow, created = Workflow.objects.select_for_update().get_or_create(
@@ -114,12 +164,74 @@ def put(
     return (201 if created else 200), workflow_out(workflow)
 
 
+def checked(definition, workspace):
+    """The normalized definition; 422 with field errors, as the import page shows them."""
+    normalized = validate(definition, workspace)
+    name, description = definition.get("name") or "", definition.get("description") or ""
+    if len(name) > 200 or not isinstance(description, str):
+        fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
+        if not isinstance(description, str):
+            fields["description"] = ["must be a string"]
+        raise ApiError(422, "The workflow definition is invalid", fields=fields)
+    return normalized
+
+
+class CheckedOut(Schema):
+    definition: JSON_OBJECT = Field(description="As it would be published")
+
+
+@router.post(
+    "/{slug}/validate",
+    response={200: CheckedOut, **ERRORS},
+    summary="Check a definition without saving it",
+    description="200 with the definition as it would be published, or 422 with the field "
+    "errors the import would give.",
+    operation_id="validateWorkflow",
+)
+def validate_definition(
+    request,
+    slug: str,
+    definition: dict[str, Any] = Body(..., description="The definition: name, steps, ..."),
+):
+    require_editor(request)
+    get_workflow(request.workspace, slug)
+    return {"definition": checked(definition, request.workspace)}
+
+
+@router.get(
+    "/{slug}/versions",
+    response={200: list[VersionOut], **READ_ERRORS},
+    summary="A workflow's published versions, newest first",
+    operation_id="listWorkflowVersions",
+)
+def list_versions(request, slug: str):
+    workflow = get_workflow(request.workspace, slug)
+    return list(workflow.versions.order_by("-number"))
+
+
+@router.get(
+    "/{slug}/versions/{number}",
+    response={200: VersionOut, **READ_ERRORS},
+    summary="One published version",
+    description="To restore it, import its definition as the draft.",
+    operation_id="getWorkflowVersion",
+)
+def get_version(request, slug: str, number: int):
+    workflow = get_workflow(request.workspace, slug)
+    version = workflow.versions.filter(number=number).first() if 0 < number < 2**31 else None
+    if version is None:
+        raise Http404
+    return version
+
+
 @router.post(
     "/{slug}/runs",
     response={200: RunOut, 202: RunOut, **ERRORS},
     summary="Run a workflow",
     description="Runs the latest published version (or `version`). 409 when nothing is "
-    "published yet; 422 when the input does not match the definition's `input_schema`.",
+    "published yet or the workflow is archived; 422 when the input does not match the "
+    "definition's `input_schema`.",
+    operation_id="startWorkflowRun",
 )
 def run_workflow(
     request,
@@ -127,7 +239,10 @@ def run_workflow(
     payload: RunIn = Body(default_factory=RunIn),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
+    require_editor(request)
     workflow = get_workflow(request.workspace, slug)
+    if workflow.archived_at:
+        raise ApiError(409, "The workflow is archived; unarchive it first", code="archived")
     versions = workflow.versions.order_by("-number")
     if payload.version is not None:
         versions = versions.filter(number=payload.version)
@@ -148,3 +263,52 @@ def run_workflow(
         )
 
     return launch(request, payload, idempotency_key, start)
+
+
+@router.post(
+    "/{slug}/archive",
+    response={200: WorkflowOut, **ERRORS},
+    summary="Archive a workflow",
+    description="It starts no new run (API, webhooks) until unarchived; runs under way go "
+    "on. Archiving an archived workflow changes nothing.",
+    operation_id="archiveWorkflow",
+)
+def archive(request, slug: str):
+    require_editor(request)
+    workflow = get_workflow(request.workspace, slug)
+    if workflow.archived_at is None:
+        workflow.archived_at = timezone.now()
+        workflow.save(update_fields=["archived_at", "updated_at"])
+    return workflow_out(workflow)
+
+
+@router.post(
+    "/{slug}/unarchive",
+    response={200: WorkflowOut, **ERRORS},
+    summary="Unarchive a workflow",
+    operation_id="unarchiveWorkflow",
+)
+def unarchive(request, slug: str):
+    require_editor(request)
+    workflow = get_workflow(request.workspace, slug)
+    if workflow.archived_at is not None:
+        workflow.archived_at = None
+        workflow.save(update_fields=["archived_at", "updated_at"])
+    return workflow_out(workflow)
+
+
+@router.delete(
+    "/{slug}",
+    response={204: None, **ERRORS},
+    summary="Delete an archived workflow",
+    description="With its versions and webhooks. Its runs stay, with the definitions they "
+    "ran, and list under no workflow. 409 unless the workflow is archived first.",
+    operation_id="deleteWorkflow",
+)
+def delete(request, slug: str):
+    require_editor(request)
+    workflow = get_workflow(request.workspace, slug)
+    if workflow.archived_at is None:
+        raise ApiError(409, "Archive the workflow before deleting it", code="not_archived")
+    workflow.delete()
+    return 204, None

@@ -15,7 +15,7 @@ from core.workspaces import workspace_view
 
 def _page(request, form=None, raw=None, status=200):
     keys = ApiKey.objects.filter(workspace=request.workspace).order_by("revoked_at", "-id")
-    context = {"keys": keys, "form": form or ApiKeyForm(), "raw": raw}
+    context = {"keys": keys, "form": form or ApiKeyForm(role=request.role), "raw": raw}
     return render(request, "core/api_keys.html", context, status=status)
 
 
@@ -35,7 +35,7 @@ def api_key_list(request):
 @require_POST
 @workspace_view(min_role=Role.EDITOR)
 def api_key_create(request):
-    form = ApiKeyForm(request.POST)
+    form = ApiKeyForm(request.POST, role=request.role)
     if not form.is_valid():
         return _page(request, form, status=422)
     key, raw = form.issue(request.workspace)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
 from core.models import ApiKey, Role, Secret, Workspace
+from core.workspaces import RANK
 
 
 class WorkspaceForm(forms.Form):
@@ -57,6 +58,18 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="Where the key is used, e.g. “billing service”."
     )
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.EDITOR,
+        help_text="The key may do what a member of this role may do.",
+    )
+
+    def __init__(self, *args, role=Role.OWNER, **kwargs):
+        """`role`: the creator's own; nobody makes a key that may do more than they may."""
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [
+            (value, label) for value, label in Role.choices if RANK[value] <= RANK[role]
+        ]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -65,7 +78,7 @@ class ApiKeyForm(forms.Form):
         return name
 
     def issue(self, workspace):
-        return ApiKey.issue(workspace, self.cleaned_data["name"])
+        return ApiKey.issue(workspace, self.cleaned_data["name"], self.cleaned_data["role"])
 
 
 def _secret_value_field():

@@ -24,11 +24,6 @@ def _page(request, form=None, status=200):
     return render(request, "core/members.html", context, status=status)
 
 
-def _last_owner(membership):
-    owners = Membership.objects.filter(workspace=membership.workspace, role=Role.OWNER)
-    return membership.role == Role.OWNER and owners.count() == 1
-
-
 @require_GET
 @workspace_view()
 def member_list(request):
@@ -55,7 +50,7 @@ def member_role(request, member_id):
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose owner, editor or viewer.")
-    elif form.cleaned_data["role"] != Role.OWNER and _last_owner(membership):
+    elif form.cleaned_data["role"] != Role.OWNER and membership.is_last_owner():
         messages.error(request, "A workspace keeps at least one owner.")
     else:
         membership.role = form.cleaned_data["role"]
@@ -68,7 +63,7 @@ def member_role(request, member_id):
 @workspace_view(min_role=Role.OWNER)
 def member_remove(request, member_id):
     membership = get_object_or_404(Membership, id=member_id, workspace=request.workspace)
-    if _last_owner(membership):
+    if membership.is_last_owner():
         messages.error(request, "A workspace keeps at least one owner.")
     else:
         membership.delete()

@@ -17,7 +17,7 @@ from runner.listing import light_runs
 from runner.states import RunStatus
 from runner.views.runs import keyset_page
 
-MAX_BULK = 200
+MAX_BULK = inbox.MAX_BULK
 
 
 class InboxFilter(forms.Form):

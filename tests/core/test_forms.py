@@ -130,6 +130,26 @@ def test_api_key_without_a_name(owner):
     assert not ApiKey.objects.exists()
 
 
+def test_api_key_role_is_at_most_the_creators(client, workspace, alice):
+    from tests.personas import make_user
+
+    client.force_login(make_user("erica", workspace, "editor"))
+    page = client.get("/w/acme/api-keys/").content.decode()
+    assert 'value="viewer"' in page and 'value="owner"' not in page
+    response = client.post("/w/acme/api-keys/new", {"name": "root", "role": "owner"})
+    assert_field_errors(response, "Select a valid choice")
+    assert client.post("/w/acme/api-keys/new", {"name": "ci", "role": "viewer"}).status_code == 302
+    assert ApiKey.objects.get().role == "viewer"
+
+
+def test_createapikey_gives_the_key_a_role(workspace, capsys):
+    from django.core.management import call_command
+
+    call_command("createapikey", "--workspace", "acme", "--name", "admin", "--role", "owner")
+    raw = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ApiKey.authenticate(raw).role == "owner"
+
+
 @pytest.mark.parametrize(
     "action, data, message",
     [

@@ -1,4 +1,4 @@
-"""`manage.py createapikey --workspace NAME --name LABEL [--create]`: a new API key, shown once.
+"""`manage.py createapikey --workspace NAME --name LABEL [--role ROLE] [--create]`: a new API key, shown once.
 
 The key is printed alone on the last line, so scripts can take it with `tail -n 1`.
 """
@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from core.models import ApiKey, Workspace
+from core.models import ApiKey, Role, Workspace
 
 
 class Command(BaseCommand):
@@ -18,10 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, help="the workspace's name or slug")
         parser.add_argument("--name", required=True, help="a label to recognise the key by")
         parser.add_argument(
+            "--role",
+            choices=Role.values,
+            default=Role.EDITOR,
+            help="what the key may do (default: editor; owner also manages members)",
+        )
+        parser.add_argument(
             "--create", action="store_true", help="create the workspace (with no members)"
         )
 
-    def handle(self, *args, workspace, name, create, **options):
+    def handle(self, *args, workspace, name, role, create, **options):
         if not name.strip() or len(name) > 100:
             raise CommandError("--name must be 1-100 characters")
         with transaction.atomic():
@@ -33,9 +39,9 @@ class Command(BaseCommand):
             if found is None:
                 found = Workspace.objects.create(name=workspace, slug=_free_slug(workspace))
                 self.stdout.write(f"Created workspace {found.name} ({found.slug}).")
-            key, raw = ApiKey.issue(found, name.strip())
+            key, raw = ApiKey.issue(found, name.strip(), role)
         self.stdout.write(
-            f"API key {key.name!r} ({key.prefix}…) for workspace {found.slug}; "
+            f"API key {key.name!r} ({key.prefix}…, {key.role}) for workspace {found.slug}; "
             "store it now, it is not shown again:"
         )
         self.stdout.write(raw)

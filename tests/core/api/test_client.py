@@ -84,3 +84,71 @@ def test_api_errors_are_raised_as_one_exception_type(brickwork, live_server):
     with pytest.raises(TimeoutError):
         slow.wait(timeout=0.3)
     slow.cancel()
+
+
+def test_define_and_version_an_http_action_then_run_it(brickwork, worker, http_server):
+    # Given an HTTP action defined and versioned through the client
+    http_server.clear()
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
+    brickwork.define_action(
+        "crm.touch", url=http_server.url + "/touch/{{ input.id }}", input_schema=schema
+    )
+    second = brickwork.action("crm.touch").new_version(method="PUT", timeout_s=5)
+    assert second["version"] == 2 and second["config"]["method"] == "PUT"
+    assert [v["version"] for v in brickwork.action("crm.touch").versions()] == [2, 1]
+    assert brickwork.action("crm.touch").version(1)["config"]["method"] == "POST"
+    # When it runs
+    run = brickwork.action("crm.touch").run({"id": 7}, wait=20)
+    # Then the latest version made the call
+    assert run.status == "succeeded", run.data
+    assert http_server.requests[-1]["method"] == "PUT"
+    assert http_server.requests[-1]["path"] == "/touch/7"
+    # And a refused definition is a BrickworkError with the page's field messages
+    with pytest.raises(BrickworkError) as refused:
+        brickwork.define_action("Bad Name", url="ftp://x")
+    assert refused.value.status == 422 and {"name", "url"} <= set(refused.value.fields)
+
+
+def test_workflows_failures_members_and_keys(brickwork, live_server, workspace, echo_workflow):
+    from core.client import Brickwork
+    from core.models import ApiKey
+    from tests.personas import make_user
+
+    # Workflows: list, versions, validate, archive (no runs), unarchive
+    assert [w["slug"] for w in brickwork.workflows()] == ["echo"]
+    [version] = brickwork.workflow("echo").versions()
+    assert brickwork.workflow("echo").version(1) == version
+    assert brickwork.workflow("echo").validate(version["definition"])["steps"]
+    brickwork.workflow("echo").archive()
+    assert [w["slug"] for w in brickwork.workflows(archived=True)] == ["echo"]
+    with pytest.raises(BrickworkError) as archived:
+        brickwork.workflow("echo").run({"n": 1})
+    assert archived.value.code == "archived"
+    brickwork.workflow("echo").unarchive()
+    # Failures: a run that failed, resolved, reopened
+    failed = Run.objects.create(workspace=workspace, definition={}, status="failed", error={})
+    assert [f["id"] for f in brickwork.failures()] == [failed.id]
+    resolved = brickwork.run(failed.id).resolve("refunded by hand")
+    assert resolved.data["status"] == "failed" and list(brickwork.failures()) == []
+    brickwork.run(failed.id).reopen()
+    assert [f["id"] for f in brickwork.failures()] == [failed.id]
+    # Keys: an owner key (shown once) manages members
+    make_user("alice", workspace, "owner")
+    make_user("dora")
+    owner = Brickwork(
+        api_key=ApiKey.issue(workspace, "admin", "owner")[1], base_url=live_server.url
+    )
+    member = owner.members.add("dora", role="viewer")
+    assert owner.members.set_role(member["id"], "editor")["role"] == "editor"
+    owner.members.remove(member["id"])
+    assert [m["username"] for m in owner.members.list()] == ["alice"]
+    new = owner.api_keys.create("ci", role="viewer")
+    viewer = Brickwork(api_key=new["key"], base_url=live_server.url)
+    with pytest.raises(BrickworkError) as forbidden:
+        viewer.workflow("echo").archive()
+    assert forbidden.value.status == 403
+    owner.api_keys.revoke(new["id"])
+    with pytest.raises(BrickworkError) as revoked:
+        viewer.workflows()
+    assert revoked.value.status == 401
+    assert "key" not in owner.api_keys.list()[0]

@@ -1,5 +1,7 @@
 """The OpenAPI document and the browsable docs, served without any CDN."""
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -11,8 +13,16 @@ def test_openapi_document_lists_every_endpoint(client):
     assert set(document["paths"]) == {
         "/api/v1/actions",
         "/api/v1/actions/{name}/run",
+        "/api/v1/actions/{name}/versions",
+        "/api/v1/actions/{name}/versions/{version}",
+        "/api/v1/workflows",
         "/api/v1/workflows/{slug}",
         "/api/v1/workflows/{slug}/runs",
+        "/api/v1/workflows/{slug}/archive",
+        "/api/v1/workflows/{slug}/unarchive",
+        "/api/v1/workflows/{slug}/validate",
+        "/api/v1/workflows/{slug}/versions",
+        "/api/v1/workflows/{slug}/versions/{number}",
         "/api/v1/workflows/{slug}/triggers",
         "/api/v1/workflows/{slug}/triggers/{trigger_id}",
         "/api/v1/workflows/{slug}/triggers/{trigger_id}/deliveries",
@@ -22,8 +32,39 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/runs/{run_id}/cancel",
         "/api/v1/secrets",
         "/api/v1/secrets/{name}",
+        "/api/v1/failures",
+        "/api/v1/failures/resolve",
+        "/api/v1/failures/reopen",
+        "/api/v1/members",
+        "/api/v1/members/{member_id}",
+        "/api/v1/api-keys",
+        "/api/v1/api-keys/{key_id}/revoke",
     }
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+
+
+def test_every_operation_has_a_camel_case_id_a_generated_client_can_use(client):
+    document = client.get("/api/v1/openapi.json").json()
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)), "operation ids are unique"
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", operation_id), operation_id
+        assert "core_api" not in operation_id
+    assert {"getRun", "runAction", "listRuns", "startWorkflowRun"} <= set(ids)
+
+
+def test_every_error_is_documented_in_the_error_shape(client):
+    document = client.get("/api/v1/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            errors = {s: r for s, r in operation["responses"].items() if s >= "400"}
+            assert {"401", "404", "422", "429"} <= set(errors), (method, path)
+            if method != "get":
+                assert "403" in errors, f"{method} {path}: a viewer key's 403"
+            for response in errors.values():
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
 
 
 def test_docs_page_loads_swagger_from_our_static_files(client):

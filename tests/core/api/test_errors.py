@@ -64,11 +64,11 @@ def test_too_many_requests_is_429(api):
 @pytest.mark.parametrize(
     "method, path, allowed",
     [
-        ("DELETE", "/actions", "GET"),
+        ("DELETE", "/actions", "GET, POST"),
         ("POST", "/runs", "GET"),
         ("PUT", "/runs/1", "GET"),
         ("GET", "/actions/debug.echo/run", "POST"),
-        ("PATCH", "/workflows/onboarding", "GET, PUT"),
+        ("PATCH", "/workflows/onboarding", "DELETE, GET, PUT"),
     ],
 )
 def test_a_wrong_method_is_405_in_the_error_shape(api, method, path, allowed):

@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from builder.models import Trigger
+from core.models import ApiKey
 from tests.runs import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,11 +24,23 @@ REAL_WORLD = ("http.request", "email.send")
 
 
 @override_settings(API_RATE_LIMIT_PER_MINUTE=0)
-def test_api_answers_within_its_schema(live_server, api_key, workspace, echo_workflow):
-    # Given objects that exist, so that some requests reach past the 404s
+def test_api_answers_within_its_schema(live_server, workspace, echo_workflow, alice):
+    # Given an owner key (every operation reaches its own checks), and objects that exist,
+    # so that some requests reach past the 404s
+    api_key = ApiKey.issue(workspace, "fuzz", "owner")[1]
     run = start(workspace, [{"key": "a", "action": "debug.echo"}])
     trigger = Trigger.objects.create(workflow=echo_workflow, token=Trigger.new_token())
-    existing = {"slug": "echo", "name": "debug.echo", "run_id": run.id, "trigger_id": trigger.id}
+    other_key, _ = ApiKey.issue(workspace, "another")
+    existing = {
+        "slug": "echo",
+        "name": "debug.echo",
+        "run_id": run.id,
+        "trigger_id": trigger.id,
+        "version": 1,
+        "number": 1,
+        "member_id": alice.memberships.get().id,
+        "key_id": other_key.id,
+    }
     # When schemathesis sends valid and invalid requests, to random and to existing objects
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
     cases = (
