@@ -59,6 +59,7 @@ def parse_step(data, index, previous_key, stored=None):
     """
     where = f"steps[{index}]"
     errors = {}
+    stored = stored if isinstance(stored, dict) else {}
     step = {"key": _text(data, "key"), "action": _text(data, "action")}
     if name := _text(data, "name"):
         step["name"] = name
@@ -70,7 +71,6 @@ def parse_step(data, index, previous_key, stored=None):
             step["after"]
         ):
             step["after"] = stored_after
-    stored = stored if isinstance(stored, dict) else {}
     if retry := _parse_retry(data, "retry_", stored.get("retry")):
         step["retry"] = retry
     if (timeout := parse_number(_text(data, "timeout_s"))) is not None:
