@@ -349,6 +349,11 @@ def _oidc_providers():
 
 
 SOCIALACCOUNT_PROVIDERS = _oidc_providers()
+if SOCIALACCOUNT_PROVIDERS:
+    # Signing in with the provider posts a form here that redirects there, and CSP's
+    # form-action covers redirects: the provider's origin must be allowed.
+    _provider = urlsplit(env.str("OIDC_SERVER_URL"))
+    SECURE_CSP["form-action"] = [CSP.SELF, f"{_provider.scheme}://{_provider.netloc}"]
 WEBHOOK_CACHE_S = _float("WEBHOOK_CACHE_S", 2)
 if not 0 <= WEBHOOK_CACHE_S <= 60:
     raise ImproperlyConfigured("WEBHOOK_CACHE_S must be between 0 and 60")

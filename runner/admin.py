@@ -8,7 +8,8 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 from core.masking import mask
 from core.models import Secret
-from runner.models import Attempt, Run, RunEvent, StepRun
+from runner import schedules
+from runner.models import Attempt, Run, RunEvent, Schedule, StepRun
 
 
 class MaskedDataAdmin(ReadOnlyAdmin):
@@ -80,3 +81,24 @@ class RunEventAdmin(MaskedDataAdmin):
     list_display = ["id", "run", "type", "step_key", "attempt", "to_status", "created_at"]
     list_filter = ["type"]
     show_full_result_count = False
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    """Schedules are edited on their page or through the API, where the next fire time is
+    worked out; here they can be looked at, paused and deleted."""
+
+    list_display = ["name", "workflow", "cron", "interval_s", "timezone", "paused", "next_fire_at"]
+    list_filter = ["paused", "overlap"]
+    search_fields = ["name", "workflow__slug"]
+    fields = list_display[:5] + ["overlap", "catchup_window_s", "input", "paused"]
+    fields += ["next_fire_at", "last_fired_at", "last_error", "missed", "skipped"]
+    readonly_fields = [f for f in fields if f != "paused"]
+    list_editable = ["paused"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through runner/schedules.py, so that a resume counts fire times from now.
+        schedules.save(Schedule.objects.get(pk=obj.pk), {"paused": obj.paused})
