@@ -124,7 +124,8 @@ def test_cancel_an_active_run(worker, workspace, alice, alice_page):
     from tests.runs import start
 
     page = alice_page
-    # Given a run busy in a 2.5 s step after a step that has a compensation
+    # Given a run busy in a 5 s step (time to click on a loaded machine) after a step that
+    # has a compensation
     run = start(
         workspace,
         [
@@ -134,7 +135,7 @@ def test_cancel_an_active_run(worker, workspace, alice, alice_page):
                 "input": {"item": "book"},
                 "compensate": {"action": "debug.echo", "input": {"release": "book"}},
             },
-            {"key": "wait", "action": "debug.sleep", "input": {"ms": 2500}},
+            {"key": "wait", "action": "debug.sleep", "input": {"ms": 5000}},
         ],
         user=alice,
     )
@@ -145,6 +146,6 @@ def test_cancel_an_active_run(worker, workspace, alice, alice_page):
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator(".messages")).to_contain_text("is being cancelled")
     # Then the running step ends, `reserve` is compensated, and the run is cancelled
-    expect(page.locator("#step-compensation-reserve")).to_contain_text("succeeded", timeout=10_000)
+    expect(page.locator("#step-compensation-reserve")).to_contain_text("succeeded", timeout=15_000)
     expect(page.locator("#run-status")).to_have_text("cancelled", timeout=10_000)
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
