@@ -16,8 +16,12 @@ committed rows only.
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+# A page answers in milliseconds, but a machine with two cores running the live server,
+# a worker and Chromium at once can take seconds: assertions wait up to 15 s for it.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -176,8 +176,9 @@ def assert_no_distinct_value(where, text):
 
 
 def test_secrets_of_every_shape_show_nowhere(
-    live_server, worker, workspace, alice, client, http_server
+    live_server, worker, workspace, alice, client, http_server, settings
 ):
+    settings.METRICS_TOKEN = "scrape-token-for-the-test"
     base = live_server.url
     http_server.clear()
     log_start = worker.log_path.stat().st_size if worker.log_path.exists() else 0
@@ -292,6 +293,6 @@ def test_secrets_of_every_shape_show_nowhere(
     with open(worker.log_path, encoding="utf-8", errors="replace") as log:
         log.seek(log_start)
         assert_no_distinct_value("the worker log", log.read())
-    status, metrics = get(f"{base}/metrics")
+    status, metrics = get(f"{base}/metrics", {"Authorization": f"Bearer {settings.METRICS_TOKEN}"})
     assert status == 200
     assert_no_distinct_value("/metrics", metrics)
