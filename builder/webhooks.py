@@ -187,7 +187,8 @@ def _start(trigger, version, run_input, event_id, size, signature):
         raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
     if trigger.workflow.archived_at:
         raise Refused(409, Verdict.REJECTED, "The workflow is archived")
-    replay_key = f"brickwork:webhook-signature:{trigger.id}:{signature}" if signature else ""
+    # By token, not id: a database may hand a deleted trigger's id to a new one.
+    replay_key = f"brickwork:webhook-signature:{trigger.token}:{signature}" if signature else ""
     if replay_key and counters.claim(replay_key, REPLAY_WINDOW_S) is False:
         raise Refused(401, Verdict.STALE, "Signature rejected: it was used before (a replay)")
     try:

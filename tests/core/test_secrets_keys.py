@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
+from django.utils import timezone
 
 from builder.definition import validate
 from builder.models import Trigger, Workflow
@@ -130,19 +131,21 @@ def test_the_migration_encrypts_existing_plain_signing_secrets(workflow):
     # Given a trigger row written before the migration, with its secret in plain text
     executor = MigrationExecutor(connection)
     executor.migrate([("builder", "0002_trigger_webhookdelivery")])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO builder_trigger (workflow_id, name, kind, token, enabled, input_mode,"
-            " headers, accept_text, signature, secret, signature_header, signature_algorithm,"
-            " signature_prefix, event_id_header, created_at, updated_at) VALUES (%s, '',"
-            " 'webhook', 'tok-before', true, 'envelope', '[]', false, 'timestamped', %s, '',"
-            " 'sha256', '', '', now(), now())",
-            [workflow.id, SIGNING],
-        )
-    # When the migration runs
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO builder_trigger (workflow_id, name, kind, token, enabled,"
+                " input_mode, headers, accept_text, signature, secret, signature_header,"
+                " signature_algorithm, signature_prefix, event_id_header, created_at,"
+                " updated_at) VALUES (%s, '', 'webhook', 'tok-before', true, 'envelope', '[]',"
+                " false, 'timestamped', %s, '', 'sha256', '', '', %s, %s)",
+                [workflow.id, SIGNING, timezone.now(), timezone.now()],
+            )
+    finally:
+        # When the migrations run (always: later tests need the whole schema back)
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
     # Then the row holds a token that decrypts to the secret
     trigger = Trigger.objects.get(token="tok-before")
     assert SIGNING not in trigger.encrypted_secret and trigger.secret == SIGNING
