@@ -50,7 +50,12 @@ def builder(request, slug):
 @require_GET
 def step_panel(request, slug, index):
     workflow = get_workflow(request, slug)
-    _check_index(workflow, index)
+    steps = _check_index(workflow, index)
+    # A card clicked right after a drag may still carry its old position: its key wins.
+    key = request.GET.get("key")
+    if key and drafts.key_of(steps[index]) != key:
+        keys = [drafts.key_of(step) for step in steps]
+        index = keys.index(key) if key in keys else index
     return _regions(request, workflow, selected=index, panel=True)
 
 

@@ -22,7 +22,9 @@ router = Router(tags=["actions"])
 NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 
-class ActionOut(Schema):
+class ActionFields(Schema):
+    """What the catalogue and a version's page both say of an action."""
+
     name: str
     version: int
     kind: str
@@ -32,19 +34,13 @@ class ActionOut(Schema):
     output_schema: dict[str, Any] | None
     retry_policy: dict[str, Any]
     timeout_s: float
+
+
+class ActionOut(ActionFields):
     versions: list[int]
 
 
-class ActionVersionOut(Schema):
-    name: str
-    version: int
-    kind: str
-    description: str
-    builtin: bool
-    input_schema: dict[str, Any]
-    output_schema: dict[str, Any] | None
-    retry_policy: dict[str, Any]
-    timeout_s: float
+class ActionVersionOut(ActionFields):
     config: dict[str, Any] = Field(description="http: the request template; script: the command")
     created_at: datetime
 

@@ -586,3 +586,15 @@ def test_a_viewer_cannot_create_a_workflow(bob, workflow):
     assert response.status_code == 404
     assert list(Workflow.objects.values_list("slug", flat=True)) == ["signup"]
     assert "New workflow" not in _text(client_of(bob).get("/w/acme/workflows/"))
+
+
+def test_a_card_clicked_with_its_old_position_opens_its_own_step(alice, workflow):
+    # Given a card that still carries position 0 after a drag moved its step to the end
+    client = client_of(alice)
+    keys = [step["key"] for step in STEPS]
+    # When it is clicked, its key goes along
+    response = client.get(url("steps/0/"), {"key": keys[-1]}, **HTMX)
+    # Then the panel opens the step of that key, not whatever is at position 0 now
+    assert f'<span id="panel-key">{keys[-1]}</span>' in _text(response)
+    unknown = client.get(url("steps/0/"), {"key": "gone"}, **HTMX)
+    assert f'<span id="panel-key">{keys[0]}</span>' in _text(unknown)
