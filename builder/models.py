@@ -37,6 +37,15 @@ class Workflow(models.Model):
     def __str__(self):
         return self.name
 
+    def set_archived(self, archived):
+        """Archive or unarchive; False when it already was. An archived workflow keeps its
+        versions and runs but starts no new run."""
+        if archived == (self.archived_at is not None):
+            return False
+        self.archived_at = timezone.now() if archived else None
+        self.save(update_fields=["archived_at", "updated_at"])
+        return True
+
     def latest_version(self):
         return self.versions.order_by("-number").first()
 

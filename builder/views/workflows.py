@@ -10,7 +10,6 @@ from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from builder import draft as drafts
@@ -60,9 +59,7 @@ def workflow_list(request):
 @require_POST
 def archive_workflow(request, slug):
     workflow = get_workflow(request, slug)
-    if workflow.archived_at is None:
-        workflow.archived_at = timezone.now()
-        workflow.save(update_fields=["archived_at", "updated_at"])
+    if workflow.set_archived(True):
         messages.success(request, f"{workflow.name} is archived; it starts no new run.")
     return redirect("workflow_list", request.workspace.slug)
 
@@ -71,9 +68,7 @@ def archive_workflow(request, slug):
 @require_POST
 def unarchive_workflow(request, slug):
     workflow = get_workflow(request, slug)
-    if workflow.archived_at is not None:
-        workflow.archived_at = None
-        workflow.save(update_fields=["archived_at", "updated_at"])
+    if workflow.set_archived(False):
         messages.success(request, f"{workflow.name} is back; it runs again.")
     return redirect(reverse("workflow_list", args=[request.workspace.slug]) + "?archived=1")
 

@@ -4,17 +4,16 @@ makes one that may do more than they may."""
 
 from datetime import datetime
 
-from django.http import Http404
 from ninja import Field, Router, Schema
 
 from core.api.auth import require_editor
 from core.api.errors import ApiError
+from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.models import ApiKey, Role
 from core.web.forms import ApiKeyForm
 
 router = Router(tags=["api-keys"])
-MAX_ID = 2**63 - 1
 
 
 class ApiKeyIn(Strict):
@@ -87,11 +86,7 @@ def create_key(request, payload: ApiKeyIn):
 )
 def revoke_key(request, key_id: int):
     require_editor(request)
-    key = None
-    if 0 < key_id <= MAX_ID:
-        key = ApiKey.objects.filter(workspace=request.workspace, id=key_id).first()
-    if key is None:
-        raise Http404
+    key = one_or_404(ApiKey.objects.filter(workspace=request.workspace), key_id)
     if key.revoked_at is None:
         key.revoke()
     return key_out(key)

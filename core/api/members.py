@@ -4,17 +4,16 @@ remove people, as owners do on the members page. A workspace keeps at least one 
 from datetime import datetime
 
 from django.db import transaction
-from django.http import Http404
 from ninja import Field, Router, Schema
 
 from core.api.auth import require
 from core.api.errors import ApiError
+from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.models import Membership, Role, Workspace
 from core.web.forms import MemberForm
 
 router = Router(tags=["members"])
-MAX_ID = 2**63 - 1
 
 
 class MemberIn(Strict):
@@ -43,13 +42,8 @@ def member_out(membership):
 
 
 def get_member(workspace, member_id):
-    found = None
-    if 0 < member_id <= MAX_ID:
-        found = Membership.objects.select_related("user", "workspace")
-        found = found.filter(workspace=workspace, id=member_id).first()
-    if found is None:
-        raise Http404
-    return found
+    members = Membership.objects.select_related("user", "workspace")
+    return one_or_404(members.filter(workspace=workspace), member_id)
 
 
 @router.get(

@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 
-from django.http import Http404
 from ninja import Body, Header, Query, Router
 
 from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
+from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
 from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
@@ -15,15 +15,11 @@ from runner import action_runs, engine, reruns
 from runner.states import RunStatus
 
 router = Router(tags=["runs"])
-MAX_ID = 2**63 - 1
 
 
 def get_run(workspace, run_id):
     """The workspace's run with this id; 404 for another workspace's (it does not exist here)."""
-    run = runs_of(workspace).filter(id=run_id).first() if 0 < run_id <= MAX_ID else None
-    if run is None:
-        raise Http404
-    return run
+    return one_or_404(runs_of(workspace), run_id)
 
 
 @router.get(

@@ -3,12 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from core.api.auth import require_editor
 from core.api.errors import ApiError
+from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
 from runner import schedules
@@ -16,7 +16,6 @@ from runner.models import Overlap, Schedule
 from runner.schedule_times import next_times
 
 router = Router(tags=["schedules"])
-MAX_ID = 2**63 - 1
 PREVIEW = 5
 
 
@@ -100,12 +99,7 @@ def schedule_out(schedule):
 
 def get_schedule(workspace, slug, schedule_id):
     workflow = get_workflow(workspace, slug)
-    schedule = None
-    if 0 < schedule_id <= MAX_ID:
-        schedule = workflow.schedules.select_related("workflow").filter(id=schedule_id).first()
-    if schedule is None:
-        raise Http404
-    return schedule
+    return one_or_404(workflow.schedules.select_related("workflow"), schedule_id)
 
 
 def _save(schedule, changes):

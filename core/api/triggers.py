@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.http import Http404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import StringConstraints
@@ -15,11 +14,11 @@ from pydantic import StringConstraints
 from builder.models import Trigger, WebhookDelivery
 from core.api.auth import require_editor
 from core.api.errors import ApiError
+from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
 
 router = Router(tags=["triggers"])
-MAX_ID = 2**63 - 1
 HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"
 HeaderName = Annotated[str, StringConstraints(pattern=HEADER_NAME)]
 
@@ -117,12 +116,7 @@ def trigger_out(request, trigger, secret=None):
 
 def get_trigger(workspace, slug, trigger_id):
     workflow = get_workflow(workspace, slug)
-    trigger = None
-    if 0 < trigger_id <= MAX_ID:
-        trigger = workflow.triggers.select_related("workflow").filter(id=trigger_id).first()
-    if trigger is None:
-        raise Http404
-    return trigger
+    return one_or_404(workflow.triggers.select_related("workflow"), trigger_id)
 
 
 def _save(trigger, changes):

@@ -13,7 +13,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404
-from django.utils import timezone
 from ninja import Body, Field, Header, Query, Router, Schema
 
 from builder.definition import validate
@@ -276,9 +275,7 @@ def run_workflow(
 def archive(request, slug: str):
     require_editor(request)
     workflow = get_workflow(request.workspace, slug)
-    if workflow.archived_at is None:
-        workflow.archived_at = timezone.now()
-        workflow.save(update_fields=["archived_at", "updated_at"])
+    workflow.set_archived(True)
     return workflow_out(workflow)
 
 
@@ -291,9 +288,7 @@ def archive(request, slug: str):
 def unarchive(request, slug: str):
     require_editor(request)
     workflow = get_workflow(request.workspace, slug)
-    if workflow.archived_at is not None:
-        workflow.archived_at = None
-        workflow.save(update_fields=["archived_at", "updated_at"])
+    workflow.set_archived(False)
     return workflow_out(workflow)
 
 
