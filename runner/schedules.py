@@ -111,6 +111,8 @@ def start(schedule, fire_time):
     """The run of `fire_time`, or None when it exists already or cannot start (said in
     the schedule's `last_error`)."""
     workflow = schedule.workflow
+    if workflow.archived_at is not None:
+        return _failed(schedule, "The workflow is archived: it starts no new run.")
     version = workflow.versions.order_by("-number").first()
     if version is None:
         return _failed(schedule, "The workflow has no published version.")

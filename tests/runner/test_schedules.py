@@ -148,6 +148,18 @@ def test_a_paused_schedule_does_not_fire_and_a_bad_input_is_said(workflow):
     assert fired(strict) == [] and "day" in strict.last_error
 
 
+@pytest.mark.django_db  # runs inside the test's transaction: no worker picks them up
+def test_an_archived_workflow_is_not_started_by_its_schedule(workflow):
+    schedule = every(workflow, 10)
+    workflow.set_archived(True)
+    schedules.fire_due(T0 + timedelta(seconds=10))
+    schedule.refresh_from_db()
+    assert fired(schedule) == [] and "archived" in schedule.last_error
+    workflow.set_archived(False)
+    schedules.fire_due(T0 + timedelta(seconds=20))
+    assert fired(schedule) == [T0 + timedelta(seconds=20)]
+
+
 # -- Overlap policies, with a real worker and its sweeper ---------------------------------
 
 
