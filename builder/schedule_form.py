@@ -6,6 +6,7 @@ import json
 from django import forms
 
 from runner.models import Overlap
+from runner.schedule_times import MAX_INTERVAL_S, MIN_INTERVAL_S
 
 FIELDS = ("name", "cron", "interval_s", "timezone", "input", "overlap", "catchup_window_s")
 
@@ -20,7 +21,11 @@ class ScheduleForm(forms.Form):
         "Leave empty to run every N seconds instead.",
     )
     interval_s = forms.IntegerField(
-        required=False, min_value=1, label="Or every (seconds)", help_text="Instead of cron."
+        required=False,
+        min_value=MIN_INTERVAL_S,
+        max_value=MAX_INTERVAL_S,
+        label="Or every (seconds)",
+        help_text="Instead of cron.",
     )
     timezone = forms.CharField(
         max_length=64, initial="UTC", help_text="An IANA name, e.g. Europe/Berlin."

@@ -24,6 +24,7 @@ ALIASES = {
     "@hourly": "0 * * * *",
 }
 MIN_INTERVAL_S = 1
+MAX_INTERVAL_S = 366 * 86400  # a year; longer ones are cron's business (@yearly)
 MAX_CRON_LENGTH = 100
 
 
@@ -46,8 +47,12 @@ def problems(spec):
             _cron(spec.cron, datetime.now(UTC))
         except (CronSimError, ValueError) as error:
             errors["cron"] = [f"Not a valid cron expression: {error}"]
-    elif not isinstance(spec.interval_s, int) or spec.interval_s < MIN_INTERVAL_S:
-        errors["interval_s"] = [f"Must be a whole number of seconds, at least {MIN_INTERVAL_S}."]
+    elif not isinstance(spec.interval_s, int) or not (
+        MIN_INTERVAL_S <= spec.interval_s <= MAX_INTERVAL_S
+    ):
+        errors["interval_s"] = [
+            f"Must be a whole number of seconds from {MIN_INTERVAL_S} to {MAX_INTERVAL_S}."
+        ]
     try:
         zone(spec.timezone)
     except ValueError as error:

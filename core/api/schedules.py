@@ -13,7 +13,7 @@ from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
 from runner import schedules
 from runner.models import Overlap, Schedule
-from runner.schedule_times import next_times
+from runner.schedule_times import MAX_INTERVAL_S, MIN_INTERVAL_S, next_times
 
 router = Router(tags=["schedules"])
 PREVIEW = 5
@@ -29,7 +29,7 @@ class ScheduleIn(Strict):
         description='5 fields ("*/15 9-17 * * mon-fri") or an alias (@hourly, @daily, '
         "@weekly, @monthly, @yearly); or give `interval_s`",
     )
-    interval_s: int | None = Field(None, ge=1, le=366 * 86400)
+    interval_s: int | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S)
     timezone: str = Field("UTC", max_length=64, description="An IANA name: Europe/Berlin")
     input: dict[str, Any] = Field(default_factory=dict)
     overlap: Overlap = Field(

@@ -56,6 +56,7 @@ def test_create_pause_resume_and_list(owner, workflow):
         ({"timezone": "Mars/Olympus"}, "Unknown time zone"),
         ({"input": "[1, 2]"}, "Must be a JSON object"),
         ({"input": "{oops"}, "Not JSON"),
+        ({"cron": "", "interval_s": "9" * 30}, "Ensure this value"),
     ],
 )
 def test_bad_input_is_a_form_error(owner, workflow, fields, message):
@@ -69,6 +70,8 @@ def test_the_preview_shows_the_next_five_times_or_what_is_wrong(owner, workflow)
     assert preview.content.decode().count("00:00:00 UTC") == 5  # 09:00 in Tokyo
     wrong = owner.get(f"{PAGE}preview/", {"cron": "0 25 * * *"}).content.decode()
     assert "Not a valid cron expression" in wrong
+    huge = owner.get(f"{PAGE}preview/", {"interval_s": "9" * 40})
+    assert huge.status_code == 200 and "whole number of seconds" in huge.content.decode()
 
 
 def test_viewers_read_but_cannot_change(client, bob, workflow):

@@ -57,6 +57,7 @@ def test_aliases_intervals_and_bad_specs():
     assert "cron" in problems(Spec(cron="* * *"))
     assert "cron" in problems(Spec(cron="@hourly", interval_s=5))
     assert "interval_s" in problems(Spec(interval_s=0))
+    assert "interval_s" in problems(Spec(interval_s=10**30))  # no timedelta holds it
     assert "timezone" in problems(Spec(cron="@daily", timezone="Mars/Olympus"))
     assert problems(Spec(cron="*/5 9-17 * * mon-fri", timezone="America/New_York")) == {}
 
