@@ -53,7 +53,7 @@ def add_step(draft, action_version, position=None):
     if position is None or not 0 <= position <= len(steps):
         position = len(steps)
     steps.insert(position, step)
-    return with_steps(draft, _tidy_after(steps)), position
+    return with_steps(draft, tidy_after(steps)), position
 
 
 def starter_input(schema):
@@ -78,7 +78,7 @@ def move_step(draft, index, delta):
     if not (0 <= index < len(steps) and 0 <= target < len(steps)):
         return with_steps(draft, steps)
     steps.insert(target, steps.pop(index))
-    return with_steps(draft, _tidy_after(steps))
+    return with_steps(draft, tidy_after(steps))
 
 
 def reorder(draft, order):
@@ -86,7 +86,7 @@ def reorder(draft, order):
     steps = steps_of(draft)
     if sorted(order) != list(range(len(steps))):
         raise ValueError("the order must list every step exactly once")
-    return with_steps(draft, _tidy_after([steps[index] for index in order]))
+    return with_steps(draft, tidy_after([steps[index] for index in order]))
 
 
 def remove_step(draft, index):
@@ -98,16 +98,16 @@ def remove_step(draft, index):
         after = step.get("after")
         if isinstance(after, list) and removed in after:
             step["after"] = [key for key in after if key != removed]
-    return with_steps(draft, _tidy_after(steps))
+    return with_steps(draft, tidy_after(steps))
 
 
 def replace_step(draft, index, step):
     steps = steps_of(draft)
     steps[index] = step
-    return with_steps(draft, _tidy_after(steps))
+    return with_steps(draft, tidy_after(steps))
 
 
-def _tidy_after(steps):
+def tidy_after(steps):
     """Drop an explicit `after` that says what the order already says (the previous step).
 
     An explicit `after` is kept only where the user drew parallel branches, so a later

@@ -19,6 +19,8 @@ urlpatterns = [
     path(WF + "steps/<int:index>/save/", builder.save_step, name="builder_save_step"),
     path(WF + "steps/<int:index>/move/", builder.move_step, name="builder_move_step"),
     path(WF + "steps/<int:index>/remove/", builder.remove_step, name="builder_remove_step"),
+    path(WF + "steps/<int:index>/connect/", builder.connect_dialog, name="builder_connect"),
+    path(WF + "edges/", builder.link_steps, name="builder_link"),
     # Versions
     path(WF + "publish/", versions.publish, name="workflow_publish"),
     path(WF + "versions/", versions.versions, name="workflow_versions"),

@@ -14,12 +14,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from builder import draft as drafts
+from builder import edges
 from builder.definition import KEY, MAX_STEPS
 from builder.palette import palette, resolve
 from builder.step_form import clean, parse_json_field, parse_step
 from builder.views.common import get_workflow, save_draft
 from builder.views.context import (
     canvas_context,
+    connect_context,
+    dom_id,
     draft_state,
     panel_context,
     settings_context,
@@ -79,8 +82,19 @@ def add_step(request, slug):
         return _refused(request, workflow, "Choose an action from the palette.")
     if len(drafts.steps_of(workflow.draft)) >= MAX_STEPS:
         return _refused(request, workflow, f"A workflow has at most {MAX_STEPS} steps.")
-    position = _number(request.POST.get("position"))
-    draft, index = drafts.add_step(workflow.draft, version, position)
+    if "graph" in request.POST:
+        # Dropped on the graph: on a node (after=that node), on an edge (after=its source,
+        # before=its target) or on the empty canvas (a step that waits for nothing).
+        after = [key for key in request.POST.get("after", "").split(",") if key]
+        try:
+            draft, index = edges.insert_step(
+                workflow.draft, version, after=after, before=request.POST.get("before") or None
+            )
+        except edges.EdgeError as error:
+            return _refused(request, workflow, str(error))
+    else:
+        position = _number(request.POST.get("position"))
+        draft, index = drafts.add_step(workflow.draft, version, position)
     save_draft(workflow, draft)
     key = drafts.key_of(drafts.steps_of(draft)[index])
     return _regions(request, workflow, selected=index, panel=True, announce=f"Added step {key}.")
@@ -155,6 +169,46 @@ def remove_step(request, slug, index):
         announce=f"Removed step {drafts.key_of(steps[index])}.",
         focus=f"{focus}-edit" if focus else "palette-heading",
     )
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+@transaction.atomic
+def link_steps(request, slug):
+    """Add (`op=add`) or remove (`op=remove`) the edge `source` → `target`: whether
+    `target` waits for `source`."""
+    workflow = get_workflow(request, slug, lock=True)
+    source, target = request.POST.get("source", ""), request.POST.get("target", "")
+    change = {"add": edges.connect, "remove": edges.disconnect}.get(request.POST.get("op"))
+    if change is None:
+        return _refused(request, workflow, "Add or remove an edge.")
+    try:
+        draft = change(workflow.draft, source, target)
+    except edges.EdgeError as error:
+        return _refused(request, workflow, str(error))
+    save_draft(workflow, draft)
+    if request.POST.get("op") == "add":
+        announce = f"Connected: {target} now runs after {source}."
+    else:
+        announce = f"Disconnected: {target} no longer runs after {source}."
+    selected = _number(request.POST.get("selected"))
+    return _regions(
+        request,
+        workflow,
+        selected=selected,
+        panel=selected is not None,
+        announce=announce,
+        focus=request.POST.get("focus") or None,
+    )
+
+
+@workspace_view()
+@require_GET
+def connect_dialog(request, slug, index):
+    """The keyboard's way to draw and delete edges: the other steps as a list to pick from."""
+    workflow = get_workflow(request, slug)
+    steps = _check_index(workflow, index)
+    return render(request, "builder/_connect.html", connect_context(workflow, steps, index))
 
 
 # ---- Autosave of the panels -----------------------------------------------------------
@@ -288,11 +342,7 @@ def _valid_key(key):
 
 
 def _dom_id_at(workflow, index):
-    for layer in canvas_context(workflow, {})["layers"]:
-        for card in layer:
-            if card["index"] == index:
-                return card["dom_id"]
-    return None
+    return dom_id(drafts.steps_of(workflow.draft)[index], index)
 
 
 def _builder_url(workflow, selected=None):

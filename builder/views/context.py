@@ -5,6 +5,7 @@ re-rendered after any edit shows what the server holds.
 """
 
 from builder import draft as drafts
+from builder import graph
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
 from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
@@ -39,36 +40,64 @@ def status_context(workflow, normalized, fields):
 
 
 def canvas_context(workflow, fields, selected=None):
+    """The graph of the draft: nodes (with their problems) and typed edges."""
     steps = drafts.steps_of(workflow.draft)
-    after = drafts.effective_after(steps)
+    nodes, edges = graph.build(steps)
     cards = []
-    for index, step in enumerate(steps):
-        retry = step.get("retry") if isinstance(step.get("retry"), dict) else None
-        compensate = step.get("compensate") if isinstance(step.get("compensate"), dict) else None
-        action = step.get("action")
+    for node, step in zip(nodes, steps, strict=True):
         cards.append(
             {
-                "index": index,
-                "key": drafts.key_of(step) or "(no key)",
-                "dom_id": _dom_id(step, index),
-                "name": step.get("name") if isinstance(step.get("name"), str) else "",
-                "action": action if isinstance(action, str) else "",
-                "after": after[index],
-                "parallel": "after" in step,
-                "retry": retry,
-                "timeout": step.get("timeout_s"),
-                "compensate": compensate.get("action") if compensate else None,
-                "errors": error_count(fields, index),
-                "first": index == 0,
-                "last": index == len(steps) - 1,
-                "selected": index == selected,
+                "node": node,
+                "index": node.index,
+                "key": node.key,
+                "dom_id": dom_id(step, node.index),
+                "errors": error_count(fields, node.index),
+                "first": node.index == 0,
+                "last": node.index == len(steps) - 1,
+                "selected": node.index == selected,
+                "dependants": [edge.target for edge in edges if edge.source == node.key],
             }
         )
-    layers = [[cards[index] for index in layer] for layer in drafts.levels(steps)]
-    return {"workflow": workflow, "layers": layers, "step_count": len(steps), "selected": selected}
+    return {
+        "workflow": workflow,
+        "cards": cards,
+        "edges": edges,
+        "step_count": len(steps),
+        "selected": selected,
+    }
 
 
-def _dom_id(step, index):
+def connect_context(workflow, steps, index):
+    """For the keyboard's connect dialog: which steps this one may point to, or already does."""
+    nodes, edges = graph.build(steps)
+    node = nodes[index]
+    upstream = set(drafts.upstream_keys(steps, index))
+    downstream = {
+        other.key for other in nodes if node.key in drafts.upstream_keys(steps, other.index)
+    }
+    outgoing = {edge.target for edge in edges if edge.source == node.key}
+    return {
+        "workflow": workflow,
+        "node": node,
+        "index": index,
+        "dom_id": dom_id(steps[index], index),
+        # A step upstream of this one cannot also run after it (that would be a cycle).
+        "targets": [
+            other
+            for other in nodes
+            if other.key != node.key and other.key not in outgoing and other.key not in upstream
+        ],
+        "sources": [
+            other
+            for other in nodes
+            if other.key != node.key and other.key not in node.after and other.key not in downstream
+        ],
+        "incoming": [edge for edge in edges if edge.target == node.key],
+        "outgoing": [edge for edge in edges if edge.source == node.key],
+    }
+
+
+def dom_id(step, index):
     """An id that follows the step when it moves, so focus can follow it too."""
     key = drafts.key_of(step)
     return f"step-{key}" if key and key.isidentifier() else f"step-at-{index}"

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from builder import draft as drafts
+from builder import graph
 from builder.diff import diff
 from builder.forms import PublishForm
 from builder.models import WorkflowVersion
@@ -84,7 +86,14 @@ def version_detail(request, slug, number):
     workflow = get_workflow(request, slug)
     version = get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
     text = json.dumps(version.definition, indent=2, ensure_ascii=False)
-    context = {"workflow": workflow, "version": version, "definition_text": text}
+    nodes, edges = graph.build(drafts.steps_of(version.definition))
+    context = {
+        "workflow": workflow,
+        "version": version,
+        "definition_text": text,
+        "graph_cards": [{"node": node} for node in nodes],
+        "graph_edges": edges,
+    }
     return render(request, "builder/version.html", context)
 
 

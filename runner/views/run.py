@@ -16,7 +16,7 @@ from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
-from runner import engine, timeline
+from runner import engine, run_graph, timeline
 from runner.models import Attempt, Run, StepRun
 
 
@@ -49,6 +49,7 @@ def run_detail(request, run_id):
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
     context["reruns"] = list(run.reruns.order_by("id").values_list("id", flat=True)[:20])
+    context["graph_cards"], context["graph_edges"] = run_graph.build(run)
     return render(request, "runner/run.html", context)
 
 
@@ -66,6 +67,7 @@ def run_timeline(request, run_id):
     secrets = _secrets(request)
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
     context = {**_context(request, _masked(run, secrets), line), "oob": True, "finished": finished}
+    context["graph_states"] = run_graph.states(run).values()
     response = render(request, "runner/run.html#update", context)
     if finished:
         stop = HttpResponseStopPolling(response.content)

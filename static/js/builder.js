@@ -1,6 +1,7 @@
-// The builder's drag and drop glue. The server owns the draft: a drop only POSTs what
-// happened (add this action here, this is the new order) and swaps in the canvas it
-// answers with. Every drag has a button twin (Add, Move up, Move down, Remove).
+// The builder's page glue: palette Add buttons and filter, the panel's autosave and
+// reference chips, focus after an edit. The graph's own gestures are in graph/edit.js.
+// The server owns the draft: an edit POSTs what happened and swaps in the canvas it
+// answers with.
 (function () {
   "use strict";
 
@@ -25,64 +26,6 @@
       headers: { "X-CSRFToken": csrfToken() },
     });
   }
-
-  // Steps in the order the canvas shows them: stage by stage, left to right.
-  function cardsInCanvas() {
-    return Array.from(document.querySelectorAll("#canvas .step-card[data-step-index]"));
-  }
-
-  // How many steps come before `item` on the canvas: where a dropped action goes.
-  function positionOf(item) {
-    return cardsInCanvas().filter(function (card) {
-      return card !== item && (card.compareDocumentPosition(item) & Node.DOCUMENT_POSITION_FOLLOWING);
-    }).length;
-  }
-
-  function onAdd(event) {
-    const action = event.item.dataset.action;
-    if (!action) return; // a step moved between stages: onEnd of its own list reports it
-    const position = positionOf(event.item);
-    event.item.remove();
-    post(builder().dataset.addUrl, { action: action, position: position });
-  }
-
-  function onEnd(event) {
-    if (!event.item.dataset.stepIndex) return;
-    if (event.from === event.to && event.oldIndex === event.newIndex) return;
-    const order = cardsInCanvas().map(function (card) { return card.dataset.stepIndex; });
-    post(builder().dataset.reorderUrl, { order: order.join(",") });
-  }
-
-  function initSortables(root) {
-    const el = builder();
-    if (!el || el.dataset.editable !== "true" || typeof Sortable === "undefined") return;
-    root.querySelectorAll("[data-palette]").forEach(function (list) {
-      if (Sortable.get(list)) return;
-      Sortable.create(list, {
-        group: { name: "steps", pull: "clone", put: false },
-        sort: false,
-        animation: 150,
-        filter: "button",
-        preventOnFilter: false,
-      });
-    });
-    root.querySelectorAll("#canvas [data-steps]").forEach(function (list) {
-      if (Sortable.get(list)) return;
-      Sortable.create(list, {
-        group: { name: "steps", pull: true, put: true },
-        draggable: ".step-card, .palette-item",
-        filter: ".step-tools, .drop-hint",
-        preventOnFilter: false,
-        animation: 150,
-        ghostClass: "drag-ghost",
-        emptyInsertThreshold: 24,
-        onAdd: onAdd,
-        onEnd: onEnd,
-      });
-    });
-  }
-
-  htmx.onLoad(function (content) { initSortables(content.closest ? (content.closest("#builder") || content) : content); });
 
   // Palette "Add" buttons: the keyboard's way of dragging an action to the end.
   document.addEventListener("click", function (event) {

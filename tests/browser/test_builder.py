@@ -1,7 +1,10 @@
-"""Issue items 1 and 3: build a workflow in the browser by dragging (then publish and run it
-with a real worker, watching the run go live to `succeeded`), and build one with the
-keyboard only. Screenshots of the builder go to tests/screenshots/."""
+"""The builder's graph in a real browser: build a workflow with two parallel branches and a
+fan-in with the mouse only (drag from the palette onto the canvas, a step and an edge, draw
+an edge from a handle, delete an edge), publish it, run it with a real worker and watch
+the run graph's nodes turn green live; the same with the keyboard only; and the keyboard's
+add / reorder / remove. Screenshots go to tests/screenshots/."""
 
+import re
 import time
 
 import pytest
@@ -14,10 +17,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def cards(page):
-    return page.locator("#canvas .step-card")
+    return page.locator("#canvas .gnode")
 
 
-def wait_until(page, expression, timeout_s=10):
+def wait_until(page, expression, timeout_s=15):
     """Poll `expression` in the page. (page.wait_for_function evaluates its predicate with
     eval, which the pages' Content-Security-Policy refuses; page.evaluate is not eval.)"""
     deadline = time.monotonic() + timeout_s
@@ -27,18 +30,74 @@ def wait_until(page, expression, timeout_s=10):
 
 
 def canvas_ready(page):
-    """The re-rendered canvas has settled: its lists accept drags again."""
+    """The re-rendered canvas is laid out and htmx is done with it."""
     wait_until(
-        page, "[...document.querySelectorAll('#canvas [data-steps]')].every(el => Sortable.get(el))"
+        page,
+        "(() => { const c = document.getElementById('canvas');"
+        " return !!(c && c.graphView && c.graphView.section === c"
+        " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')); })()",
     )
 
 
-def drag_action(page, name, target):
-    """Drag the palette's `name` onto `target` (SortableJS needs intermediate moves)."""
-    count = cards(page).count()
-    page.locator(f".palette-item[data-name='{name}']").drag_to(target, steps=10)
-    expect(cards(page)).to_have_count(count + 1)
+def edited(page, action):
+    """Do `action`, then wait for the canvas the server answers with to be drawn."""
+    page.evaluate(
+        "window.__drawn = false; document.addEventListener('graph:rendered',"
+        " () => { window.__drawn = true }, {once: true})"
+    )
+    action()
+    try:
+        wait_until(page, "window.__drawn === true")
+    except AssertionError:
+        page.screenshot(path="/tmp/gshots/fail.png")
+        print(page.evaluate("document.getElementById('announcer').textContent"))
+        raise
     canvas_ready(page)
+
+
+def edge_point(page, source, target):
+    """Where on the screen the edge `source` → `target` passes (its middle)."""
+    return page.evaluate(
+        """([source, target]) => {
+            const view = document.getElementById('canvas').graphView;
+            const line = view.layout.edges.find(l => l.source === source && l.target === target);
+            const box = view.viewport.getBoundingClientRect();
+            return {x: box.left + view.view.x + line.mid.x * view.view.k,
+                    y: box.top + view.view.y + line.mid.y * view.view.k};
+        }""",
+        [source, target],
+    )
+
+
+def drag_action(page, name, target=None, point=None):
+    """Drag the palette's `name` onto `target` (a locator) or a screen `point`."""
+    item = page.locator(f".palette-item[data-name='{name}'] .palette-text")
+    if point is None:
+        box = target.bounding_box()
+        point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+
+    def drag():
+        item.hover()
+        page.mouse.down()
+        page.mouse.move(point["x"], point["y"], steps=12)
+        page.mouse.up()
+
+    count = cards(page).count()
+    edited(page, drag)
+    expect(cards(page)).to_have_count(count + 1)
+
+
+def draw_edge(page, source, target):
+    handle = page.locator(f"#step-{source} .gnode-handle")
+    edited(page, lambda: handle.drag_to(page.locator(f"#step-{target}-edit"), steps=12))
+
+
+def edges_of(page):
+    return sorted(
+        page.locator("#canvas [data-graph-edge-list] li").evaluate_all(
+            "els => els.map(el => el.dataset.source + '>' + el.dataset.target)"
+        )
+    )
 
 
 def saved(page):
@@ -47,7 +106,49 @@ def saved(page):
     expect(page.locator("#draft-valid")).to_be_visible()
 
 
-def test_build_by_dragging_publish_and_watch_the_run(
+# The 5-step workflow both tests build: two branches from `debug_echo`, joined again.
+FIVE_STEPS = [
+    "debug_echo>debug_echo_2",
+    "debug_echo>debug_sleep",
+    "debug_echo_2>debug_echo_4",
+    "debug_echo_4>debug_echo_3",
+    "debug_sleep>debug_echo_3",
+]
+
+
+def watch_run_go_green(page, workflow, screenshot, name):
+    """Start the run from the builder and watch every node of the run graph turn green."""
+    expect(page).to_have_url(re.compile(r"/w/acme/runs/\d+/$"))
+    run = Run.objects.get(workflow=workflow)
+    expect(page).to_have_url(f"/w/acme/runs/{run.id}/")
+    page.evaluate(
+        """window.__sameDocument = true; window.__seen = [];
+        new MutationObserver(changes => changes.forEach(c => window.__seen.push(
+            c.target.dataset.key + ':' + c.target.dataset.status)))
+          .observe(document.getElementById('run-graph'),
+                   {subtree: true, attributes: true, attributeFilter: ['data-status']});"""
+    )
+    nodes = page.locator("#run-graph .gnode")
+    expect(nodes).to_have_count(5)
+    for key in ("debug_echo", "debug_sleep", "debug_echo_2", "debug_echo_3", "debug_echo_4"):
+        expect(page.locator(f"#rg-{key}")).to_have_attribute(
+            "data-status", "succeeded", timeout=30_000
+        )
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=20_000)
+    # Live: the nodes changed colour in this very page, the last one last
+    seen = page.evaluate("window.__seen")
+    assert "debug_echo_3:succeeded" in seen, seen
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("#rg-debug_sleep .run-state").inner_text().startswith("succeeded")
+    screenshot(page, name)
+    # A click on a node opens its attempts in the timeline
+    page.locator("#rg-debug_sleep .gnode-body").click()
+    expect(page.locator("#sd-step-action-debug_sleep")).to_have_attribute("open", "")
+    expect(page.locator("#sd-step-action-debug_sleep .panes")).to_contain_text("slept_ms")
+    return run
+
+
+def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
     worker, workspace, alice, alice_page, screenshot
 ):
     page = alice_page
@@ -58,73 +159,61 @@ def test_build_by_dragging_publish_and_watch_the_run(
     page.get_by_role("button", name="Create and open the builder").click()
     expect(page).to_have_url("/w/acme/workflows/signup/", timeout=5_000)
     page.evaluate("window.__sameDocument = true")
-
-    # When she drags three actions from the palette onto the canvas
-    drag_action(page, "debug.echo", page.locator("#canvas .drop-zone"))
-    drag_action(page, "debug.sleep", page.locator("#canvas .drop-zone.end"))
-    drag_action(page, "debug.echo", page.locator("#canvas .drop-zone.end"))
-    assert _keys(page) == ["debug_echo", "debug_sleep", "debug_echo_2"]
-    # And drags the last step above the second
-    top_edge = {"x": 60, "y": 4}
-    cards(page).nth(2).drag_to(cards(page).nth(1), target_position=top_edge, steps=30)
-    expect(cards(page).last).to_have_attribute("data-key", "debug_sleep")
     canvas_ready(page)
-    assert _keys(page) == ["debug_echo", "debug_echo_2", "debug_sleep"]
 
-    # And gives the sleep step an input, a retry policy and a compensation
-    page.get_by_role("button", name="Edit step debug_sleep").click()
-    expect(page.locator("#panel-key")).to_have_text("debug_sleep")
-    page.locator("#f-input").fill('{"ms": 2500}')
-    page.get_by_label("A policy of its own").check()
-    page.get_by_label("Max attempts").fill("4")
-    page.get_by_label("Initial interval").fill("1")
-    page.get_by_label("Coefficient").fill("3")
-    page.get_by_label("Max interval").fill("6")
-    page.locator("#f-timeout").fill("5")
-    # Then the preview shows the schedule: 1 s, 3 s, then capped at 6 s
-    preview = page.locator("#retry-preview")
-    expect(preview).to_contain_text("Attempt 4")
-    expect(preview.locator(".schedule li")).to_have_count(4)
-    expect(preview.locator(".schedule li").nth(2)).to_contain_text("+3 s")
-    expect(preview.locator(".schedule li").nth(3)).to_contain_text("+6 s")
-    # worst case: (1 + 3 + 6) x 1.2 of waiting + 4 x 5 s of attempts
-    expect(preview.locator("#retry-total")).to_have_text("32 s")
-    page.locator("#f-comp-action").select_option("debug.echo@1")
-    page.locator("#f-comp-input").fill('{"undo": "{{ steps.debug_sleep.output.slept_ms }}"}')
-    # And makes it wait for the first step only: a branch beside debug_echo_2
-    page.get_by_label("Chosen steps").check()
-    page.locator(".after-choices").get_by_label("debug_echo", exact=True).check()
-    saved(page)
-    expect(page.locator("#canvas .level")).to_have_count(2)
-    expect(page.locator("#canvas .level.parallel .step-card")).to_have_count(2)
+    # When she drops an action on the empty canvas, then two onto it: two branches
+    drag_action(page, "debug.echo", page.locator("#canvas [data-graph-viewport]"))
+    drag_action(page, "debug.sleep", page.locator("#step-debug_echo-edit"))
+    drag_action(page, "debug.echo", page.locator("#step-debug_echo-edit"))
+    assert edges_of(page) == ["debug_echo>debug_echo_2", "debug_echo>debug_sleep"]
+    # And one after the sleep, and draws an edge from the second branch to it: a fan-in
+    drag_action(page, "debug.echo", page.locator("#step-debug_sleep-edit"))
+    draw_edge(page, "debug_echo_2", "debug_echo_3")
+    assert "debug_echo_2>debug_echo_3" in edges_of(page)
+    # And drops one more onto that new edge: it is inserted on it
+    drag_action(page, "debug.echo", point=edge_point(page, "debug_echo_2", "debug_echo_3"))
+    # And draws an edge she did not mean, clicks it and deletes it
+    draw_edge(page, "debug_echo", "debug_echo_3")
+    assert "debug_echo>debug_echo_3" in edges_of(page)
+    point = edge_point(page, "debug_echo", "debug_echo_3")
+    page.mouse.click(point["x"], point["y"])
+    expect(page.locator("#canvas [data-remove-edge]")).to_be_visible()
+    expect(page.locator("#canvas .gedge.selected")).to_have_count(1)
+    edited(page, lambda: page.keyboard.press("Delete"))
+    expect(page.locator("#announcer")).to_contain_text("no longer runs after")
+    assert edges_of(page) == FIVE_STEPS
+
+    # Then the server holds that graph, and the page never reloaded
+    workflow = Workflow.objects.get(workspace=workspace, slug="signup")
+    steps = {step["key"]: step for step in workflow.draft["steps"]}
+    assert sorted(steps) == [
+        "debug_echo",
+        "debug_echo_2",
+        "debug_echo_3",
+        "debug_echo_4",
+        "debug_sleep",
+    ]
     assert page.evaluate("window.__sameDocument") is True
-    preview.scroll_into_view_if_needed()
-    screenshot(page, "builder-dragged")
+    # (the sleep gets an input, so the run is slow enough to watch)
+    page.locator("#step-debug_sleep-edit").click()
+    expect(page.locator("#panel-key")).to_have_text("debug_sleep")
+    page.locator("#f-input").fill('{"ms": 1500}')
+    saved(page)
+    canvas_ready(page)
+    screenshot(page, "builder-graph-mouse")
 
-    # When she publishes with a note
+    # When she publishes and runs it, the run graph's nodes turn green live
     page.get_by_role("button", name="Publish…").click()
-    page.get_by_label("Note").fill("First version")
     page.get_by_role("button", name="Publish v1").click()
     expect(page.locator(".messages")).to_contain_text("as v1")
-    workflow = Workflow.objects.get(workspace=workspace, slug="signup")
-    version = workflow.latest_version()
-    assert version.number == 1 and version.note == "First version"
-    sleep_step = version.definition["steps"][2]
-    assert sleep_step["after"] == ["debug_echo"]
-    assert sleep_step["retry"]["max_attempts"] == 4
-    assert sleep_step["compensate"]["action"] == "debug.echo@1"
-
-    # And runs it
     page.get_by_role("link", name="Run", exact=True).click()
     page.get_by_role("button", name="Start the run").click()
-    run = Run.objects.get(workflow=workflow)
-    expect(page).to_have_url(f"/w/acme/runs/{run.id}/")
-    page.evaluate("window.__sameDocument = true")
-    # Then the timeline goes from running to succeeded without a reload
-    expect(page.locator("#run-status")).to_have_text("running", timeout=10_000)
-    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=20_000)
-    assert page.evaluate("window.__sameDocument") is True
-    screenshot(page, "builder-run")
+    run = watch_run_go_green(page, workflow, screenshot, "run-graph-mouse")
+    assert run.workflow_version.definition["steps"][-1]["after"] == ["debug_sleep", "debug_echo_4"]
+    # And "Open in builder" shows the version the run used
+    page.locator("#open-in-builder").click()
+    expect(page).to_have_url("/w/acme/workflows/signup/versions/1/")
+    expect(page.locator("#version-graph .gnode")).to_have_count(5)
 
 
 def tab_to(page, selector, limit=80):
@@ -189,6 +278,85 @@ def test_keyboard_only_add_reorder_remove(workspace, alice, alice_page, screensh
     assert [step["key"] for step in draft["steps"]] == ["debug_fail", "debug_echo"]
     assert page.evaluate("window.__sameDocument") is True
     screenshot(page, "builder-keyboard")
+
+
+def connect_by_keyboard(page, key, button):
+    """Focus step `key`, press C, and press `button` (a pick or unlink id) in its dialog."""
+    tab_to(page, f"#step-{key}-edit")
+    page.keyboard.press("c")
+    expect(page.locator("#connect-dialog")).to_be_visible()
+    tab_to(page, f"#connect-dialog #{button}")
+    press(page, "Enter")
+    expect(page.locator("#connect-dialog")).not_to_be_visible()
+    # the focus is back on the step's Connect button, for the next connection
+    expect(page.locator(f"#step-{key}-connect")).to_be_focused()
+    canvas_ready(page)
+
+
+def test_build_a_graph_with_the_keyboard_publish_and_watch_the_run(
+    worker, workspace, alice, alice_page, screenshot
+):
+    Workflow.objects.create(
+        workspace=workspace, slug="signup", name="Signup", draft={"name": "Signup", "steps": []}
+    )
+    page = alice_page
+    page.goto("/w/acme/workflows/signup/")
+    page.evaluate("window.__sameDocument = true")
+    canvas_ready(page)
+
+    # When alice adds five steps with the palette's Add buttons (each runs after the last)
+    for name in ("debug.echo", "debug.sleep", "debug.echo", "debug.echo", "debug.echo"):
+        tab_to(page, f"[data-add-action^='{name}@']")
+        count = cards(page).count()
+        press(page, "Enter")
+        expect(cards(page)).to_have_count(count + 1)
+        canvas_ready(page)
+    assert _keys(page) == [
+        "debug_echo",
+        "debug_sleep",
+        "debug_echo_2",
+        "debug_echo_3",
+        "debug_echo_4",
+    ]
+    # And rewires them from each step's Connect dialog (C): debug_echo_2 becomes a branch
+    # beside the sleep, debug_echo_3 the join, debug_echo_4 a step of the second branch
+    connect_by_keyboard(page, "debug_echo_2", "unlink-debug_sleep-debug_echo_2")
+    connect_by_keyboard(page, "debug_echo_2", "pick-after-debug_echo")
+    connect_by_keyboard(page, "debug_echo_3", "unlink-debug_echo_2-debug_echo_3")
+    connect_by_keyboard(page, "debug_echo_3", "pick-after-debug_sleep")
+    connect_by_keyboard(page, "debug_echo_4", "unlink-debug_echo_3-debug_echo_4")
+    connect_by_keyboard(page, "debug_echo_4", "pick-after-debug_echo_2")
+    connect_by_keyboard(page, "debug_echo_4", "pick-then-debug_echo_3")
+    expect(page.locator("#announcer")).to_contain_text("debug_echo_3 now runs after debug_echo_4")
+    assert edges_of(page) == FIVE_STEPS
+    # And the graph reads as a list with each step's dependencies in words
+    expect(page.locator("#step-debug_echo_3-deps")).to_contain_text(
+        "Runs after debug_sleep, debug_echo_4."
+    )
+    assert page.evaluate("window.__sameDocument") is True
+
+    # And gives the sleep an input, then publishes and runs, all from the keyboard
+    tab_to(page, "#step-debug_sleep-edit")
+    press(page, "Enter")
+    expect(page.locator("#panel-key")).to_have_text("debug_sleep")
+    tab_to(page, "#f-input")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type('{"ms": 1500}')
+    saved(page)
+    canvas_ready(page)
+    screenshot(page, "builder-graph-keyboard")
+    tab_to(page, "#publish-button")
+    page.keyboard.press("Enter")
+    tab_to(page, "#publish-dialog button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("as v1")
+    tab_to(page, "#run-button")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url("/w/acme/workflows/signup/run/")
+    tab_to(page, "#main form[method=post] button[type=submit]")
+    page.keyboard.press("Enter")
+    workflow = Workflow.objects.get(workspace=workspace, slug="signup")
+    watch_run_go_green(page, workflow, screenshot, "run-graph-keyboard")
 
 
 def _keys(page):

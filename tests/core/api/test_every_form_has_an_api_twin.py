@@ -21,6 +21,7 @@ TWINS = {
     "builder_save_step": ["importWorkflow"],
     "builder_move_step": ["importWorkflow"],
     "builder_remove_step": ["importWorkflow"],
+    "builder_link": ["importWorkflow"],
     "workflow_publish": ["importWorkflow"],  # with ?publish=1
     "workflow_restore": ["getWorkflowVersion", "importWorkflow"],
     "workflow_import": ["importWorkflow"],

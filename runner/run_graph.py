@@ -1,0 +1,61 @@
+"""A run drawn on its workflow's graph: each step of the pinned definition with its status,
+attempt count and (when it was undone) its compensation's status.
+
+The graph comes from the definition the run started with (builder/graph.py reads it, as
+the builder does), so a run shows the workflow it really ran, whatever the draft is now.
+"""
+
+from dataclasses import dataclass
+
+from builder import graph
+from runner.models import StepRun
+from runner.states import StepKind, StepStatus
+
+
+@dataclass
+class NodeState:
+    key: str
+    status: str = StepStatus.PENDING
+    attempts: int = 0
+    compensation: str = ""  # the compensation's status, if the step was undone
+
+    @property
+    def dom_id(self):
+        return f"rg-{self.key}"
+
+    @property
+    def label(self):
+        """The status in words, for the node's badge and a screen reader."""
+        text = self.status
+        if self.attempts > 1:
+            text += f", {self.attempts} attempts"
+        if self.compensation:
+            text += f", compensation {self.compensation}"
+        return text
+
+
+def states(run):
+    """{step key: NodeState} of the run's steps, in one query."""
+    rows = StepRun.objects.filter(run_id=run.id).values(
+        "key", "kind", "status", "attempt_count", "compensates__key"
+    )
+    found = {}
+    compensations = {}
+    for row in rows:
+        if row["kind"] == StepKind.COMPENSATION:
+            compensations[row["compensates__key"] or row["key"]] = row["status"]
+        else:
+            found[row["key"]] = NodeState(row["key"], row["status"], row["attempt_count"])
+    for key, status in compensations.items():
+        found.setdefault(key, NodeState(key)).compensation = status
+    return found
+
+
+def build(run):
+    """(cards, edges) for the run page's graph: each node with its state."""
+    steps = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    steps = [step for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
+    nodes, edges = graph.build(steps)
+    now = states(run)
+    cards = [{"node": node, "state": now.get(node.key) or NodeState(node.key)} for node in nodes]
+    return cards, edges
