@@ -4,6 +4,8 @@ Every region is drawn from the stored draft and the validator's errors, so a reg
 re-rendered after any edit shows what the server holds.
 """
 
+from django.urls import reverse
+
 from builder import draft as drafts
 from builder import graph
 from builder.palette import palette, resolve
@@ -58,8 +60,10 @@ def canvas_context(workflow, fields, selected=None):
                 "dependants": [edge.target for edge in edges if edge.source == node.key],
             }
         )
+    steps_url = reverse("builder_step", args=[workflow.workspace.slug, workflow.slug, 0])
     return {
         "workflow": workflow,
+        "steps_url": steps_url.removesuffix("0/"),
         "cards": cards,
         "edges": edges,
         "step_count": len(steps),

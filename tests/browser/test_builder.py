@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def cards(page):
-    return page.locator("#canvas .gnode")
+    return page.locator("#canvas .gnode[data-step-index]")  # not a pending (optimistic) one
 
 
 def wait_until(page, expression, timeout_s=15):
@@ -42,16 +42,11 @@ def canvas_ready(page):
 def edited(page, action):
     """Do `action`, then wait for the canvas the server answers with to be drawn."""
     page.evaluate(
-        "window.__drawn = false; document.addEventListener('graph:rendered',"
-        " () => { window.__drawn = true }, {once: true})"
+        "window.__drawn = false; document.addEventListener('graph:rendered', event => {"
+        " if (!event.target.querySelector('.gnode.pending')) window.__drawn = true })"
     )
     action()
-    try:
-        wait_until(page, "window.__drawn === true")
-    except AssertionError:
-        page.screenshot(path="/tmp/gshots/fail.png")
-        print(page.evaluate("document.getElementById('announcer').textContent"))
-        raise
+    wait_until(page, "window.__drawn === true")
     canvas_ready(page)
 
 

@@ -65,6 +65,47 @@
     } else canvas().classList.add("drop-blank");
   }
 
+  // ---- Optimistic add: the node shows at once, laid out, until the server's answer -----
+
+  // The server's canvas replaces this within a round trip; the user sees the new step
+  // (and the graph re-laid out) right away, which is what "responsive" means at 200 steps.
+  function showPending(item, after, before) {
+    const c = canvas(), v = view();
+    const list = c && c.querySelector(".graph-nodes");
+    if (!v || !list) return;
+    const node = document.createElement("li");
+    node.className = "gnode pending";
+    node.dataset.key = "\u0000pending";
+    const body = document.createElement("div");
+    body.className = "gnode-body";
+    const icon = item.querySelector(".palette-icon");
+    if (icon) body.appendChild(icon.cloneNode(true)).className = "gnode-icon " + icon.className.replace("palette-icon", "");
+    const text = document.createElement("span");
+    text.className = "gnode-text";
+    text.innerHTML = '<span class="step-key"></span><span class="gnode-title">Adding…</span>';
+    text.firstChild.textContent = item.dataset.name;
+    body.appendChild(text);
+    node.appendChild(body);
+    list.appendChild(node);
+    const edges = c.querySelector("[data-graph-edge-list]");
+    function edge(source, target) {
+      const li = document.createElement("li");
+      li.dataset.source = source;
+      li.dataset.target = target;
+      edges.appendChild(li);
+    }
+    if (after) edge(after, node.dataset.key);
+    if (before) {
+      edges.querySelectorAll("li").forEach(function (li) {
+        if (li.dataset.source === after && li.dataset.target === before) li.remove();
+      });
+      edge(node.dataset.key, before);
+    }
+    v.render();
+    v.reveal(node);
+    timing.pending = performance.now();
+  }
+
   // ---- Palette → canvas ------------------------------------------------------------
 
   let drag = null;
@@ -100,6 +141,7 @@
     const target = dropTarget(event.clientX, event.clientY);
     if (!target) return;
     timing.start();
+    showPending(item, target.after, target.before);
     post(builder().dataset.addUrl, { action: item.dataset.action, graph: "1", after: target.after, before: target.before });
   }
   document.addEventListener("pointerup", function (event) { endDrag(event, false); });
@@ -190,13 +232,33 @@
     }
   });
 
+  // ---- A step's own buttons: open, connect, move up/down, remove -------------------
+
+  document.addEventListener("click", function (event) {
+    const control = event.target.closest("#canvas [data-step-op]");
+    if (!control || control.getAttribute("aria-disabled") === "true") return;
+    const node = control.closest(".gnode");
+    const url = canvas().dataset.stepsUrl + node.dataset.stepIndex + "/";
+    const op = control.dataset.stepOp;
+    event.preventDefault();
+    if (op === "open") {
+      htmx.ajax("GET", url + "?key=" + encodeURIComponent(node.dataset.key), { source: control, target: "#canvas", swap: "outerHTML" });
+    } else if (op === "connect") {
+      htmx.ajax("GET", url + "connect/", { source: control, target: "#dialog-slot", swap: "innerHTML" });
+    } else if (op === "up" || op === "down") {
+      post(url + "move/", { direction: op });
+    } else if (op === "remove") {
+      post(url + "remove/", {});
+    }
+  });
+
   // ---- Keyboard: C on a step opens its connections ---------------------------------
 
   document.addEventListener("keydown", function (event) {
     if ((event.key !== "c" && event.key !== "C") || event.ctrlKey || event.metaKey || event.altKey) return;
     const node = event.target.closest && event.target.closest("#canvas .gnode");
     if (!node || !editable()) return;
-    const button = node.querySelector("[id$='-connect']");
+    const button = node.querySelector("[data-step-op=connect]");
     if (button) { event.preventDefault(); button.click(); }
   });
   // An edge added or removed from the dialog closes it (the focus goes back to the step).
@@ -211,17 +273,23 @@
 
   const timing = {
     t0: null,
-    start: function () { this.t0 = performance.now(); },
+    pending: null,
+    start: function () { this.t0 = performance.now(); this.pending = null; },
   };
   window.__graphTimings = [];
+  // The palette's Add button appends after the last step (builder.js posts it).
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-add-action]")) timing.start();
+    const button = event.target.closest("[data-add-action]");
+    if (!button || !editable()) return;
+    timing.start();
+    const last = Array.from(document.querySelectorAll("#canvas .gnode[data-step-index]")).pop();
+    showPending(button.closest(".palette-item"), last ? last.dataset.key : "", "");
   }, true);
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "canvas") timing.swap = performance.now();
   });
   document.addEventListener("graph:rendered", function (event) {
-    if (event.target.id !== "canvas") return;
+    if (event.target.id !== "canvas" || event.target.querySelector(".gnode.pending")) return;
     selectedEdge = null;
     const selected = event.target.querySelector(".gnode.selected");
     if (selected && event.target.graphView) event.target.graphView.reveal(selected);
@@ -229,6 +297,7 @@
       const now = performance.now();
       window.__graphTimings.push({
         nodes: event.detail.nodes,
+        shownMs: timing.pending ? timing.pending - timing.t0 : null,
         totalMs: now - timing.t0,
         clientMs: timing.swap ? now - timing.swap : null,
         layoutMs: event.detail.layoutMs,

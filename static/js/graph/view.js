@@ -7,16 +7,8 @@
 (function () {
   "use strict";
 
-  const SVG = "http://www.w3.org/2000/svg";
   const MIN_ZOOM = 0.2, MAX_ZOOM = 2;
   const views = {}; // section id -> {x, y, k}: the view a re-rendered canvas keeps
-
-  function el(name, attrs, parent) {
-    const node = document.createElementNS(SVG, name);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (parent) parent.appendChild(node);
-    return node;
-  }
 
   function GraphView(section) {
     this.section = section;
@@ -47,6 +39,8 @@
 
   GraphView.prototype.render = function () {
     const started = performance.now();
+    this.cachedSize = null;
+    this.cachedSize = this.size(); // read once, before any write: no forced reflow below
     const nodes = this.nodes();
     const byKey = {};
     nodes.forEach(function (node) { byKey[node.dataset.key] = node; });
@@ -76,6 +70,7 @@
     else this.keepInPlace(views[this.section.id]);
     this.apply();
     this.drawMinimap();
+    this.cachedSize = null;
     const done = performance.now();
     this.section.dataset.layoutMs = (laidOut - started).toFixed(1);
     this.section.dataset.renderMs = (done - started).toFixed(1);
@@ -89,15 +84,15 @@
   // routes just below their source.
   GraphView.prototype.drawEdges = function (result, edges, pad) {
     const svg = this.svg;
-    while (svg.lastChild) svg.removeChild(svg.lastChild);
-    this.labels.textContent = "";
     svg.setAttribute("width", this.bounds.width);
     svg.setAttribute("height", this.bounds.height);
-    const defs = el("defs", {}, svg);
+    // One string for the whole SVG and one for the labels: 200 steps are ~1,000 elements.
+    const parts = ["<defs>"];
     ["next", "case", "default", "error"].forEach(function (kind) {
-      const marker = el("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, defs);
-      el("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow kind-" + kind }, marker);
+      parts.push('<marker id="arrow-' + kind + '" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow kind-' + kind + '"/></marker>');
     });
+    parts.push("</defs>");
+    const labels = [];
     const half = this.nodeHeight / 2, width = this.nodeWidth;
     const kinds = {};
     edges.forEach(function (edge) { kinds[edge.source + "\u0000" + edge.target] = edge; });
@@ -117,7 +112,6 @@
     }
     Object.keys(outs).forEach(function (key) { spread(outs[key], "out", "dxOut"); });
     Object.keys(ins).forEach(function (key) { spread(ins[key], "in", "dxIn"); });
-    const labels = this.labels;
     result.edges.forEach(function (line) {
       const edge = kinds[line.source + "\u0000" + line.target] || { kind: "next", label: "" };
       const points = line.reversed ? line.points.slice().reverse() : line.points.slice();
@@ -125,24 +119,29 @@
       points[0] = { x: source.x + line.dxOut, y: source.y + half };
       points[points.length - 1] = { x: target.x + line.dxIn, y: target.y - half - 2 };
       const d = pathThrough(points.map(function (p) { return { x: p.x + pad, y: p.y + pad }; }), line.reversed);
-      const group = el("g", { class: "gedge kind-" + edge.kind + (line.reversed ? " back" : ""), "data-source": line.source, "data-target": line.target }, svg);
-      el("title", {}, group).textContent = edge.text || (line.source + " → " + line.target);
-      el("path", { d: d, class: "hit" }, group);
-      el("path", { d: d, class: "line", "marker-end": "url(#arrow-" + edge.kind + ")" }, group);
+      const kind = esc(edge.kind);
+      parts.push('<g class="gedge kind-' + kind + (line.reversed ? " back" : "") + '" data-source="' + esc(line.source) + '" data-target="' + esc(line.target) + '">'
+        + "<title>" + esc(edge.text || (line.source + " → " + line.target)) + "</title>"
+        + '<path class="hit" d="' + d + '"/><path class="line" d="' + d + '" marker-end="url(#arrow-' + kind + ')"/></g>');
       if (edge.label) {
-        const tag = document.createElement("span");
-        tag.className = "edge-label kind-" + edge.kind;
-        tag.textContent = edge.label;
-        tag.dataset.source = line.source;
-        tag.dataset.target = line.target;
-        tag.style.transform = "translate(" + (points[0].x + pad) + "px," + (points[0].y + pad + 18) + "px) translate(-50%, -50%)";
-        labels.appendChild(tag);
+        // Halfway down the edge's first stretch, where a switch's cases have fanned out.
+        const a = points[0], b = points[1];
+        const at = { x: (a.x + b.x) / 2 + pad, y: (a.y + b.y) / 2 + pad };
+        labels.push('<span class="edge-label kind-' + kind + '" style="transform: translate(' + at.x + "px," + at.y + 'px) translate(-50%, -50%)">' + esc(edge.label) + "</span>");
       }
-      line.mid = midpoint(points);
-      line.mid = { x: line.mid.x + pad, y: line.mid.y + pad };
+      const mid = midpoint(points);
+      line.mid = { x: mid.x + pad, y: mid.y + pad };
       line.samples = sample(points, pad);
     });
+    svg.innerHTML = parts.join("");
+    this.labels.innerHTML = labels.join("");
   };
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   function pathThrough(points, back) {
     let d = "M" + points[0].x + "," + points[0].y;
@@ -173,6 +172,7 @@
   // ---- The view: pan and zoom ------------------------------------------------------
 
   GraphView.prototype.size = function () {
+    if (this.cachedSize) return this.cachedSize;
     return { width: this.viewport.clientWidth || 600, height: this.viewport.clientHeight || 400 };
   };
 
@@ -276,20 +276,19 @@
   GraphView.prototype.drawMinimap = function () {
     const map = this.minimap;
     if (!map) return;
-    while (map.lastChild) map.removeChild(map.lastChild);
     const w = this.bounds.width, h = this.bounds.height;
     map.setAttribute("viewBox", "0 0 " + w + " " + h);
     map.setAttribute("preserveAspectRatio", "xMidYMid meet");
     const pad = this.pad, nw = this.nodeWidth, nh = this.nodeHeight;
     const layout = this.layout;
-    this.nodes().forEach(function (node) {
+    const parts = this.nodes().map(function (node) {
       const place = layout.nodes[node.dataset.key];
-      el("rect", {
-        x: place.x - nw / 2 + pad, y: place.y - nh / 2 + pad, width: nw, height: nh, rx: 10,
-        class: "mini-node" + (node.dataset.status ? " s-" + node.dataset.status : "") + (node.classList.contains("selected") ? " selected" : ""),
-      }, map);
+      const css = "mini-node" + (node.dataset.status ? " s-" + esc(node.dataset.status) : "") + (node.classList.contains("selected") ? " selected" : "");
+      return '<rect x="' + (place.x - nw / 2 + pad) + '" y="' + (place.y - nh / 2 + pad) + '" width="' + nw + '" height="' + nh + '" rx="10" class="' + css + '"/>';
     });
-    this.box = el("rect", { class: "mini-view" }, map);
+    parts.push('<rect class="mini-view"/>');
+    map.innerHTML = parts.join("");
+    this.box = map.lastChild;
     const size = this.size();
     const fits = Math.min(size.width / this.bounds.width, size.height / this.bounds.height);
     this.section.classList.toggle("graph-large", fits < 0.75);
