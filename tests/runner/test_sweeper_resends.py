@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core import counters
 from runner import sweeper
-from runner.models import Attempt, Run, StepRun
+from runner.models import Attempt, StepRun
 from runner.tasks import broker_lost_its_messages
 from tests.runs import start
 
