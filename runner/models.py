@@ -67,6 +67,16 @@ class Run(models.Model):
             models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
             models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
             models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+            # The failures inbox and the sidebar's count of it on every page: only the few
+            # unresolved failed runs, not a walk through the workspace's history.
+            models.Index(
+                fields=["workspace", "-id"],
+                name="run_unresolved",
+                condition=(
+                    models.Q(status__in=["failed", "compensated"]) | models.Q(needs_review=True)
+                )
+                & models.Q(resolved_at__isnull=True),
+            ),
             # /metrics folds the runs that ended since its last scrape (metrics_totals.py).
             models.Index(fields=["ended_at"], name="run_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):

@@ -217,3 +217,19 @@ def test_details_of_rows_are_not_found_from_elsewhere(
         f"/w/acme/runs/{run.id}/step?id=-1",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_the_timeline_poll_does_not_count_the_failures_inbox(client, workspace, alice):
+    # Given a failed run in the inbox
+    client.force_login(alice)
+    run = compensated_run(workspace)
+    client.get("/w/acme/")
+    # When the run page polls its timeline (an htmx partial, every second)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"/w/acme/runs/{run.id}/timeline?after=0", HTTP_HX_REQUEST="true")
+    # Then no statement counts the inbox for a sidebar the partial does not draw
+    assert not [q for q in captured if "needs_review" in q["sql"] and "COUNT" in q["sql"]]
+    # While the full page still shows the count in the sidebar
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"/w/acme/runs/{run.id}/")
+    assert [q for q in captured if "needs_review" in q["sql"] and "COUNT" in q["sql"]]
