@@ -28,9 +28,10 @@ from django.utils import timezone
 
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
-from runner import engine, schedules
+from runner import launch, schedules
 from runner.models import Attempt, Run
 from runner.states import ACTIVE_RUN, AttemptStatus
+from runner.transition import Dispatch
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,11 @@ def _expire_running(now):
     ).exclude(worker__in=live)
     count = 0
     for attempt_id in overdue.values_list("id", flat=True)[:BATCH]:
-        if engine.expire_attempt(attempt_id, "the attempt ran past its timeout"):
+        if launch.expire_attempt(attempt_id, "the attempt ran past its timeout"):
             count += 1
     for attempt_id, worker in orphaned.values_list("id", "worker")[:BATCH]:
         reason = f"the worker running it stopped ({worker or 'unknown'}); attempt abandoned"
-        if engine.expire_attempt(attempt_id, reason):
+        if launch.expire_attempt(attempt_id, reason):
             count += 1
     return count
 
@@ -121,7 +122,7 @@ def _redispatch_lost(now):
     dispatches = []
     for attempt_id, due in scheduled.values_list("id", "scheduled_for")[: BATCH * 4]:
         delay_ms = max(0, int((due - now).total_seconds() * 1000))
-        dispatches.append(engine.Dispatch(attempt_id, delay_ms))
+        dispatches.append(Dispatch(attempt_id, delay_ms))
     if dispatches:
         from runner.tasks import enqueue
 
@@ -140,7 +141,7 @@ def _reconcile_idle_runs(now):
     )
     count = 0
     for run_id in idle:
-        engine.reconcile(run_id)
+        launch.reconcile(run_id)
         count += 1
     return count
 
