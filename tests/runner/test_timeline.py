@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from runner import launch
 from runner.models import Attempt
 from tests.runs import start
 from tests.web import big_run, compensated_run
@@ -80,7 +81,9 @@ def test_poll_returns_only_steps_touched_after_the_cursor(client, workspace, ali
             {"key": "two", "action": "debug.echo", "input": {}, "after": []},
         ],
     )
-    executor.execute_attempt(Attempt.objects.get(run=run, step_run__key="one").id, "test")
+    executor.execute_attempt(
+        Attempt.objects.get(run=run, step_run__key="one").id, "test", send=launch.send
+    )
     cursor = run.events.order_by("-id").first().id
     response = client.get(f"/w/acme/runs/{run.id}/timeline?after={cursor}", HTTP_HX_REQUEST="true")
     html = response.content.decode()
@@ -91,7 +94,9 @@ def test_poll_returns_only_steps_touched_after_the_cursor(client, workspace, ali
     assert 'id="run-head"' in html and 'hx-swap-oob="true"' in html
     assert f"after={cursor}" in html and 'hx-trigger="every 1s"' in html
     # When `two` succeeds, the next poll sends it, says the run is over and stops polling
-    executor.execute_attempt(Attempt.objects.get(run=run, step_run__key="two").id, "test")
+    executor.execute_attempt(
+        Attempt.objects.get(run=run, step_run__key="two").id, "test", send=launch.send
+    )
     response = client.get(f"/w/acme/runs/{run.id}/timeline?after={cursor}", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     html = response.content.decode()
