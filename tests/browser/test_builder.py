@@ -119,15 +119,15 @@ def watch_run_go_green(page, workflow, screenshot, name):
     page.evaluate(
         """window.__sameDocument = true; window.__seen = [];
         new MutationObserver(changes => changes.forEach(c => window.__seen.push(
-            c.target.dataset.key + ':' + c.target.dataset.status)))
+            c.target.dataset.key + ':' + c.target.dataset.state)))
           .observe(document.getElementById('run-graph'),
-                   {subtree: true, attributes: true, attributeFilter: ['data-status']});"""
+                   {subtree: true, attributes: true, attributeFilter: ['data-state']});"""
     )
     nodes = page.locator("#run-graph .gnode")
     expect(nodes).to_have_count(5)
     for key in ("debug_echo", "debug_sleep", "debug_echo_2", "debug_echo_3", "debug_echo_4"):
         expect(page.locator(f"#rg-{key}")).to_have_attribute(
-            "data-status", "succeeded", timeout=30_000
+            "data-state", "succeeded", timeout=30_000
         )
     expect(page.locator("#run-status")).to_have_text("succeeded", timeout=20_000)
     # Live: the nodes changed colour in this very page, the last one last

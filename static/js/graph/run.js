@@ -1,14 +1,14 @@
 // The run page's graph: a node follows the state the live poll swaps in (its colour comes
-// from data-status), and a click (or Enter) on a node opens that step's attempts in the
+// from data-state), and a click (or Enter) on a node opens that step's attempts in the
 // timeline below.
 (function () {
   "use strict";
 
   function syncStates(root) {
-    (root.querySelectorAll ? root : document).querySelectorAll("#run-graph .run-state[data-status]").forEach(function (state) {
+    (root.querySelectorAll ? root : document).querySelectorAll("#run-graph .run-state[data-state]").forEach(function (state) {
       const node = state.closest(".gnode");
-      if (node && node.dataset.status !== state.dataset.status) {
-        node.dataset.status = state.dataset.status;
+      if (node && node.dataset.state !== state.dataset.state) {
+        node.dataset.state = state.dataset.state;
         const mini = node.closest("[data-graph]");
         if (mini && mini.graphView) mini.graphView.drawMinimap();
       }
