@@ -136,33 +136,6 @@ def effective_after(steps):
     return result
 
 
-def levels(steps):
-    """Topological layers of step indices: a step sits one below the last it waits for.
-
-    Steps side by side in a layer run in parallel. Steps caught in a cycle (an invalid
-    draft) go to a last layer of their own so they stay visible.
-    """
-    after = effective_after(steps)
-    index_of = {}
-    for index, step in enumerate(steps):
-        index_of.setdefault(key_of(step), index)
-    depth = {}
-    for _ in range(len(steps) + 1):  # bounded: one pass per possible depth
-        changed = False
-        for index in range(len(steps)):
-            parents = [index_of[key] for key in after[index] if index_of[key] != index]
-            if all(parent in depth for parent in parents):
-                level = 1 + max((depth[parent] for parent in parents), default=-1)
-                if depth.get(index) != level:
-                    depth[index], changed = level, True
-        if not changed:
-            break
-    layers = {}
-    for index in range(len(steps)):
-        layers.setdefault(depth.get(index, len(steps)), []).append(index)
-    return [layers[level] for level in sorted(layers)]
-
-
 def upstream_keys(steps, index):
     """Keys of every step that surely finishes before step `index` starts."""
     after = effective_after(steps)
