@@ -6,8 +6,9 @@
 //   2. long edges are cut into chains of small "dummy" nodes, one per rank crossed;
 //   3. order within a rank: barycenter sweeps down and up, the order with fewest
 //      crossings kept;
-//   4. x: each node pulled to the mean of its neighbours, the rank's order and spacing
-//      kept by an isotonic (pool-adjacent-violators) fit; sweeps down and up.
+//   4. x: each node pulled to the mean of its neighbours above (going down) or below
+//      (going up), the rank's order and spacing kept by an isotonic (pool-adjacent-
+//      violators) fit; sweeps up and down, the last one down.
 // In: nodes [{id, width, height}], edges [{source, target}]. Out: {nodes: {id: {x, y,
 // width, height}}, edges: [{source, target, points: [{x, y}, ...]}], width, height},
 // x/y being centres.
@@ -210,13 +211,15 @@
       const shift = left / 2;
       layer.forEach(function (id) { x[id] -= shift; });
     });
+    // Up, down, ..., ending going down: a node sits under its parents where it can, so
+    // a chain stays straight and a fan-in sits in the middle of what it joins.
     for (let sweep = 0; sweep < opts.sweeps; sweep++) {
-      const goingDown = sweep % 2 === 0;
+      const goingDown = (opts.sweeps - sweep) % 2 === 1;
       for (let step = 0; step < layers.length; step++) {
         const r = goingDown ? step : layers.length - 1 - step;
         const layer = layers[r];
         const desired = layer.map(function (id) {
-          const around = (goingDown ? up[id] : downs[id]).concat(sweep > 1 ? (goingDown ? downs[id] : up[id]) : []);
+          const around = goingDown ? up[id] : downs[id];
           if (!around.length) return x[id];
           let sum = 0;
           around.forEach(function (other) { sum += x[other]; });
