@@ -25,7 +25,7 @@ from core import references, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from core.retry import RetryPolicy
-from runner import fastsql, run_state
+from runner import decisions, fastsql, run_state
 from runner.models import Attempt, Run, RunEvent, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -116,7 +116,7 @@ def start_run(
                 run=run,
                 key=spec["key"],
                 position=position,
-                action_version=versions[spec["action"]],
+                action_version=versions.get(spec.get("action")),
             )
             original = reuse.get(spec["key"])
             if original is not None:
@@ -326,7 +326,7 @@ def expire_attempt(attempt_id, reason):
     if attempt is None:
         return None
     claimed = claim_of(attempt)
-    error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
+    error = {"type": "AttemptTimeout", "code": "timeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, retryable=True)
 
 
@@ -486,34 +486,60 @@ def _run_event(run, old, new, at):
 
 
 def _advance(tx, steps):
-    """Start every step whose predecessors succeeded; finish or compensate the run."""
+    """Start, skip or decide every step whose predecessors finished (runner/decisions.py);
+    finish the run when nothing is left to do, or go on compensating."""
     run = tx.run
     actions = [s for s in steps if s.kind == StepKind.ACTION]
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         by_key = {s.key: s for s in actions}
-        for step in actions:
-            if step.status != StepStatus.PENDING:
-                continue
-            after = run.step_spec(step.key)["after"]
-            if all(by_key[key].status == StepStatus.SUCCEEDED for key in after):
-                _start_step(tx, steps, step)
+        progress = True
+        while progress and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            # A skip or a switch decided here can settle steps listed before it: again.
+            progress = False
+            for step in actions:
+                if step.status != StepStatus.PENDING:
+                    continue
+                if _decide(tx, steps, step, by_key):
+                    progress = True
                 if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
                     break
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-            if all(s.status == StepStatus.SUCCEEDED for s in actions):
+            if all(s.status in decisions.FINISHED for s in actions):
                 set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
             return
     if run.status == RunStatus.COMPENSATING:
         _compensate_next(tx, steps)
 
 
+def _decide(tx, steps, step, by_key):
+    """Skip, decide (a switch) or start one pending step; False when it must still wait."""
+    run = tx.run
+    verdict = decisions.gate(run, step, by_key)
+    if verdict.action == "wait":
+        return False
+    spec = run.step_spec(step.key)
+    if verdict.action == "go" and (spec.get("when") or decisions.is_switch(spec)):
+        scope = decisions.scope(run, steps)
+        verdict = decisions.condition(spec, scope)
+    if verdict.action == "skip":
+        set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=verdict.reason)
+    elif decisions.is_switch(spec):
+        output, why = decisions.choose_case(spec, scope)
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now, message=why)
+    else:
+        _start_step(tx, steps, step)
+    return True
+
+
 def _run_output(run, actions):
-    """The output of the last step; with several final branches, one entry per branch."""
+    """The output of the last step; with several final branches, one entry per branch that
+    succeeded (a skipped branch has nothing to say)."""
     upstream = {key for spec in run.definition["steps"] for key in spec["after"]}
     sinks = [s for s in actions if s.key not in upstream]
     if len(sinks) == 1:
         return sinks[0].output
-    return {s.key: s.output for s in sinks}
+    return {s.key: s.output for s in sinks if s.status == StepStatus.SUCCEEDED}
 
 
 def _start_step(tx, steps, step):
@@ -523,18 +549,7 @@ def _start_step(tx, steps, step):
     template = spec.get("input", {})
     if step.kind == StepKind.COMPENSATION:
         template = spec["compensate"].get("input", {})
-    scope = {
-        "input": run.input,
-        "run": {
-            "id": run.id,
-            "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
-        },
-        "steps": {
-            s.key: {"output": s.output}
-            for s in steps
-            if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED
-        },
-    }
+    scope = decisions.scope(run, [s for s in steps if s.kind == StepKind.ACTION])
     try:
         rendered = references.render(template, scope, keep=("secrets",))
         if not isinstance(rendered, dict):
@@ -554,8 +569,7 @@ def _start_step(tx, steps, step):
             "retryable": False,
         }
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
-        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-        _after_step_failed(tx, steps, step, error)
+        _fail_step(tx, steps, step, error)
         return
     except InvalidInput as invalid:
         error = {
@@ -565,8 +579,7 @@ def _start_step(tx, steps, step):
             "retryable": False,
         }
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
-        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-        _after_step_failed(tx, steps, step, error)
+        _fail_step(tx, steps, step, error)
         return
     set_step(
         tx,
@@ -630,6 +643,21 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
 
 
 def _fail_step(tx, steps, step, error):
+    """The step failed for good: an `on_error` route that matches handles it (the run goes
+    on with the route's steps), otherwise the run compensates."""
+    route = None
+    if step.kind == StepKind.ACTION and tx.run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        route = decisions.route_for(tx.run.step_spec(step.key), error)
+    if route is not None:
+        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now, handled=route)
+        tx.event(
+            "step.handled",
+            step=step,
+            message=f"handled by on_error[{route['route']}] ({route['match']}): "
+            f"runs {', '.join(route['next'])}",
+            data=route,
+        )
+        return
     set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
     _after_step_failed(tx, steps, step, error)
 
@@ -678,7 +706,7 @@ def _begin_compensation(tx, steps, ending, error):
         if step.kind != StepKind.ACTION:
             continue
         if step.status == StepStatus.PENDING or step.id in cancelled_steps:
-            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
+            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=f"the run {ending}")
 
 
 def _compensate_next(tx, steps):

@@ -128,13 +128,13 @@ def set_run(tx, status, **fields):
     tx.event(f"run.{status}", from_status=old, to_status=status)
 
 
-def set_step(tx, step, status, **fields):
+def set_step(tx, step, status, message="", **fields):
     old = step.status
     tx.writes.update(StepRun, step.id, old, status=status, **fields)
     step.status = status
     for name, value in fields.items():
         setattr(step, name, value)
-    tx.event(f"step.{status}", step=step, from_status=old, to_status=status)
+    tx.event(f"step.{status}", step=step, from_status=old, to_status=status, message=message)
 
 
 def make_claim(attempt_id, run, step, number, deadline, *, started_at):
