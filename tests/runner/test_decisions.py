@@ -4,6 +4,7 @@ routes, each path run by a real worker."""
 import pytest
 
 from runner.models import RunEvent
+from runner.reruns import rerun
 from tests.runs import duplicated_transitions, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -303,3 +304,48 @@ def test_a_condition_reads_the_error(worker, workspace):
     assert run.status == "succeeded"
     assert _statuses(run)["handler"] == "skipped"
     assert _statuses(run)["end"] == "skipped"
+
+
+# Reruns from the failed step: succeeded decisions are kept when they would be taken
+# again; skipped steps are decided afresh.
+
+
+def test_rerun_of_an_if_else_reuses_the_branch_taken(worker, workspace):
+    steps = [dict(s) for s in IF_ELSE]
+    steps[4] = {**steps[4], "action": "debug.fail", "input": {"fail_times": "{{ input.fails }}"}}
+    steps[4]["retry"] = {"max_attempts": 1}
+    run = wait_for(start(workspace, steps, {"total": 5, "fails": -1}))
+    assert run.status == "failed"
+    again = wait_for(rerun(run, start_from="failed", input={"total": 5, "fails": 0}))
+    assert again.status == "succeeded", again.error
+    reused = {s.key for s in again.steps.filter(reused_from__isnull=False)}
+    assert reused == {"check", "small"}
+    assert _statuses(again) == {
+        "check": "succeeded",
+        "big": "skipped",
+        "small": "succeeded",
+        "after_big": "skipped",
+        "join": "succeeded",
+    }
+
+
+def test_rerun_of_a_switch_decides_again_when_the_input_changes_the_case(worker, workspace):
+    steps = [dict(s) for s in SWITCH]
+    steps[0] = {"key": "check", "action": "debug.echo", "input": {"total": 10}}
+    steps[6] = {**steps[6], "action": "debug.fail", "input": {"fail_times": "{{ input.fails }}"}}
+    steps[6]["retry"] = {"max_attempts": 1}
+    run = wait_for(start(workspace, steps, {"country": "DE", "fails": -1}))
+    assert run.status == "failed"
+    assert run.steps.get(key="route").output == {"case": "abroad", "index": 1}
+    same = wait_for(rerun(run, start_from="failed", input={"country": "DE", "fails": 0}))
+    assert same.status == "succeeded"
+    assert {s.key for s in same.steps.filter(reused_from__isnull=False)} == {
+        "check",
+        "route",
+        "customs",
+    }
+    other = wait_for(rerun(run, start_from="failed", input={"country": "FR", "fails": 0}))
+    assert other.status == "succeeded"
+    assert {s.key for s in other.steps.filter(reused_from__isnull=False)} == {"check"}
+    assert other.steps.get(key="route").output == {"case": "default", "index": -1}
+    assert _statuses(other)["customs"] == "skipped" and _statuses(other)["label"] == "succeeded"
