@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_apikey_role'),
-        ('runner', '0004_schedules'),
+        ('runner', '0007_run_unresolved_index'),
     ]
 
     operations = [
