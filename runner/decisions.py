@@ -15,7 +15,7 @@ them from its advance path and writes what they decide. The format is in the REA
 from dataclasses import dataclass
 
 from core import expressions, references
-from runner.states import StepStatus
+from runner.states import StepKind, StepStatus
 
 SWITCH = "switch"
 FINISHED = (StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED)
@@ -159,7 +159,7 @@ def scope(run, steps) -> dict:
         steps=(
             (s.key, s.status, s.output, _public_error(s.error))
             for s in steps
-            if s.status in FINISHED
+            if s.status in FINISHED and s.kind == StepKind.ACTION  # not their compensations
         ),
     )
 

@@ -30,7 +30,7 @@ def start_step(tx, steps, step):
     Returns the error when its input is unusable (the step is then failed), else None."""
     run = tx.run
     template = spec_of(run, step).get("input", {})
-    scope = decisions.scope(run, [s for s in steps if s.kind == StepKind.ACTION])
+    scope = decisions.scope(run, steps)
     rendered = None
     try:
         rendered = references.render(template, scope, keep=("secrets",))
