@@ -21,6 +21,7 @@ SURFACE_MODULES = {
 ENGINE = {
     "runner.states", "runner.models", "runner.fastsql", "runner.run_state",
     "runner.transition", "runner.steps", "runner.compensation", "runner.engine",
+    "runner.decisions",
 }  # fmt: skip
 
 
