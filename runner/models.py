@@ -49,6 +49,8 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     needs_review = models.BooleanField(default=False)
+    # Pinned by a person or program: retention never deletes it (runner/pruning.py).
+    keep = models.BooleanField(default=False)
     # A run started by a schedule: which, and for which of its fire times (one run each).
     schedule = models.ForeignKey(
         "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs"
@@ -67,6 +69,8 @@ class Run(models.Model):
             models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
             models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
             models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+            # Retention's scan: the oldest finished runs of a workspace, a batch at a time.
+            models.Index(fields=["workspace", "ended_at"], name="run_ws_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):
             # only the few active rows, not a sequential scan of the whole history.
             models.Index(

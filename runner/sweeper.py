@@ -11,7 +11,9 @@ broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
    this makes sure nothing stays running for ever if something does);
    then starts the runs that schedules are due for (runner/schedules.py);
-4. purges expired idempotency keys and old webhook deliveries, a batch at a time.
+4. purges expired idempotency keys and old webhook deliveries, a batch at a time, and
+   the runs each workspace's retention policy lets go (runner/pruning.py), for at most
+   a quarter of a second.
 Every change goes through the engine's compare-and-set transitions, so two sweepers, or
 a sweeper and a late worker, cannot both apply one transition.
 """
@@ -28,7 +30,7 @@ from django.utils import timezone
 
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
-from runner import engine, schedules
+from runner import engine, pruning, schedules
 from runner.models import Attempt, Run
 from runner.states import ACTIVE_RUN, AttemptStatus
 
@@ -85,6 +87,7 @@ def sweep(now=None):
     done["reconciled"] = _reconcile_idle_runs(now)
     done["scheduled"] = schedules.fire_due(now)
     done["purged"] = _purge_history(now)
+    done["pruned"] = _prune_runs(now)
     if any(done.values()):
         log.info("sweeper: %s", done)
     return done
@@ -157,6 +160,14 @@ def _purge_history(now):
         except Exception:  # history clean-up must never stop the sweeper's real work
             log.exception("purging %s failed", model.__name__)
     return purged
+
+
+def _prune_runs(now):
+    try:
+        return pruning.prune_pass(now).runs
+    except Exception:  # like the purge: retention must never stop the sweeper's real work
+        log.exception("pruning runs failed")
+        return 0
 
 
 def _take_lock():

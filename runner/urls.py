@@ -9,6 +9,7 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/step", run.step_detail, name="run_step"),
     path("w/<slug:ws>/runs/<int:run_id>/attempt", run.attempt_detail, name="run_attempt"),
     path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
+    path("w/<slug:ws>/runs/<int:run_id>/keep", run.run_keep, name="run_keep"),
     path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
     path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
     path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),

@@ -11,6 +11,7 @@ from core.api import (
     errors,
     failures,
     members,
+    retention,
     runs,
     schedules,
     secrets,
@@ -46,3 +47,4 @@ api.add_router("/secrets", secrets.router)
 api.add_router("/failures", failures.router)
 api.add_router("/members", members.router)
 api.add_router("/api-keys", apikeys.router)
+api.add_router("/retention", retention.router)

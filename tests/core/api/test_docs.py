@@ -33,6 +33,8 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/runs/{run_id}",
         "/api/v1/runs/{run_id}/rerun",
         "/api/v1/runs/{run_id}/cancel",
+        "/api/v1/runs/{run_id}/keep",
+        "/api/v1/retention",
         "/api/v1/secrets",
         "/api/v1/secrets/{name}",
         "/api/v1/failures",

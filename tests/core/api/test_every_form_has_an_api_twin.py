@@ -41,6 +41,7 @@ TWINS = {
     # Runs and the failures inbox
     "run_cancel": ["cancelRun"],
     "run_rerun": ["rerunRun"],
+    "run_keep": ["keepRun"],  # {"keep": false} lets it go
     "failure_bulk": ["resolveFailures", "rerunRun"],
     # Actions
     "action_new": ["createAction"],
@@ -55,6 +56,7 @@ TWINS = {
     "secret_add": ["setSecret"],
     "secret_replace": ["setSecret"],
     "secret_delete": ["deleteSecret"],
+    "retention_save": ["setRetention"],
 }
 
 NOT_AN_API_CONCERN = {
