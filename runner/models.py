@@ -259,3 +259,7 @@ class Schedule(models.Model):
 
     def __str__(self):
         return f"schedule {self.name} of {self.workflow_id}"
+
+
+# Alert rules, alerts and their deliveries live in their own module.
+from runner.alert_models import Alert, AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -87,20 +87,32 @@ def prune_batch(workspace, now=None, size=BATCH_RUNS):
         if not ids:
             return removed
         # The big tables first, each one DELETE over its run index; then what refers to
-        # the runs from elsewhere; the runs last, through Django so that any table that
-        # points at a run (now or added later) is handled by its on_delete.
+        # the steps and runs from elsewhere; the runs last.
         removed.events = delete_at_once(RunEvent.objects.filter(run_id__in=ids))
         removed.attempts = delete_at_once(Attempt.objects.filter(run_id__in=ids))
-        StepRun.objects.filter(reused_from__run_id__in=ids).exclude(run_id__in=ids).update(
+        steps = StepRun.objects.filter(run_id__in=ids)
+        StepRun.objects.filter(reused_from__in=steps.values("id")).exclude(run_id__in=ids).update(
             reused_from=None
         )
-        steps = StepRun.objects.filter(run_id__in=ids)
         steps.filter(compensates__isnull=False).update(compensates=None)
         removed.steps = delete_at_once(steps)
         removed.deliveries = delete_at_once(WebhookDelivery.objects.filter(run_id__in=ids))
-        _, counts = Run.objects.filter(id__in=ids).delete()
-        removed.runs = counts.get(Run._meta.label, 0)
+        removed.runs = _delete_runs(ids)
     return removed
+
+
+def _delete_runs(ids):
+    """What Django's delete() would do for each table pointing at a run (now or added
+    later), by its on_delete, without first reading every run and step into memory."""
+    done = (StepRun, Attempt, RunEvent, WebhookDelivery)
+    for relation in Run._meta.related_objects:
+        model, column = relation.related_model, relation.field.name
+        rows = model._base_manager.filter(**{f"{column}__in": ids})
+        if relation.on_delete is models.SET_NULL:
+            rows.update(**{column: None})
+        elif model not in done:
+            rows.delete()
+    return delete_at_once(Run.objects.filter(id__in=ids))
 
 
 def prune_pass(now=None, budget_s=PASS_BUDGET_S, workspaces=None):

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from core.api import (
     actions,
+    alerts,
     apikeys,
     errors,
     failures,
@@ -48,3 +49,4 @@ api.add_router("/failures", failures.router)
 api.add_router("/members", members.router)
 api.add_router("/api-keys", apikeys.router)
 api.add_router("/retention", retention.router)
+api.add_router("/alerts", alerts.router)

@@ -57,6 +57,11 @@ TWINS = {
     "secret_replace": ["setSecret"],
     "secret_delete": ["deleteSecret"],
     "retention_save": ["setRetention"],
+    # Alerts
+    "alert_new": ["createAlertRule"],
+    "alert_edit": ["updateAlertRule"],
+    "alert_test": ["testAlertRule"],
+    "alert_delete": ["deleteAlertRule"],
 }
 
 NOT_AN_API_CONCERN = {
