@@ -26,6 +26,7 @@ from django.utils import timezone
 from core.masking import mask
 from core.models import Secret
 from core.outbound import check_url
+from core.retention import purge_before
 from runner.alert_models import Alert, AlertDelivery, AlertEvent, AlertRule
 from runner.models import Run, RunEvent, Schedule
 from runner.states import ACTIVE_RUN
@@ -40,6 +41,7 @@ EVENT_OF_TYPE = {
 SCAN_LIMIT = 200  # events per rule per pass; the rest next pass
 MIN_WINDOW_S, MAX_WINDOW_S = 60, 7 * 86400
 MAX_LONG_RUN_S = 30 * 86400
+KEEP_DAYS = 90  # the delivery log's history
 
 
 # -- Rules ------------------------------------------------------------------------------
@@ -305,6 +307,12 @@ def send_test(rule, now=None):
     title = f"Test alert from the rule {rule.name}"
     _raise(rule, AlertEvent.FAILED, ["test", now.isoformat()], title, data, None, now, test=True)
     return Alert.objects.filter(rule=rule, test=True).order_by("-id").first()
+
+
+def purge_old(now=None):
+    """Alerts (with their deliveries) older than KEEP_DAYS, a batch per sweeper pass."""
+    cutoff = (now or timezone.now()) - timedelta(days=KEEP_DAYS)
+    return purge_before(Alert, "opened_at", cutoff, batch=200)
 
 
 def _name(run):

@@ -175,6 +175,7 @@ def _prune_runs(now):
 
 def _alert(now):
     try:
+        alerts.purge_old(now)
         return alerts.scan(now), alert_channels.deliver_due(now)
     except Exception:  # a broken receiver or rule must never stop the sweeper's real work
         log.exception("alerting failed")

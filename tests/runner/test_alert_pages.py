@@ -59,3 +59,36 @@ def test_viewers_see_rules_but_change_nothing_and_strangers_see_nothing(
     assert client.get("/w/acme/alerts/").status_code == 404
     assert client.post(f"/w/globex/alerts/{rule.id}/delete").status_code == 404
     assert AlertRule.objects.exists()
+
+
+def test_a_schedule_that_did_not_fire_is_alerted_once(workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from builder.models import Workflow
+    from runner import alerts
+    from runner.alert_models import Alert
+    from runner.models import Schedule
+
+    workflow = Workflow.objects.create(workspace=workspace, slug="report", name="Report")
+    schedule = Schedule.objects.create(
+        workspace=workspace, workflow=workflow, name="hourly", interval_s=3600
+    )
+    rule = AlertRule(workspace=workspace)
+    changes = {"name": "Clock", "events": ["schedule_missed"], "email_to": "a@example.com"}
+    assert alerts.save_rule(rule, changes) == {}
+    assert alerts.scan() == 0
+    Schedule.objects.filter(id=schedule.id).update(missed=3)
+    assert alerts.scan() == 1
+    assert alerts.scan() == 0  # nothing new since
+    alert = Alert.objects.get()
+    assert alert.event == "schedule_missed" and "3 fire time(s) missed" in alert.text
+    assert alert.title == "Schedule hourly of Report did not fire"
+    Schedule.objects.filter(id=schedule.id).update(last_error="The workflow is archived.")
+    assert alerts.scan() == 0  # same fingerprint, inside the window: folded
+    assert Alert.objects.get().count == 2
+    # Old alerts go with their deliveries
+    Alert.objects.update(opened_at=timezone.now() - timedelta(days=91))
+    alerts.purge_old()
+    assert not Alert.objects.exists() and not AlertDelivery.objects.exists()
