@@ -69,6 +69,18 @@ class Run(models.Model):
             models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
             models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
             models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+            # The failures inbox and the sidebar's count of it on every page: only the few
+            # unresolved failed runs, not a walk through the workspace's history.
+            models.Index(
+                fields=["workspace", "-id"],
+                name="run_unresolved",
+                condition=(
+                    models.Q(status__in=["failed", "compensated"]) | models.Q(needs_review=True)
+                )
+                & models.Q(resolved_at__isnull=True),
+            ),
+            # /metrics folds the runs that ended since its last scrape (metrics_totals.py).
+            models.Index(fields=["ended_at"], name="run_ended"),
             # Retention's scan: the oldest finished runs of a workspace, a batch at a time.
             models.Index(fields=["workspace", "ended_at"], name="run_ws_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):
@@ -172,6 +184,10 @@ class Attempt(models.Model):
     # "next_attempt": 3, "max_attempts": 5} or {"retry": false, "reason": "..."}.
     retry_decision = models.JSONField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    # The sweeper's re-sends of this attempt's message (runner/sweeper.py): how many, and
+    # not again before when, so a backlog is not re-sent on every pass.
+    resent_count = models.PositiveIntegerField(default=0, db_default=0)
+    resend_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -259,6 +275,27 @@ class Schedule(models.Model):
 
     def __str__(self):
         return f"schedule {self.name} of {self.workflow_id}"
+
+
+class MetricTotal(models.Model):
+    """A /metrics counter's value over the history folded so far (runner/metrics_totals.py)."""
+
+    family = models.CharField(max_length=40)
+    labels = models.CharField(max_length=500)  # the label values, as a JSON list
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["family", "labels"], name="metric_total_unique")
+        ]
+
+
+class MetricWatermark(models.Model):
+    """How far /metrics has folded a kind of history: up to a time, or up to an id."""
+
+    name = models.CharField(max_length=40, unique=True)
+    until = models.DateTimeField(null=True, blank=True)
+    position = models.BigIntegerField(null=True, blank=True)
 
 
 # Alert rules, alerts and their deliveries live in their own module.

@@ -19,7 +19,8 @@ from core.api.schemas import (
 )
 from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
-from runner import action_runs, engine, pruning, reruns
+from runner import action_runs, pruning, reruns
+from runner.launch import cancel_run
 from runner.states import RunStatus
 
 router = Router(tags=["runs"])
@@ -118,7 +119,7 @@ def rerun(
 def cancel(request, run_id: int):
     require_editor(request)
     run = get_run(request.workspace, run_id)
-    engine.cancel_run(run.id)
+    cancel_run(run.id)
     return run_summary(get_run(request.workspace, run.id), secret_values(request.workspace))
 
 
