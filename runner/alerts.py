@@ -39,6 +39,7 @@ EVENT_OF_TYPE = {
     "run.flagged": AlertEvent.NEEDS_REVIEW,
 }
 SCAN_LIMIT = 200  # events per rule per pass; the rest next pass
+SETTLE_S = 1
 MIN_WINDOW_S, MAX_WINDOW_S = 60, 7 * 86400
 MAX_LONG_RUN_S = 30 * 86400
 KEEP_DAYS = 90  # the delivery log's history
@@ -132,19 +133,22 @@ def _scan_rule(rule, now):
 
 
 def _scan_events(rule, now):
+    # Only events a second old: an id is taken at INSERT, so a transaction still open may
+    # yet commit an event below the newest id seen; a second covers the engine's.
+    settled = now - timedelta(seconds=SETTLE_S)
     types = [t for t, event in EVENT_OF_TYPE.items() if event in rule.events]
-    events = RunEvent.objects.filter(
-        id__gt=rule.event_cursor, type__in=types, run__workspace_id=rule.workspace_id
-    )
+    recent = RunEvent.objects.filter(id__gt=rule.event_cursor, created_at__lt=settled)
+    events = recent.filter(type__in=types, run__workspace_id=rule.workspace_id)
     if rule.workflow_id:
         events = events.filter(run__workflow_id=rule.workflow_id)
     found = list(events.select_related("run", "run__workflow").order_by("id")[:SCAN_LIMIT])
     if not found:
-        # Move past what is not ours, so the next scan starts near the end.
-        newest = RunEvent.objects.aggregate(last=Max("id"))["last"] or rule.event_cursor
-        AlertRule.objects.filter(id=rule.id, event_cursor=rule.event_cursor).update(
-            event_cursor=max(newest, rule.event_cursor)
-        )
+        # Move past what is not ours (newest first: a few rows of the primary key).
+        newest = recent.order_by("-id").values_list("id", flat=True).first()
+        if newest:
+            AlertRule.objects.filter(id=rule.id, event_cursor=rule.event_cursor).update(
+                event_cursor=newest
+            )
         return 0
     with transaction.atomic():
         moved = AlertRule.objects.filter(id=rule.id, event_cursor=rule.event_cursor).update(

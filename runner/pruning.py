@@ -30,6 +30,8 @@ from runner.states import FINISHED_RUN, RunStatus
 MAX_DAYS = 3650  # a policy is 1 day to 10 years
 BATCH_RUNS = 100
 PASS_BUDGET_S = 0.25
+QUIET_S = 10
+_quiet_until = {}  # workspace id -> monotonic time: when this process looks again
 # A failure is worth keeping longer: someone may still be looking into it.
 SERIOUS = Q(status__in=[RunStatus.FAILED, RunStatus.COMPENSATED]) | Q(needs_review=True)
 
@@ -115,18 +117,21 @@ def _delete_runs(ids):
     return delete_at_once(Run.objects.filter(id__in=ids))
 
 
-def prune_pass(now=None, budget_s=PASS_BUDGET_S, workspaces=None):
+def prune_pass(now=None, budget_s=PASS_BUDGET_S):
     """The sweeper's share: batches over the workspaces until none has due runs or the
-    budget is spent; what was deleted."""
+    budget is spent; what was deleted. A workspace found with nothing more to delete is
+    looked at again QUIET_S later (by this process), not on every pass."""
     removed = Removed()
-    deadline = time.monotonic() + budget_s
-    pending = list(workspaces if workspaces is not None else Workspace.objects.all())
+    clock = time.monotonic()
+    deadline = clock + budget_s
+    pending = [w for w in Workspace.objects.all() if _quiet_until.get(w.id, 0) <= clock]
     while pending and time.monotonic() < deadline:
         for workspace in list(pending):
             batch = prune_batch(workspace, now)
             removed.add(batch, workspace.id)
             if batch.runs < BATCH_RUNS:
                 pending.remove(workspace)
+                _quiet_until[workspace.id] = time.monotonic() + QUIET_S
             if time.monotonic() >= deadline:
                 break
     return removed
