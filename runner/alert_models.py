@@ -5,6 +5,8 @@ alerts from the run events (runner/alerts.py) and delivers them (runner/alert_ch
 after the engine's transactions have committed, never inside them.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 
@@ -63,6 +65,12 @@ class AlertRule(models.Model):
     @webhook_secret.setter
     def webhook_secret(self, text):
         self.encrypted_webhook_secret = vault.encrypt(text) if text else ""
+
+    @property
+    def webhook_origin(self):
+        """Where the webhook goes, without its path: chat webhooks carry their credential
+        in the path, and viewers see the rules."""
+        return _origin(self.webhook_url)
 
     @property
     def recipients(self):
@@ -134,4 +142,13 @@ class AlertDelivery(models.Model):
         ordering = ["-id"]
 
     def __str__(self):
-        return f"{self.channel} to {self.target} ({self.status})"
+        return f"{self.channel} to {self.shown_target} ({self.status})"
+
+    @property
+    def shown_target(self):
+        return _origin(self.target) if self.channel == self.Channel.WEBHOOK else self.target
+
+
+def _origin(url):
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else ""

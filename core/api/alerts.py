@@ -10,6 +10,8 @@ from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
+from core.models import Role
+from core.workspaces import RANK
 from runner import alerts
 from runner.alert_models import AlertDelivery, AlertEvent, AlertRule
 
@@ -73,7 +75,8 @@ class TestOut(Schema):
     deliveries: list[DeliveryOut]
 
 
-def rule_out(rule):
+def rule_out(rule, role=Role.EDITOR):
+    """A viewer key sees where the webhook goes, not its path (often its credential)."""
     return {
         "id": rule.id,
         "name": rule.name,
@@ -81,7 +84,7 @@ def rule_out(rule):
         "events": rule.events,
         "long_run_s": rule.long_run_s,
         "email_to": rule.recipients,
-        "webhook_url": rule.webhook_url,
+        "webhook_url": rule.webhook_url if RANK[role] >= RANK[Role.EDITOR] else rule.webhook_origin,
         "signed": bool(rule.encrypted_webhook_secret),
         "window_s": rule.window_s,
         "enabled": rule.enabled,
@@ -99,7 +102,7 @@ def delivery_out(delivery):
         "test": alert.test,
         "count": alert.count,
         "channel": delivery.channel,
-        "target": delivery.target,
+        "target": delivery.shown_target,
         "status": delivery.status,
         "tries": delivery.tries,
         "last_error": delivery.last_error,
@@ -144,7 +147,8 @@ def _save(rule, changes):
     operation_id="listAlertRules", summary="The workspace's alert rules",
 )  # fmt: skip
 def list_rules(request):
-    return [rule_out(rule) for rule in _rules(request.workspace).order_by("name")]
+    rules = _rules(request.workspace).order_by("name")
+    return [rule_out(rule, request.role) for rule in rules]
 
 
 @router.post(
@@ -162,7 +166,7 @@ def create_rule(request, payload: AlertRuleIn):
     operation_id="getAlertRule",
 )  # fmt: skip
 def get_rule(request, rule_id: int):
-    return rule_out(one_or_404(_rules(request.workspace), rule_id))
+    return rule_out(one_or_404(_rules(request.workspace), rule_id), request.role)
 
 
 @router.patch(

@@ -65,6 +65,9 @@ def test_rules_of_another_workspace_do_not_exist_here(api, other_workspace, work
 
 
 def test_a_viewer_key_reads_but_cannot_change(client, workspace):
+    editor = Api(client, ApiKey.issue(workspace, "rw")[1])
+    editor.post("/alerts/rules", RULE)
     viewer = Api(client, ApiKey.issue(workspace, "ro", "viewer")[1])
-    assert viewer.get("/alerts/rules").status_code == 200
+    # A viewer sees where the webhook goes, not its path (a chat webhook's credential)
+    assert viewer.get("/alerts/rules").json()[0]["webhook_url"] == "https://hooks.example.com/…"
     assert viewer.post("/alerts/rules", RULE).status_code == 403
