@@ -9,7 +9,18 @@ from core.admin import ReadOnlyAdmin
 from core.masking import mask
 from core.models import Secret
 from runner import schedules
-from runner.models import Attempt, Run, RunEvent, Schedule, StepRun
+from runner.models import (
+    Alert,
+    AlertDelivery,
+    AlertRule,
+    Attempt,
+    MetricTotal,
+    MetricWatermark,
+    Run,
+    RunEvent,
+    Schedule,
+    StepRun,
+)
 
 
 class MaskedDataAdmin(ReadOnlyAdmin):
@@ -102,3 +113,47 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through runner/schedules.py, so that a resume counts fire times from now.
         schedules.save(Schedule.objects.get(pk=obj.pk), {"paused": obj.paused})
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    """Rules are edited on the Alerts page or through the API, where they are checked
+    together; here they can be looked at, enabled and disabled. The signing secret is
+    never shown."""
+
+    list_display = ["name", "workspace", "workflow", "window_s", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    fields = ["name", "workspace", "workflow", "events", "long_run_s", "email_to"]
+    fields += ["webhook_url", "window_s", "enabled", "created_at"]
+    readonly_fields = [f for f in fields if f != "enabled"]
+    list_editable = ["enabled"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["id", "rule", "event", "title", "count", "test", "opened_at"]
+    list_filter = ["event", "test"]
+    exclude = ["data"]  # masked when raised; the title and text say the same
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "alert", "channel", "target", "status", "tries", "sent_at"]
+    list_filter = ["channel", "status"]
+
+
+@admin.register(MetricTotal)
+class MetricTotalAdmin(ReadOnlyAdmin):
+    """What /metrics has folded so far (runner/metrics_totals.py)."""
+
+    list_display = ["family", "labels", "value"]
+    list_filter = ["family"]
+
+
+@admin.register(MetricWatermark)
+class MetricWatermarkAdmin(ReadOnlyAdmin):
+    list_display = ["name", "until", "position"]

@@ -49,6 +49,8 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     needs_review = models.BooleanField(default=False)
+    # Pinned by a person or program: retention never deletes it (runner/pruning.py).
+    keep = models.BooleanField(default=False)
     # A run started by a schedule: which, and for which of its fire times (one run each).
     schedule = models.ForeignKey(
         "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs"
@@ -79,6 +81,8 @@ class Run(models.Model):
             ),
             # /metrics folds the runs that ended since its last scrape (metrics_totals.py).
             models.Index(fields=["ended_at"], name="run_ended"),
+            # Retention's scan: the oldest finished runs of a workspace, a batch at a time.
+            models.Index(fields=["workspace", "ended_at"], name="run_ws_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):
             # only the few active rows, not a sequential scan of the whole history.
             models.Index(
@@ -297,3 +301,7 @@ class MetricWatermark(models.Model):
     name = models.CharField(max_length=40, unique=True)
     until = models.DateTimeField(null=True, blank=True)
     position = models.BigIntegerField(null=True, blank=True)
+
+
+# Alert rules, alerts and their deliveries live in their own module.
+from runner.alert_models import Alert, AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401

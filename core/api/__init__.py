@@ -7,10 +7,12 @@ from ninja import NinjaAPI
 
 from core.api import (
     actions,
+    alerts,
     apikeys,
     errors,
     failures,
     members,
+    retention,
     runs,
     schedules,
     secrets,
@@ -46,3 +48,5 @@ api.add_router("/secrets", secrets.router)
 api.add_router("/failures", failures.router)
 api.add_router("/members", members.router)
 api.add_router("/api-keys", apikeys.router)
+api.add_router("/retention", retention.router)
+api.add_router("/alerts", alerts.router)

@@ -43,6 +43,13 @@ PAGES = [
         ("member_",),
         "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10a7 7 0 0 1 14 0M17 3a4 4 0 0 1 0 8m5 10a7 7 0 0 0-4-6.3",
     ),
+    ("Alerts", "alert_list", ("alert_",), "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4"),
+    (
+        "Settings",
+        "workspace_settings",
+        ("workspace_settings", "retention_"),
+        "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM4 12h2m12 0h2M12 4v2m0 12v2",
+    ),
 ]
 
 
