@@ -25,7 +25,7 @@ from core import references, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from core.retry import RetryPolicy
-from runner import fastsql, run_state
+from runner import fastsql, run_gate, run_state, throttle
 from runner.models import Attempt, Run, RunEvent, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -108,6 +108,7 @@ def start_run(
             rerun_from=rerun_from,
             schedule=schedule,
             scheduled_for=scheduled_for,
+            concurrency_key=run_gate.key_of(definition, input),
         )
         fastsql.create_all([run])
         steps = []
@@ -168,8 +169,12 @@ def claim_attempt(attempt_id, worker):
         return None
     run = run_state.RunState(run)
     step.action_version = run_state.action_version(step.action_version_id)
-    deadline = now + timedelta(seconds=_timeout_of(run, step))
     with transaction.atomic():
+        verdict = throttle.admit(run, step, attempt)  # limits: held attempts wait, due later
+        if verdict.held:
+            return None
+        now = verdict.now
+        deadline = now + timedelta(seconds=_timeout_of(run, step))
         # Lock order: the run row before the attempt row, as every other transition takes
         # them (under the run lock); the other order deadlocks against a cancel.
         events = [_attempt_event(run, step, attempt.number, worker, now)]
@@ -190,6 +195,7 @@ def claim_attempt(attempt_id, worker):
         )
         if claimed != 1:
             transaction.set_rollback(True)  # a duplicate message: the run stays as it was
+            verdict.release()
             return None
         fastsql.insert(RunEvent, events)
     return make_claim(attempt.id, run, step, attempt.number, deadline, started_at=now)
@@ -588,6 +594,7 @@ def _schedule_attempt(tx, step, number, delay_s=0.0):
     run = tx.run
     due = tx.now + timedelta(seconds=delay_s)
     eager = tx.eager_worker and tx.eager is None and delay_s == 0
+    eager = eager and not throttle.limits_step(run, step)
     row = {
         "run_id": run.id,
         "step_run_id": step.id,

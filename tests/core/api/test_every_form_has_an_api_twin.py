@@ -55,6 +55,8 @@ TWINS = {
     "secret_add": ["setSecret"],
     "secret_replace": ["setSecret"],
     "secret_delete": ["deleteSecret"],
+    "limit_list": ["createLimit"],
+    "limit_delete": ["deleteLimit"],
 }
 
 NOT_AN_API_CONCERN = {
