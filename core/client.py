@@ -64,6 +64,10 @@ class Brickwork:
     def api_keys(self):
         return ApiKeys(self)
 
+    @property
+    def limits(self):
+        return Limits(self)
+
     def workflows(self, *, archived=False):
         """The workflows (or the archived ones), by name: slug, name, latest_version, ..."""
         return self.request("GET", "/workflows", query={"archived": "true" if archived else None})
@@ -273,6 +277,26 @@ class ApiKeys:
 
     def revoke(self, key_id):
         return self.client.request("POST", f"/api-keys/{int(key_id)}/revoke")
+
+
+class Limits:
+    """Concurrency and rate limits on the workspace's actions."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.request("GET", "/limits")
+
+    def create(self, name, action, **fields):
+        """`fields`: key, key_part, max_concurrent, rate_per_s, burst."""
+        return self.client.request("POST", "/limits", {"name": name, "action": action, **fields})
+
+    def update(self, limit_id, **fields):
+        return self.client.request("PATCH", f"/limits/{int(limit_id)}", fields)
+
+    def delete(self, limit_id):
+        self.client.request("DELETE", f"/limits/{int(limit_id)}")
 
 
 class Run:

@@ -8,8 +8,8 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 from core.masking import mask
 from core.models import Secret
-from runner import schedules
-from runner.models import Attempt, Run, RunEvent, Schedule, StepRun
+from runner import action_limits, schedules
+from runner.models import ActionLimit, Attempt, Run, RunEvent, Schedule, StepRun
 
 
 class MaskedDataAdmin(ReadOnlyAdmin):
@@ -102,3 +102,35 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through runner/schedules.py, so that a resume counts fire times from now.
         schedules.save(Schedule.objects.get(pk=obj.pk), {"paused": obj.paused})
+
+
+@admin.register(ActionLimit)
+class ActionLimitAdmin(admin.ModelAdmin):
+    """Limits on actions: saved through runner/action_limits.py, whose rules the page and
+    the API use too (a bad one is a form error here as well)."""
+
+    list_display = ["name", "workspace", "action", "key", "max_concurrent", "rate_per_s", "burst"]
+    list_filter = ["action"]
+    search_fields = ["name", "action"]
+    fields = ["workspace", "name", "action", "key", "key_part"]
+    fields += ["max_concurrent", "rate_per_s", "burst"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                cleaned = super().clean()
+                limit = self.instance
+                for field, value in cleaned.items():
+                    setattr(limit, field, value)
+                for field, messages in action_limits.problems(limit).items():
+                    for message in messages:
+                        self.add_error(field if field in self.fields else None, message)
+                return cleaned
+
+        return Checked
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        action_limits.forget(obj.workspace_id)

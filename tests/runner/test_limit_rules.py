@@ -123,3 +123,14 @@ def test_a_viewer_sees_the_limits_but_cannot_add_one(client, bob, workspace):
     }
     assert client.post(url, body).status_code == 404
     assert not ActionLimit.objects.exists()
+
+
+def test_the_admin_checks_a_limit_by_the_same_rules(admin_client, workspace):
+    url = "/admin/runner/actionlimit/add/"
+    body = {"workspace": workspace.id, "name": "x", "action": "debug.sleep", "key": "",
+            "key_part": "value", "burst": 1}  # fmt: skip
+    refused = admin_client.post(url, body)
+    assert refused.status_code == 200
+    assert "Give at most how many at once, a rate, or both." in refused.content.decode()
+    assert admin_client.post(url, {**body, "rate_per_s": 2}).status_code == 302
+    assert ActionLimit.objects.get().rate_per_s == 2

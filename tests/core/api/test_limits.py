@@ -77,3 +77,18 @@ def test_another_workspaces_limits_are_out_of_reach(client, api, other_workspace
         assert call(f"/limits/{theirs.id}").status_code == 404
     assert api.patch(f"/limits/{theirs.id}", {"burst": 2}).status_code == 404
     assert ActionLimit.objects.get(id=theirs.id).burst == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_python_client_manages_limits(brickwork):
+    from core.client import BrickworkError
+
+    created = brickwork.limits.create("hosts", "http.request", key="{{ input.url }}",
+                                      key_part="host", rate_per_s=10)  # fmt: skip
+    assert brickwork.limits.update(created["id"], burst=4)["burst"] == 4
+    assert [limit["name"] for limit in brickwork.limits.list()] == ["hosts"]
+    with pytest.raises(BrickworkError) as bad:
+        brickwork.limits.create("none", "http.request")
+    assert bad.value.status == 422 and "max_concurrent" in bad.value.fields
+    brickwork.limits.delete(created["id"])
+    assert brickwork.limits.list() == []
