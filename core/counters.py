@@ -35,6 +35,14 @@ def increment(key, ttl_s):
     return count
 
 
+def add(key, amount):
+    """Add to a counter that never expires (a /metrics total); a missed add is only logged."""
+    try:
+        _client(settings.REDIS_URL).incrby(key, amount)
+    except redis.RedisError as error:
+        log.warning("counter %s not updated: %s", key.split(":")[1], error.__class__.__name__)
+
+
 def read(key):
     try:
         return int(_client(settings.REDIS_URL).get(key) or 0)

@@ -159,6 +159,15 @@ def _queue():
         waiting.add_metric([due], value)
     yield waiting
 
+    from core import counters
+    from runner.sweeper import RESENT_COUNTER
+
+    yield CounterMetricFamily(
+        "brickwork_sweeper_resent",
+        "Messages of scheduled attempts the sweeper sent again, presumed lost (since Redis started)",
+        value=counters.read(RESENT_COUNTER),
+    )
+
     depth = GaugeMetricFamily(
         "brickwork_broker_queue_depth", "Messages in the broker's queues", labels=["queue"]
     )

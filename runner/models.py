@@ -177,6 +177,10 @@ class Attempt(models.Model):
     # "next_attempt": 3, "max_attempts": 5} or {"retry": false, "reason": "..."}.
     retry_decision = models.JSONField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    # The sweeper's re-sends of this attempt's message (runner/sweeper.py): how many, and
+    # not again before when, so a backlog is not re-sent on every pass.
+    resent_count = models.PositiveIntegerField(default=0, db_default=0)
+    resend_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -7,7 +7,10 @@ broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
    passed; the engine fails them as timeouts and retries them by policy;
 2. sends again the messages of scheduled attempts the broker lost: all of them when the
    broker's marker is gone (Redis flushed or restarted empty, RabbitMQ reset or purged),
-   else those overdue by LOST_MESSAGE_AFTER_S;
+   else those overdue by LOST_MESSAGE_AFTER_S — each at most once per its own backoff
+   (LOST_MESSAGE_AFTER_S, doubling, at most MAX_RESEND_INTERVAL), recorded on the attempt
+   and counted in /metrics, so a backlog that workers are merely slow to drain is not
+   sent again on every pass;
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
    this makes sure nothing stays running for ever if something does);
    then starts the runs that schedules are due for (runner/schedules.py);
@@ -19,13 +22,15 @@ a sweeper and a late worker, cannot both apply one transition.
 import logging
 import os
 import socket
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core import counters
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
 from runner import engine, schedules
@@ -37,6 +42,8 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "brickwork:sweeper-lock"
 DEADLINE_GRACE = timedelta(seconds=2)
 BATCH = 500
+MAX_RESEND_INTERVAL = timedelta(minutes=10)
+RESENT_COUNTER = "brickwork:metrics:resent"
 
 
 def loop(stop):
@@ -111,22 +118,49 @@ def _expire_running(now):
 
 
 def _redispatch_lost(now):
-    from runner.tasks import broker_lost_its_messages
+    from runner.tasks import broker_lost_its_messages, enqueue
 
     scheduled = Attempt.objects.filter(status=AttemptStatus.SCHEDULED)
     if not broker_lost_its_messages():
-        scheduled = scheduled.filter(
-            scheduled_for__lt=now - timedelta(seconds=settings.LOST_MESSAGE_AFTER_S)
+        # Messages are presumed lost only when overdue, and re-sent again only once the
+        # attempt's own backoff has passed.
+        lost_after = timedelta(seconds=settings.LOST_MESSAGE_AFTER_S)
+        scheduled = scheduled.filter(scheduled_for__lt=now - lost_after).filter(
+            Q(resend_after__isnull=True) | Q(resend_after__lt=now)
         )
-    dispatches = []
-    for attempt_id, due in scheduled.values_list("id", "scheduled_for")[: BATCH * 4]:
-        delay_ms = max(0, int((due - now).total_seconds() * 1000))
-        dispatches.append(engine.Dispatch(attempt_id, delay_ms))
-    if dispatches:
-        from runner.tasks import enqueue
+    found = list(
+        scheduled.order_by("scheduled_for").values_list("id", "scheduled_for", "resent_count")[
+            : BATCH * 4
+        ]
+    )
+    if not found:
+        return 0
+    enqueue(
+        [
+            engine.Dispatch(attempt_id, max(0, int((due - now).total_seconds() * 1000)))
+            for attempt_id, due, _ in found
+        ]
+    )
+    _record_resends(found, now)
+    return len(found)
 
-        enqueue(dispatches)
-    return len(dispatches)
+
+def _record_resends(found, now):
+    """Each attempt's re-send count and the time before which it is not sent again."""
+    by_count = defaultdict(list)
+    for attempt_id, _, count in found:
+        by_count[count].append(attempt_id)
+    for count, ids in by_count.items():
+        Attempt.objects.filter(id__in=ids, status=AttemptStatus.SCHEDULED).update(
+            resent_count=F("resent_count") + 1, resend_after=now + resend_interval(count + 1)
+        )
+    counters.add(RESENT_COUNTER, len(found))
+
+
+def resend_interval(resent_count):
+    """LOST_MESSAGE_AFTER_S after the first re-send, doubling after each, capped."""
+    seconds = settings.LOST_MESSAGE_AFTER_S * 2 ** min(resent_count - 1, 20)
+    return min(timedelta(seconds=seconds), MAX_RESEND_INTERVAL)
 
 
 def _reconcile_idle_runs(now):

@@ -1,5 +1,8 @@
-"""Brickwork: runs of a published 20-step workflow of `debug.echo`, every attempt recorded.
+"""Brickwork: runs of a published 20-step workflow, every attempt recorded.
 
+Two contenders: `brickwork_per_step` chains `debug.fib` (an action like users' own
+functions, not declared pure: a transaction per step), the figure real work gets;
+`brickwork` chains the pure `debug.echo`, whose steps run inline ("local steps").
 The bench process starts the runs through the engine, as the API does, and reads the
 figures from the rows the workers wrote (the attempts' and runs' own timestamps), so
 the bench's polling interval never enters a figure.
@@ -17,19 +20,28 @@ from runner.bench.stats import percentile
 WORKSPACE_SLUG = "bench"
 
 
-class Brickwork:
-    """`inline=False` measures the engine with INLINE_PURE_STEPS off: a transaction per step,
-    the cost of any chain of actions that are not declared pure."""
+# What each contender chains: (action, its input). fib(1) is a function call's worth of work.
+CHAINS = {
+    "brickwork_per_step": ("debug.fib", {"n": 1}),
+    "brickwork": ("debug.echo", {"n": 0}),
+}
 
-    def __init__(self, *, processes, threads, env, steps, inline=True):
-        self.name = "brickwork" if inline else "brickwork_per_step"
+
+class Brickwork:
+    """`local=False`: a chain of a non-pure action, a transaction per step (what an
+    `http.request`, an `email.send` or a user's function gets). `local=True`: a chain of a
+    pure action, run inline by the engine like Temporal's local activities."""
+
+    def __init__(self, *, processes, threads, env, steps, local=False):
+        self.name = "brickwork" if local else "brickwork_per_step"
         self.worker = Child(
             f"bench-{self.name}",
             ["-m", "dramatiq", "runner.worker:broker"]
             + ["--processes", str(processes), "--threads", str(threads)],
-            env={**env, "INLINE_PURE_STEPS": "1" if inline else "0"},
+            env=env,
         )
         self.steps = steps
+        self.idle_runs = []  # ids of the runs `idle` measured: the step-to-step gaps' source
 
     def start(self):
         from core.models import WorkerHeartbeat
@@ -38,7 +50,9 @@ class Brickwork:
 
         broker.flush_all()
         WorkerHeartbeat.objects.all().delete()
-        self.workspace, self.workflow, self.version = _published_workflow(self.steps)
+        self.workspace, self.workflow, self.version = published_workflow(
+            self.steps, *CHAINS[self.name]
+        )
         # Leftovers of an interrupted bench would be re-sent by the sweeper and skew a round.
         self.workspace.runs.filter(status__in=ACTIVE_RUN).delete()
         _vacuum()
@@ -98,7 +112,20 @@ class Brickwork:
         run_id = self._start().id
         runs = Run.objects.filter(id=run_id)
         _wait_ended(runs, 1, timeout)
+        self.idle_runs.append(run_id)
         return (runs.get().ended_at.timestamp() - started) * 1000
+
+    def step_overhead(self):
+        """(p50, p99) ms from one step's attempt start to the next one's, over the idle runs
+        measured so far. The action (fib(1)) takes microseconds, so this is the engine's
+        whole cost per step. Not end -> start: the engine stamps a step's end and an
+        eagerly claimed next step's start with one transaction's clock, so that gap is 0
+        by construction and would hide the commit."""
+        gaps = step_gaps(self.idle_runs)
+        self.idle_runs = []
+        if not gaps:
+            return None, None
+        return percentile(gaps, 50), percentile(gaps, 99)
 
     def start_latency(self, count):
         """Single-action runs triggered one by one at random moments -> (p50, p99) in ms."""
@@ -147,7 +174,25 @@ def _wait_ended(runs, count, timeout):
     )
 
 
-def _published_workflow(steps):
+def step_gaps(run_ids):
+    """Milliseconds between consecutive steps' attempt starts in sequential runs."""
+    from runner.models import Attempt
+
+    rows = (
+        Attempt.objects.filter(run_id__in=run_ids, status="succeeded")
+        .order_by("run_id", "step_run__position")
+        .values_list("run_id", "started_at")
+    )
+    gaps, previous = [], None
+    for run_id, started_at in rows:
+        if previous and previous[0] == run_id:
+            gaps.append((started_at - previous[1]).total_seconds() * 1000)
+        previous = (run_id, started_at)
+    return gaps
+
+
+def published_workflow(steps, action, step_input):
+    """The bench workspace's published chain of `steps` steps of `action`, made once."""
     from builder.definition import validate
     from builder.models import Workflow
     from core.models import Workspace
@@ -155,16 +200,16 @@ def _published_workflow(steps):
     workspace, _ = Workspace.objects.get_or_create(
         slug=WORKSPACE_SLUG, defaults={"name": "Benchmark"}
     )
-    slug = f"echo-{steps}"
+    slug = f"{action.replace('.', '-')}-{steps}"
     workflow, _ = Workflow.objects.get_or_create(
-        workspace=workspace, slug=slug, defaults={"name": f"{steps} echo steps"}
+        workspace=workspace, slug=slug, defaults={"name": f"{steps} {action} steps"}
     )
     version = workflow.latest_version()
     if version is None:
         definition = {
             "name": workflow.name,
             "steps": [
-                {"key": f"s{n}", "action": "debug.echo", "input": {"n": n}} for n in range(steps)
+                {"key": f"s{n}", "action": action, "input": step_input} for n in range(steps)
             ],
         }
         version = workflow.publish(validate(definition, workspace), note="bench")

@@ -62,3 +62,25 @@ def fail(ctx, input):
             raise ActionError(message)
         raise NonRetryable(message)
     return {"succeeded_on_attempt": ctx.attempt}
+
+
+@action(
+    "debug.fib",
+    input_schema={
+        "type": "object",
+        "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 25}},
+        "required": ["n"],
+        "additionalProperties": False,
+    },
+    retry={"max_attempts": 1},
+    timeout_s=10,
+)
+def fib(ctx, input):
+    """Compute fib(n) the slow recursive way: a light CPU task, the unit of the
+    "40 sequential light tasks" benchmark peers publish. Not declared pure, so it takes
+    the path of users' own functions (a transaction per step)."""
+    return {"n": input["n"], "fib": _fib(input["n"])}
+
+
+def _fib(n):
+    return n if n < 2 else _fib(n - 1) + _fib(n - 2)
