@@ -56,7 +56,7 @@ class Run(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     # The definition's `concurrency.key` rendered with the input: runs of one workflow
     # with the same key share its limit (runner/run_gate.py).
-    concurrency_key = models.CharField(max_length=200, blank=True, default="")
+    concurrency_key = models.CharField(max_length=200, blank=True, default="", db_default="")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
