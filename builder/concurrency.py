@@ -8,6 +8,7 @@ enforced by runner/run_gate.py).
 from core import references
 
 FIELDS = ("max_concurrent_runs", "concurrency")
+SLOTS = ("max_concurrent_runs", "concurrency")  # the builder's error slots
 CONCURRENCY_FIELDS = {"key", "limit"}
 MAX_LIMIT = 10_000
 
@@ -43,3 +44,49 @@ def check(definition, add):
 
 def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LIMIT
+
+
+def from_form(post, draft):
+    """The builder's settings fields into `draft`: an empty field removes its setting; a
+    number that is not one is kept as typed, for the validator to point at."""
+    most = post.get("max_concurrent_runs", "").strip()
+    if most:
+        draft["max_concurrent_runs"] = _number(most)
+    else:
+        draft.pop("max_concurrent_runs", None)
+    key = post.get("concurrency_key", "").strip()
+    if key:
+        limit = post.get("concurrency_limit", "").strip()
+        draft["concurrency"] = {"key": key, "limit": _number(limit) if limit else 1}
+    else:
+        draft.pop("concurrency", None)
+
+
+def form_values(draft):
+    """What the settings fields show of `draft`."""
+    concurrency = draft.get("concurrency") if isinstance(draft.get("concurrency"), dict) else {}
+    return {
+        "max_concurrent_runs": _text(draft.get("max_concurrent_runs")),
+        "concurrency_key": _text(concurrency.get("key")),
+        "concurrency_limit": _text(concurrency.get("limit")) if concurrency else "",
+    }
+
+
+def slot_errors(fields):
+    """The validator's errors for the builder's two slots: every `concurrency.*` one goes
+    under the key's field, named ("limit: a whole number ...")."""
+    found = {"max_concurrent_runs": list(fields.get("max_concurrent_runs", []))}
+    found["concurrency"] = []
+    for path, messages in fields.items():
+        if path == "concurrency" or path.startswith("concurrency."):
+            detail = path.partition(".")[2]
+            found["concurrency"] += [f"{detail}: {m}" if detail else m for m in messages]
+    return found
+
+
+def _number(text):
+    return int(text) if text.isdigit() and len(text) < 10 else text
+
+
+def _text(value):
+    return "" if value is None else str(value)

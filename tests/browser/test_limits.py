@@ -43,3 +43,24 @@ def test_add_a_limit_then_watch_a_step_it_throttles(worker, alice_page, workspac
     expect(attempt).to_contain_text("held by one nap at a time first")
     assert wait_for(first).status == "succeeded"
     assert wait_for(second).status == "succeeded"
+
+
+def test_set_a_workflows_run_limits_in_the_builder(alice_page, workspace, screenshot):
+    from builder.models import Workflow
+
+    steps = [{"key": "work", "action": "debug.echo", "input": {}}]
+    Workflow.objects.create(
+        workspace=workspace, slug="per-customer", name="Per customer",
+        draft={"name": "Per customer", "steps": steps},
+    )  # fmt: skip
+    page = alice_page
+    page.goto("/w/acme/workflows/per-customer/settings/")
+    page.get_by_label("At most this many runs at once").fill("2")
+    page.get_by_label("Concurrency key").fill("customer_id")
+    expect(page.locator("#err-settings-concurrency")).to_contain_text("key: one reference")
+    page.get_by_label("Concurrency key").fill("{{ input.customer_id }}")
+    expect(page.locator("#err-settings-concurrency li")).to_have_count(0)
+    screenshot(page, "builder-run-limits", full_page=False)
+    workflow = Workflow.objects.get(slug="per-customer")
+    assert workflow.draft["max_concurrent_runs"] == 2
+    assert workflow.draft["concurrency"] == {"key": "{{ input.customer_id }}", "limit": 1}
