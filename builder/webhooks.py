@@ -23,7 +23,7 @@ from builder.models import Trigger, WebhookDelivery
 from core import counters, jsonbody
 from core.api.errors import error_response
 from core.errors import FieldErrors, SecretUnreadable
-from runner import engine, fastsql
+from runner import fastsql, launch
 from runner.states import Trigger as RunTrigger
 
 PREFIX = "/hooks/"
@@ -203,7 +203,7 @@ def _start_run(trigger, version, run_input, event_id, size):
     workflow = trigger.workflow
     try:
         with transaction.atomic():
-            run = engine.start_run(
+            run = launch.start_run(
                 workspace=workflow.workspace,
                 definition=version.definition,
                 input=run_input,

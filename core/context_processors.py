@@ -1,3 +1,6 @@
+from django.utils.functional import SimpleLazyObject
+
+
 def workspace(request):
     """The current workspace, the user's role in it and the sidebar, for every template."""
     from core.web.nav import nav_items
@@ -9,7 +12,11 @@ def workspace(request):
     if current is not None:
         context["can_edit"] = can_edit(request)
         context["workspaces"] = workspaces_of(request.user)
-        context["nav"] = nav_items(request, current, unresolved(current).count())
+        # Lazy: an htmx partial (the timeline's poll every second) never draws the sidebar,
+        # so it never counts the inbox.
+        context["nav"] = SimpleLazyObject(
+            lambda: nav_items(request, current, unresolved(current).count())
+        )
     return context
 
 

@@ -53,6 +53,42 @@ class RetryPolicy:
         ]
 
 
+def decide(policy, number, *, retryable, wanted=True, retry_after=None, max_retry_after_s=3600):
+    """What follows the failure of attempt `number` under `policy`: a retry
+    `{"retry": True, "delay_s", "next_attempt", "max_attempts", "retry_after"}`, or
+    `{"retry": False, "reason"}`. `wanted` is False when the run no longer wants the step;
+    `retry_after` is the delay the action asked for (capped at `max_retry_after_s`)."""
+    if not wanted:
+        return {"retry": False, "reason": "not retried: the run is stopping"}
+    if not retryable:
+        return {"retry": False, "reason": "non-retryable error"}
+    if number >= policy.max_attempts:
+        return {"retry": False, "reason": f"out of attempts ({number} of {policy.max_attempts})"}
+    if retry_after is not None:
+        delay = min(float(retry_after), max_retry_after_s)
+    else:
+        delay = policy.delay_before(number + 1)
+    return {
+        "retry": True,
+        "delay_s": round(delay, 3),
+        "next_attempt": number + 1,
+        "max_attempts": policy.max_attempts,
+        "retry_after": retry_after is not None,
+    }
+
+
+def describe(decision):
+    """The decision in words, for the timeline."""
+    if not decision:
+        return ""
+    if decision["retry"]:
+        return (
+            f"retry {decision['next_attempt']} of {decision['max_attempts']} "
+            f"in {decision['delay_s']:.1f} s"
+        )
+    return decision["reason"]
+
+
 def compute_backoff(failures, initial, coefficient, maximum, jitter=False, rng=random):
     """`min(initial * coefficient^(failures-1), maximum)`; jitter picks within ±20%."""
     if failures < 1:

@@ -9,7 +9,7 @@ from builder.definition import validate
 from core import schemas
 from core.errors import InvalidInput
 from core.models import ActionVersion
-from runner import engine, reruns
+from runner import launch, reruns
 from runner.states import Trigger
 
 STEP_KEY = "run"
@@ -20,7 +20,7 @@ def start(version, input, *, workspace, trigger=Trigger.API, user=None):
     if not isinstance(input, dict):
         raise InvalidInput({"input": ["must be a JSON object"]})
     schemas.check(version.input_schema, input)
-    return engine.start_run(
+    return launch.start_run(
         workspace=workspace,
         definition=definition(version, workspace),
         input=input,

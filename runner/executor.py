@@ -32,10 +32,11 @@ MASK_CACHE_S = 2.0
 _to_mask = {}  # workspace id -> (expires at, secret values)
 
 
-def execute_attempt(attempt_id, worker):
-    """Claim the attempt, run it, report; then run any step the engine handed back eagerly."""
+def execute_attempt(attempt_id, worker, *, send):
+    """Claim the attempt, run it, report; then run any step the engine handed back eagerly.
+    `send` takes the attempts the engine schedules (the broker's, from runner/tasks.py)."""
     with logs.context(attempt_id=attempt_id, worker=worker):
-        claimed = engine.claim_attempt(attempt_id, worker)
+        claimed = engine.claim_attempt(attempt_id, worker, send=send)
     chain = 0
     while claimed is not None:
         chain += 1
@@ -47,10 +48,10 @@ def execute_attempt(attempt_id, worker):
             attempt_id=claimed.attempt_id,
             worker=worker,
         ):
-            claimed = run_claimed(claimed, worker, eager=chain < MAX_EAGER_CHAIN)
+            claimed = run_claimed(claimed, worker, eager=chain < MAX_EAGER_CHAIN, send=send)
 
 
-def run_claimed(claimed, worker, eager=False):
+def run_claimed(claimed, worker, eager=False, *, send):
     extra = {
         "run_id": claimed.run_id,
         "step_key": claimed.step_key,
@@ -60,12 +61,12 @@ def run_claimed(claimed, worker, eager=False):
     secrets = _secrets_for(claimed)
     try:
         with logs.hiding(_values_to_mask(claimed.workspace_id, secrets)):
-            return _execute_and_report(claimed, worker, eager, extra, secrets)
+            return _execute_and_report(claimed, worker, eager, extra, secrets, send)
     finally:
         throttle.finished(claimed.attempt_id)  # its limits' slots, once the end is recorded
 
 
-def _execute_and_report(claimed, worker, eager, extra, secrets):
+def _execute_and_report(claimed, worker, eager, extra, secrets, send):
     ctx = _context(claimed, secrets=secrets)
     started = time.monotonic()
     try:
@@ -88,6 +89,7 @@ def _execute_and_report(claimed, worker, eager, extra, secrets):
             detail,
             retryable=error.retryable,
             retry_after=error.retry_after,
+            send=send,
         )
     except references.MissingReference as missing:
         detail = {
@@ -95,14 +97,21 @@ def _execute_and_report(claimed, worker, eager, extra, secrets):
             "message": f"the input refers to {missing.path}, which is missing",
             "retryable": False,
         }
-        return _report(engine.fail_attempt, claimed, detail, retryable=False)
+        return _report(engine.fail_attempt, claimed, detail, retryable=False, send=send)
     except Exception as error:  # an action's own bug: recorded with its traceback, retried
         log.warning("attempt raised %s", error.__class__.__name__, extra=extra)
-        return _report(engine.fail_attempt, claimed, _error_detail(error, claimed), retryable=True)
+        detail = _error_detail(error, claimed)
+        return _report(engine.fail_attempt, claimed, detail, retryable=True, send=send)
     log.debug("attempt succeeded in %.1f ms", (time.monotonic() - started) * 1000, extra=extra)
     inline = run_inline if eager and settings.INLINE_PURE_STEPS else None
     return _report(
-        engine.complete_attempt, claimed, output, worker=worker, eager=eager, run_inline=inline
+        engine.complete_attempt,
+        claimed,
+        output,
+        worker=worker,
+        eager=eager,
+        run_inline=inline,
+        send=send,
     )
 
 

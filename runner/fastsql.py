@@ -115,6 +115,8 @@ def _insert_head(model, names):
 def _select_sql(model, columns, where, order_by, lock, only=None):
     quote = connection.ops.quote_name
     get = _field_of(model)
+    where = " AND ".join(f"{quote(get(name).column)} = %s" for name in where)
+    order_by = ", ".join(quote(get(name).column) for name in order_by)
     selected = [quote(get(name).column) for name in columns]
     if only is not None:
         column, by, count = only
@@ -139,16 +141,18 @@ class Row:
         self.__dict__.update(zip(names, values, strict=True))
 
 
-def rows(model, columns, where, params, *, lock=False, order_by="", only=None):
+def rows(model, columns, where, *, lock=False, order_by=(), only=None):
     """Rows of `columns` as plain `Row`s, through each field's converters: no model
     instances, which cost more than the query for the engine's per-step read of a run's
-    steps. `lock` adds FOR NO KEY UPDATE where supported. `only=(column, by, values)`
-    reads `column` only in rows whose `by` is among `values` (None elsewhere)."""
+    steps. `where` is {field: value} (all equal); `lock` adds FOR NO KEY UPDATE where
+    supported. `only=(column, by, values)` reads `column` only in rows whose `by` is among
+    `values` (None elsewhere)."""
     columns = tuple(columns)
     shape = None if only is None else (only[0], only[1], len(only[2]))
-    sql = _select_sql(model, columns, where, order_by, lock, shape)
+    sql = _select_sql(model, columns, tuple(where), tuple(order_by), lock, shape)
+    params = _values(model, where)
     if only is not None:
-        params = list(only[2]) + list(params)
+        params = list(only[2]) + params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [_row(model, columns, values) for values in cursor.fetchall()]
@@ -172,11 +176,11 @@ def lock_then_update(locked, updated, /, **fields):
     model, pk, expected = updated
     columns = tuple(columns)
     if connection.vendor != "postgresql":
-        found = rows(lock_model, columns, "id = %s", [lock_pk], lock=True)
+        found = rows(lock_model, columns, {"id": lock_pk}, lock=True)
         if not found:
             return None, 0
         return found[0], update_if(model, pk, expected, **fields)
-    lock_sql = _select_sql(lock_model, columns, "id = %s", "", True)
+    lock_sql = _select_sql(lock_model, columns, ("id",), (), True)
     update_sql = _update_sql(model, tuple(fields), True)
     # The update's EXISTS reads the locked row first: the lock comes before the update.
     sql = (
@@ -192,9 +196,20 @@ def lock_then_update(locked, updated, /, **fields):
     return _row(lock_model, columns, found[:-1]), found[-1]
 
 
-def joined(parts, tail, params):
-    """The first row of a join, as one Row per model: `parts` are (model, alias, columns),
-    `tail` the FROM and WHERE clauses naming those aliases. None when nothing matched."""
+def attempt_with_step_and_run(attempt_id, attempt, step, run):
+    """An attempt with its step and run, read in one statement: (attempt, step, run) as
+    Rows, or None; each argument is (model, columns). Every claim starts with it."""
+    quote = connection.ops.quote_name
+    a, s, r = (quote(model._meta.db_table) for model, _ in (attempt, step, run))
+    tail = (
+        f"FROM {a} a JOIN {s} s ON s.id = a.step_run_id JOIN {r} r ON r.id = a.run_id "
+        "WHERE a.id = %s"
+    )
+    parts = [(attempt[0], "a", attempt[1]), (step[0], "s", step[1]), (run[0], "r", run[1])]
+    return _joined(parts, tail, [attempt_id])
+
+
+def _joined(parts, tail, params):
     quote = connection.ops.quote_name
     get_columns = []
     for model, alias, columns in parts:
@@ -225,59 +240,152 @@ def _converters(model, columns):
     return tuple(found)
 
 
+class LostUpdate(Exception):
+    """A compare-and-set found the row in another status than the one expected.
+
+    `rows` are the (model, pk) pairs that may have missed, so a caller can tell a late
+    result (its own attempt moved on) from a bug."""
+
+    def __init__(self, message, rows=()):
+        super().__init__(message)
+        self.rows = tuple(rows)
+
+
+class ForbiddenTransition(Exception):
+    """A status change that the model's table of allowed transitions does not list."""
+
+
+class Pending:
+    """A row `Writes.insert` holds: `id` is set when it is sent, if `wanted`."""
+
+    __slots__ = ("id", "wanted")
+
+    def __init__(self, wanted):
+        self.id = None
+        self.wanted = wanted
+
+
 class Writes:
-    """The writes of one transaction, sent together when it ends.
+    """Every write of one transaction, sent together: the engine's one way to write.
 
     On PostgreSQL they go as one statement of data-modifying CTEs: one round trip where
-    a step used to take five. Two updates of the same row are merged into one (a statement
-    cannot change a row twice), keeping the first one's expected status. Every update is a
-    compare-and-set; `send` raises `lost` when one of them changed no row.
+    a step used to take five. Every update of a status is a compare-and-set checked
+    against `transitions` ({model: {old: {new, ...}}}); two updates of one row are merged
+    (a statement cannot change a row twice) only when the second expects the status the
+    first leaves, and an update of a row still to be inserted changes that row, under the
+    same check. `send` raises LostUpdate when a compare-and-set changed no row. `born`
+    ({model: statuses}) lists the statuses a row may be inserted with.
     """
 
-    def __init__(self):
+    def __init__(self, transitions=None, born=None):
+        self.transitions = transitions or {}
+        self.born = born or {}
         self.updates = {}  # (model, pk) -> [expected status or None, {field: value}]
-        self.inserts = []  # [model, row, wants_id]
+        self.inserts = []  # (model, row, Pending)
 
     def update(self, model, pk, expected, /, **fields):
+        if "status" in fields:
+            self._check(model, expected, fields["status"])
+        if isinstance(pk, Pending):
+            if pk.id is None:
+                self._update_pending(model, pk, expected, fields)
+                return
+            pk = pk.id
         pending = self.updates.get((model, pk))
         if pending is None:
-            self.updates[(model, pk)] = [expected, fields]
-        else:
-            pending[1].update(fields)
+            self.updates[(model, pk)] = [expected, dict(fields)]
+            return
+        held, changes = pending
+        current = changes.get("status", held)
+        if expected is not None:
+            if current is None:
+                pending[0] = expected  # the row must hold it already: the statement checks
+            elif current != expected:
+                raise LostUpdate(
+                    f"{model.__name__} {pk}: expected {expected}, but this transaction "
+                    f"leaves it {current}",
+                    [(model, pk)],
+                )
+        changes.update(fields)
 
-    def insert(self, model, row, *, wants_id=False):
-        """Returns a handle whose `[0]` becomes the new row's id after `send` (`wants_id`)."""
-        handle = [None]
-        self.inserts.append((model, row, handle if wants_id else None))
-        return handle
-
-    def no_id_needed(self, handle):
-        """The row of the insert behind `handle`, now sent with the others' batch."""
-        for index, (model, row, wanted) in enumerate(self.inserts):
-            if wanted is handle:
-                self.inserts[index] = (model, row, None)
-                return row
+    def _update_pending(self, model, handle, expected, fields):
+        for kind, row, pending in self.inserts:
+            if pending is handle and kind is model:
+                if expected is not None and row.get("status") != expected:
+                    raise LostUpdate(f"{model.__name__} (new): {row.get('status')}, not {expected}")
+                row.update(fields)
+                return
         raise KeyError("no pending insert has this handle")
 
-    def send(self, lost):
-        if connection.vendor == "postgresql":
-            self._send_as_one_statement(lost)
-        else:
-            self._send_one_by_one(lost)
-        self.updates.clear()
-        self.inserts.clear()
+    def _check(self, model, old, new):
+        table = self.transitions.get(model)
+        if table is not None and new not in table.get(old, ()):
+            raise ForbiddenTransition(f"{model.__name__}: {old} -> {new} is not allowed")
 
-    def _send_one_by_one(self, lost):
+    def insert(self, model, row, *, wants_id=False):
+        """Returns a `Pending` whose `id` is the new row's after `send` (`wants_id`)."""
+        statuses = self.born.get(model)
+        if statuses is not None and row.get("status") not in statuses:
+            raise ForbiddenTransition(f"{model.__name__}: born {row.get('status')}")
+        handle = Pending(wants_id)
+        self.inserts.append((model, row, handle))
+        return handle
+
+    def create(self, instances):
+        """Send what is pending, then insert model instances and set their ids (one
+        statement on PostgreSQL: `create_all`); for rows others point at."""
+        self.send()
+        statuses = self.born.get(type(instances[0]))
+        for obj in instances:
+            if statuses is not None and obj.status not in statuses:
+                raise ForbiddenTransition(f"{type(obj).__name__}: born {obj.status}")
+        create_all(instances)
+
+    def send(self, lock=None):
+        """Send every pending write. With `lock=(model, pk, columns)`, that row is locked
+        and read first, in the same statement on PostgreSQL when one update is pending;
+        returns it (None when it does not exist, and then nothing is sent)."""
+        try:
+            if lock is not None:
+                locked, done = self._lock(lock)
+                if locked is None or done:
+                    return locked
+            else:
+                locked = None
+            if connection.vendor == "postgresql":
+                self._send_as_one_statement()
+            else:
+                self._send_one_by_one()
+            return locked
+        finally:
+            self.updates.clear()
+            self.inserts.clear()
+
+    def _lock(self, lock):
+        model, pk, columns = lock
+        if connection.vendor == "postgresql" and len(self.updates) == 1 and not self.inserts:
+            ((target, target_pk), (expected, fields)) = next(iter(self.updates.items()))
+            if expected is not None:
+                found, count = lock_then_update(lock, (target, target_pk, expected), **fields)
+                if found is not None and count != 1:
+                    raise LostUpdate(
+                        f"{target.__name__} {target_pk} left {expected}", [(target, target_pk)]
+                    )
+                return found, True
+        found = rows(model, columns, {"id": pk}, lock=True)
+        return (found[0] if found else None), False
+
+    def _send_one_by_one(self):
         for (model, pk), (expected, fields) in self.updates.items():
             if update_if(model, pk, expected, **fields) != 1:
-                raise lost(f"{model.__name__} {pk} left {expected}")
+                raise LostUpdate(f"{model.__name__} {pk} left {expected}", [(model, pk)])
         for model, row, handle in self.inserts:
-            if handle is None:
-                insert(model, [row])
+            if handle.wanted:
+                handle.id = insert_returning_id(model, row)
             else:
-                handle[0] = insert_returning_id(model, row)
+                insert(model, [row])
 
-    def _send_as_one_statement(self, lost):
+    def _send_as_one_statement(self):
         """Rows of the same table and columns travel as one JSON array, so the statement's
         text depends only on which kinds of writes there are: psycopg parses it once, and
         PostgreSQL plans it once as a prepared statement, however many rows it carries."""
@@ -293,10 +401,10 @@ class Writes:
                 _records([{"pk": pk, "expected": old, **fields} for pk, old, fields in many])
             )
             outputs.append(f"(SELECT count(*) FROM {name})")
-            checks.append((len(many), f"{model.__name__} {[pk for pk, _, _ in many]}"))
+            checks.append((len(many), [(model, pk) for pk, _, _ in many]))
         batched = {}  # rows without a wanted id, one INSERT per table and columns
         for model, row, handle in self.inserts:
-            if handle is None:
+            if not handle.wanted:
                 batched.setdefault((model, tuple(row)), []).append(row)
                 continue
             name = f"w{len(ctes)}"
@@ -315,11 +423,10 @@ class Writes:
             cursor.execute(sql, params)
             answer = cursor.fetchone() if checks else ()
         for check, value in zip(checks, answer, strict=True):
-            if isinstance(check, tuple):
-                if value != check[0]:
-                    raise lost(f"{check[1]} changed under the lock")
-            else:
-                check[0] = value
+            if isinstance(check, Pending):
+                check.id = value
+            elif value != check[0]:
+                raise LostUpdate(f"{check[1]} changed under the lock", check[1])
 
 
 def _records(rows):

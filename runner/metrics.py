@@ -1,16 +1,17 @@
 """`GET /metrics` in Prometheus format, computed at scrape time from PostgreSQL and Redis.
 
 Counters kept in a worker's memory would never reach the web process that is scraped, and
-would reset with every worker; the database already holds every run, attempt and delivery,
-so each scrape runs a handful of aggregate queries instead (one per family, on indexed
-columns). Queue depth comes from the broker (Redis or RabbitMQ).
+would reset with every worker; the database already holds every run, attempt and delivery.
+A scrape reads totals folded as history settles plus what happened since
+(runner/metrics_totals.py), never all history. Queue depth comes from the broker (Redis
+or RabbitMQ).
 """
 
 import hmac
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -22,101 +23,86 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
-# Attempt duration buckets, in seconds.
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+from runner import metrics_totals
+from runner.metrics_totals import BUCKETS
 
 
 class BrickworkCollector:
     def collect(self):
-        yield from _runs()
-        yield from _attempts()
-        yield from _steps()
+        found = metrics_totals.figures(timezone.now())
+        yield from _runs(found)
+        yield from _attempts(found)
+        yield _family(
+            CounterMetricFamily(
+                "brickwork_compensations", "Compensation steps, by status", labels=["status"]
+            ),
+            found["compensations"],
+        )
         yield from _workers()
         yield from _queue()
-        yield from _webhooks()
+        yield _family(
+            CounterMetricFamily(
+                "brickwork_webhook_deliveries", "Webhook requests, by verdict", labels=["verdict"]
+            ),
+            found["deliveries"],
+        )
 
 
-def _runs():
-    from runner.models import Run
-    from runner.states import FINISHED_RUN
+def _family(family, values):
+    for labels, value in sorted(values.items()):
+        family.add_metric(list(labels), value)
+    return family
 
-    started = CounterMetricFamily(
-        "brickwork_runs_started", "Runs created, by workflow", labels=["workflow"]
+
+def _runs(found):
+    yield _family(
+        CounterMetricFamily(
+            "brickwork_runs_started", "Runs created, by workflow", labels=["workflow"]
+        ),
+        found["runs_started"],
     )
-    ended = CounterMetricFamily(
-        "brickwork_runs_ended", "Runs ended, by workflow and status", labels=["workflow", "status"]
+    yield _family(
+        CounterMetricFamily(
+            "brickwork_runs_ended",
+            "Runs ended, by workflow and status",
+            labels=["workflow", "status"],
+        ),
+        found["runs_ended"],
     )
-    active = GaugeMetricFamily(
-        "brickwork_runs_active", "Runs not ended yet, by status", labels=["status"]
+    yield _family(
+        GaugeMetricFamily(
+            "brickwork_runs_active", "Runs not ended yet, by status", labels=["status"]
+        ),
+        found["runs_active"],
     )
-    rows = Run.objects.values("workflow__slug", "action__name", "status").annotate(n=Count("id"))
-    by_workflow = {}
-    for row in rows:
-        name = row["workflow__slug"] or row["action__name"] or ""
-        by_workflow[name] = by_workflow.get(name, 0) + row["n"]
-        if row["status"] in FINISHED_RUN:
-            ended.add_metric([name, row["status"]], row["n"])
-        else:
-            active.add_metric([row["status"]], row["n"])
-    for name, count in by_workflow.items():
-        started.add_metric([name], count)
-    yield from (started, ended, active)
 
 
-def _attempts():
-    from runner.models import Attempt
-    from runner.states import AttemptStatus
-
-    action = F("step_run__action_version__action__name")
-    outcomes = CounterMetricFamily(
-        "brickwork_attempts",
-        "Step attempts, by action and outcome (scheduled/running are still open)",
-        labels=["action", "outcome"],
+def _attempts(found):
+    yield _family(
+        CounterMetricFamily(
+            "brickwork_attempts",
+            "Step attempts, by action and outcome (scheduled/running are still open)",
+            labels=["action", "outcome"],
+        ),
+        found["attempts"],
     )
-    for row in Attempt.objects.values("status", name=action).annotate(n=Count("id")):
-        outcomes.add_metric([row["name"], row["status"]], row["n"])
-    yield outcomes
-
-    retries = CounterMetricFamily(
-        "brickwork_retries", "Attempts after the first, by action", labels=["action"]
+    yield _family(
+        CounterMetricFamily(
+            "brickwork_retries", "Attempts after the first, by action", labels=["action"]
+        ),
+        found["retries"],
     )
-    for row in Attempt.objects.filter(number__gt=1).values(name=action).annotate(n=Count("id")):
-        retries.add_metric([row["name"]], row["n"])
-    yield retries
-
     histogram = HistogramMetricFamily(
         "brickwork_attempt_duration_seconds",
         "Duration of ended attempts, by action",
         labels=["action"],
     )
-    ended = Attempt.objects.filter(
-        status__in=[AttemptStatus.SUCCEEDED, AttemptStatus.FAILED], duration_ms__isnull=False
-    )
-    aggregates = {
-        f"le_{index}": Count("id", filter=Q(duration_ms__lte=bound * 1000))
-        for index, bound in enumerate(BUCKETS)
-    }
-    rows = ended.values(name=action).annotate(
-        total=Count("id"), total_ms=Sum("duration_ms"), **aggregates
-    )
-    for row in rows:
-        buckets = [(str(bound), row[f"le_{i}"]) for i, bound in enumerate(BUCKETS)]
-        buckets.append(("+Inf", row["total"]))
-        histogram.add_metric([row["name"]], buckets, (row["total_ms"] or 0) / 1000)
+    durations = found["duration"]
+    for action in sorted({labels[0] for labels in durations}):
+        buckets = [(str(bound), durations[(action, str(i))]) for i, bound in enumerate(BUCKETS)]
+        buckets.append(("+Inf", durations[(action, "count")]))
+        histogram.add_metric([action], buckets, durations[(action, "sum_ms")] / 1000)
     yield histogram
-
-
-def _steps():
-    from runner.models import StepRun
-    from runner.states import StepKind
-
-    compensations = CounterMetricFamily(
-        "brickwork_compensations", "Compensation steps, by status", labels=["status"]
-    )
-    rows = StepRun.objects.filter(kind=StepKind.COMPENSATION).values("status")
-    for row in rows.annotate(n=Count("id")):
-        compensations.add_metric([row["status"]], row["n"])
-    yield compensations
 
 
 def _workers():
@@ -179,17 +165,6 @@ def _queue():
     except Exception:  # the broker is down: the other families still answer
         pass
     yield depth
-
-
-def _webhooks():
-    from builder.models import WebhookDelivery
-
-    deliveries = CounterMetricFamily(
-        "brickwork_webhook_deliveries", "Webhook requests, by verdict", labels=["verdict"]
-    )
-    for row in WebhookDelivery.objects.values("verdict").annotate(n=Count("id")):
-        deliveries.add_metric([row["verdict"]], row["n"])
-    yield deliveries
 
 
 registry = CollectorRegistry(auto_describe=False)

@@ -70,6 +70,18 @@ class Run(models.Model):
             models.Index(fields=["workspace", "status", "-id"], name="run_ws_status"),
             models.Index(fields=["workflow", "-id"], name="run_workflow_recent"),
             models.Index(fields=["workspace", "-created_at"], name="run_ws_created"),
+            # The failures inbox and the sidebar's count of it on every page: only the few
+            # unresolved failed runs, not a walk through the workspace's history.
+            models.Index(
+                fields=["workspace", "-id"],
+                name="run_unresolved",
+                condition=(
+                    models.Q(status__in=["failed", "compensated"]) | models.Q(needs_review=True)
+                )
+                & models.Q(resolved_at__isnull=True),
+            ),
+            # /metrics folds the runs that ended since its last scrape (metrics_totals.py).
+            models.Index(fields=["ended_at"], name="run_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):
             # only the few active rows, not a sequential scan of the whole history.
             models.Index(
@@ -268,6 +280,27 @@ class Schedule(models.Model):
 
     def __str__(self):
         return f"schedule {self.name} of {self.workflow_id}"
+
+
+class MetricTotal(models.Model):
+    """A /metrics counter's value over the history folded so far (runner/metrics_totals.py)."""
+
+    family = models.CharField(max_length=40)
+    labels = models.CharField(max_length=500)  # the label values, as a JSON list
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["family", "labels"], name="metric_total_unique")
+        ]
+
+
+class MetricWatermark(models.Model):
+    """How far /metrics has folded a kind of history: up to a time, or up to an id."""
+
+    name = models.CharField(max_length=40, unique=True)
+    until = models.DateTimeField(null=True, blank=True)
+    position = models.BigIntegerField(null=True, blank=True)
 
 
 class KeyPart(models.TextChoices):

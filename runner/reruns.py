@@ -6,7 +6,7 @@ outputs, as a Step Functions redrive does; nothing here changes a status itself.
 
 from core import references
 from core.errors import InvalidInput, InvalidTransition
-from runner.engine import start_run
+from runner.launch import start_run
 from runner.states import RunStatus, StepKind, StepStatus, Trigger
 
 

@@ -58,7 +58,7 @@ def forget_cached():
 def lock(run_id):
     """The run's state, its row locked for this transaction (FOR NO KEY UPDATE: inserting
     rows that point at the run still goes on)."""
-    found = fastsql.rows(Run, RUN_STATE, "id = %s", [run_id], lock=True)
+    found = fastsql.rows(Run, RUN_STATE, {"id": run_id}, lock=True)
     if not found:
         raise Run.DoesNotExist(f"run {run_id}")
     return RunState(found[0])
@@ -102,9 +102,8 @@ def steps_of(run):
     steps = fastsql.rows(
         StepRun,
         STEP_STATE,
-        "run_id = %s",
-        [run.id],
-        order_by="position, id",
+        {"run_id": run.id},
+        order_by=("position", "id"),
         only=None if needed is None else ("output", "key", needed),
     )
     for step in steps:

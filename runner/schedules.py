@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import InvalidInput, InvalidTransition
-from runner import engine
+from runner import launch
 from runner.models import Overlap, Run, Schedule
 from runner.schedule_times import Spec, next_times, problems, times_between
 from runner.states import ACTIVE_RUN, Trigger
@@ -118,7 +118,7 @@ def start(schedule, fire_time):
         return _failed(schedule, "The workflow has no published version.")
     try:
         with transaction.atomic():
-            run = engine.start_run(
+            run = launch.start_run(
                 workspace=schedule.workspace,
                 definition=version.definition,
                 input=schedule.input,
@@ -155,7 +155,7 @@ def _release_buffered(schedule):
 
 def _cancel(run_id, schedule):
     try:
-        engine.cancel_run(run_id, by=f"schedule {schedule.name!r} (cancel_previous)")
+        launch.cancel_run(run_id, by=f"schedule {schedule.name!r} (cancel_previous)")
     except InvalidTransition:
         pass  # it ended meanwhile
 

@@ -38,6 +38,15 @@ class StepStatus(models.TextChoices):
     SKIPPED = "skipped"  # never started: the run failed or was cancelled first
 
 
+STEP_TRANSITIONS = {
+    StepStatus.PENDING: {StepStatus.RUNNING, StepStatus.SKIPPED},
+    # RUNNING -> SKIPPED: its attempt was still waiting (a retry) when the run stopped.
+    StepStatus.RUNNING: {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED},
+}
+# A step row starts pending, or succeeded when a rerun reuses an earlier run's output.
+STEP_BORN = {StepStatus.PENDING, StepStatus.SUCCEEDED}
+
+
 class StepKind(models.TextChoices):
     ACTION = "action"
     COMPENSATION = "compensation"
@@ -49,6 +58,13 @@ class AttemptStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"  # never ran: the run stopped first
+
+
+ATTEMPT_TRANSITIONS = {
+    AttemptStatus.SCHEDULED: {AttemptStatus.RUNNING, AttemptStatus.CANCELLED},
+    AttemptStatus.RUNNING: {AttemptStatus.SUCCEEDED, AttemptStatus.FAILED},
+}
+ATTEMPT_BORN = {AttemptStatus.SCHEDULED}
 
 
 class Trigger(models.TextChoices):

@@ -33,9 +33,10 @@ from django.utils import timezone
 from core import counters
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
-from runner import engine, schedules
+from runner import launch, schedules
 from runner.models import Attempt, Run
 from runner.states import ACTIVE_RUN, AttemptStatus
+from runner.transition import Dispatch
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,11 @@ def _expire_running(now):
     ).exclude(worker__in=live)
     count = 0
     for attempt_id in overdue.values_list("id", flat=True)[:BATCH]:
-        if engine.expire_attempt(attempt_id, "the attempt ran past its timeout"):
+        if launch.expire_attempt(attempt_id, "the attempt ran past its timeout"):
             count += 1
     for attempt_id, worker in orphaned.values_list("id", "worker")[:BATCH]:
         reason = f"the worker running it stopped ({worker or 'unknown'}); attempt abandoned"
-        if engine.expire_attempt(attempt_id, reason):
+        if launch.expire_attempt(attempt_id, reason):
             count += 1
     return count
 
@@ -137,7 +138,7 @@ def _redispatch_lost(now):
         return 0
     enqueue(
         [
-            engine.Dispatch(attempt_id, max(0, int((due - now).total_seconds() * 1000)))
+            Dispatch(attempt_id, max(0, int((due - now).total_seconds() * 1000)))
             for attempt_id, due, _ in found
         ]
     )
@@ -174,7 +175,7 @@ def _reconcile_idle_runs(now):
     )
     count = 0
     for run_id in idle:
-        engine.reconcile(run_id)
+        launch.reconcile(run_id)
         count += 1
     return count
 

@@ -19,6 +19,7 @@ from dramatiq.middleware import (
     ShutdownNotifications,
 )
 
+from runner.executor import execute_attempt
 from runner.middleware import DatabaseConnections, WorkerLifecycle
 
 
@@ -60,9 +61,7 @@ def worker_id():
 
 @dramatiq.actor(queue_name=settings.BROKER_QUEUE, max_retries=5)
 def run_attempt(attempt_id):
-    from runner.executor import execute_attempt
-
-    execute_attempt(attempt_id, worker_id())
+    execute_attempt(attempt_id, worker_id(), send=enqueue)
 
 
 def enqueue(dispatches):

@@ -1,14 +1,14 @@
 """The engine's side of limits: may this attempt start now, and if not, hold it.
 
 `admit` is called by the engine as it claims an attempt (runner/engine.py
-`claim_attempt`), inside the claim's transaction:
+`claim_attempt`), inside the claim's transaction and through its Transition:
 1. a run's first attempt passes its workflow's run gate (runner/run_gate.py), which keeps
    later runs queued, in order;
 2. the limits on the step's action (runner/action_limits.py) are taken in the
    coordination Redis (core/limits.py), all or none.
 Held, the attempt stays `scheduled`, due later, and no worker waits for it: `admit` moves
 its due time on, records an `attempt.throttled` event naming the limit (once per attempt
-and limit, not at every try), and sends its message again, delayed, after the commit. To
+and limit, not at every try), and has its message sent again, delayed, after the commit. To
 the sweeper it is a scheduled attempt whose message is on its way, as after a backoff.
 
 Concurrency slots are leases: a thread of the worker process renews them while their
@@ -26,14 +26,12 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from core import limits
 from runner import action_limits, run_gate
 from runner.models import Attempt, RunEvent
 from runner.states import AttemptStatus, RunStatus
-from runner.transition import Dispatch, send
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +62,16 @@ def lease_s():
     return max(1.0, float(settings.WORKER_DEAD_AFTER_S))
 
 
-def admit(run, step, attempt):
+def admit(tx, step, attempt):
     """Let the attempt start (a Verdict with `now`) or hold it (a Verdict with `held`).
 
-    `run` is the engine's RunState, `step` has `key`, `kind`, `input` and its
-    `action_version`, `attempt` has `id`, `number` and `scheduled_for`.
+    `tx` is the claim's Transition (its `run`, the engine's RunState); `step` has `key`,
+    `kind`, `input` and its `action_version`; `attempt` has `id` and `number`. A hold is
+    written through `tx`, for the caller to flush.
     """
+    run = tx.run
     if run.status == RunStatus.QUEUED and (wait := run_gate.wait(run)) is not None:
-        _hold(run, step, attempt, wait.name, wait.reason, wait.delay_s)
+        _hold(tx, step, attempt, wait.name, wait.reason, wait.delay_s)
         return Verdict(held=True)
     action = step.action_version.action.name
     wanted = action_limits.for_step(run.workspace_id, action, step.input)
@@ -85,11 +85,11 @@ def admit(run, step, attempt):
             "limits unreadable (%s); attempt %s waits", error.__class__.__name__, attempt.id
         )
         reason = "the coordination Redis does not answer"
-        _hold(run, step, attempt, "limits", reason, REDIS_DOWN_RETRY_S)
+        _hold(tx, step, attempt, "limits", reason, REDIS_DOWN_RETRY_S)
         return Verdict(held=True)
     if isinstance(outcome, limits.Refusal):
         delay = max(outcome.wait_s, outcome.spread_s() * random.uniform(0.75, 1.25))
-        _hold(run, step, attempt, outcome.limit.name, outcome.reason, delay)
+        _hold(tx, step, attempt, outcome.limit.name, outcome.reason, delay)
         return Verdict(held=True)
     _keep(attempt.id, outcome)
     return Verdict(now=datetime.fromtimestamp(outcome.at_us / 1e6, tz=UTC), grant=outcome)
@@ -109,17 +109,14 @@ def finished(attempt_id):
         _release(grant)
 
 
-def _hold(run, step, attempt, name, reason, delay_s):
-    """Move the attempt's due time on, say why in the timeline, send it again later."""
-    due = timezone.now() + timedelta(seconds=delay_s)
-    moved = Attempt.objects.filter(id=attempt.id, status=AttemptStatus.SCHEDULED).update(
-        scheduled_for=due
-    )
-    if not moved:
-        return
+def _hold(tx, step, attempt, name, reason, delay_s):
+    """Move the attempt's due time on, say why in the timeline (once per limit), and send
+    it again when due, after the commit."""
+    due = tx.now + timedelta(seconds=delay_s)
+    tx.writes.update(Attempt, attempt.id, AttemptStatus.SCHEDULED, scheduled_for=due)
     last = (
         RunEvent.objects.filter(
-            run_id=run.id,
+            run_id=tx.run.id,
             type=EVENT,
             step_key=step.key,
             step_kind=step.kind,
@@ -130,19 +127,23 @@ def _hold(run, step, attempt, name, reason, delay_s):
         .first()
     )
     if (last or {}).get("limit") != name:
-        RunEvent.objects.create(
-            run_id=run.id,
-            type=EVENT,
-            step_key=step.key,
-            step_kind=step.kind,
+        tx.event(
+            EVENT,
+            step=step,
             attempt=attempt.number,
             from_status=AttemptStatus.SCHEDULED,
             to_status=AttemptStatus.SCHEDULED,
-            message=f"throttled by {name}: {reason}"[:500],
+            message=f"throttled by {name}: {reason}",
             data={"limit": name[:200], "reason": reason[:200]},
         )
-    dispatch = Dispatch(attempt.id, max(1, int(delay_s * 1000)))
-    transaction.on_commit(lambda: send([dispatch]))
+    tx.to_send.append((_Sent(attempt.id), max(1, int(delay_s * 1000))))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """The handle `Transition.flush` sends by: an attempt that exists already."""
+
+    id: int
 
 
 def _give_back(grant):

@@ -1,11 +1,21 @@
-"""One transition's bookkeeping: the engine's unit of work (runner/engine.py).
+"""One transition's bookkeeping: the engine's unit of work, and its one way to write.
 
 A `Transition` holds the locked run, one clock, the events and the writes of one database
-transaction; `set_run` and `set_step` move rows forward through it, and `flush` sends
-every write as one statement, then the attempts' messages once it commits.
+transaction. Every row a transition changes goes through the functions here, which queue
+it on `tx.writes` (runner/fastsql.py `Writes`), checked against the tables of allowed
+status changes (runner/states.py):
+
+    runs       set_run                (status, output, error, needs_review)
+    steps      add_steps, add_step, set_step
+    attempts   add_attempt, set_attempt
+    events     Transition.event
+
+`flush` sends every write as one statement, then hands the attempts' messages to the
+`send` function it was given, once the transaction commits.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,16 +23,39 @@ from django.utils import timezone
 
 from core.models import ActionVersion
 from runner import fastsql
-from runner.models import Run, RunEvent, StepRun
-from runner.states import RUN_TRANSITIONS, StepKind
+from runner.fastsql import ForbiddenTransition, LostUpdate
+from runner.models import Attempt, Run, RunEvent, StepRun
+from runner.run_state import STEP_STATE
+from runner.states import (
+    ATTEMPT_BORN,
+    ATTEMPT_TRANSITIONS,
+    RUN_TRANSITIONS,
+    STEP_BORN,
+    STEP_TRANSITIONS,
+    AttemptStatus,
+    RunStatus,
+    StepKind,
+    StepStatus,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = ["ConcurrentChange", "ForbiddenTransition", "LostUpdate", "Transition"]
+
+TRANSITIONS = {Run: RUN_TRANSITIONS, StepRun: STEP_TRANSITIONS, Attempt: ATTEMPT_TRANSITIONS}
+BORN = {Run: {RunStatus.QUEUED}, StepRun: STEP_BORN, Attempt: ATTEMPT_BORN}
+
+# A compare-and-set that found another status than the one held under the lock.
+ConcurrentChange = LostUpdate
 
 
 @dataclass(frozen=True)
 class Dispatch:
     attempt_id: int
     delay_ms: int = 0
+
+
+Send = Callable[[list[Dispatch]], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,28 +81,26 @@ class ClaimedAttempt:
         return f"{self.run_id}:{self.step_key}{suffix}"
 
 
-class ConcurrentChange(Exception):
-    """A compare-and-set found another status than the one the engine held the lock for."""
-
-
 class Transition:
     """One transition's bookkeeping: its clock, its events, and its writes, which go to
-    the database together in `flush` (runner/fastsql.py `Writes`)."""
+    the database together in `flush`; `send` takes the attempts to dispatch."""
 
-    def __init__(self, run, eager_worker=None):
+    def __init__(self, run, send: Send, eager_worker=None):
         self.run = run
+        self.run_id = None  # the run's id before `run` is read (complete_attempt)
+        self.send = send
         self.now = timezone.now()
         self.events = []
-        self.writes = fastsql.Writes()
-        self.to_send = []  # (id handle, delay in ms) of attempts to send after the commit
+        self.writes = fastsql.Writes(TRANSITIONS, BORN)
+        self.to_send = []  # (Pending attempt, delay in ms) to send after the commit
         self.eager_worker = eager_worker
-        self.eager = None  # the attempt claimed for eager_worker: (step, number, deadline, id)
+        self.eager = None  # attempt claimed for eager_worker: (step, number, deadline, at, Pending)
         self.claimed = None  # ... as a ClaimedAttempt, once flushed
 
     def event(self, type, *, step=None, attempt=None, from_status="", to_status="", **extra):
         self.events.append(
             event_row(
-                self.run,
+                self.run.id if self.run is not None else self.run_id,
                 type,
                 self.now,
                 step_key=extra.get("step_key", step.key if step else ""),
@@ -82,32 +113,31 @@ class Transition:
             )
         )
 
-    def send_writes(self):
-        """Before the engine reads what this transaction wrote (compensation)."""
-        self.writes.send(ConcurrentChange)
-
-    def flush(self):
+    def send_writes(self, lock=None):
+        """Before a read that needs what this transaction wrote (`Writes.send`)."""
         for event in self.events:
             self.writes.insert(RunEvent, event)
         self.events = []
+        return self.writes.send(lock)
+
+    def flush(self):
         self.send_writes()
         if self.eager is not None:
             step, number, deadline, started_at, handle = self.eager
             self.claimed = make_claim(
-                handle[0], self.run, step, number, deadline, started_at=started_at
+                handle.id, self.run, step, number, deadline, started_at=started_at
             )
         if self.to_send:
-            dispatches = [Dispatch(handle[0], delay_ms) for handle, delay_ms in self.to_send]
-            transaction.on_commit(lambda: send(dispatches))
+            dispatches = [Dispatch(handle.id, delay_ms) for handle, delay_ms in self.to_send]
+            send = self.send
+            transaction.on_commit(lambda: send_safely(send, dispatches))
 
 
-def send(dispatches):
+def send_safely(send, dispatches):
     """Send after commit. A broker outage must not undo or fail what is committed: the
     attempts stay scheduled and the sweeper sends them again (LOST_MESSAGE_AFTER_S)."""
-    from runner import tasks
-
     try:
-        tasks.enqueue(dispatches)
+        send(dispatches)
     except Exception:
         log.exception("could not send %d message(s); the sweeper will resend", len(dispatches))
 
@@ -116,16 +146,47 @@ def by_id(steps, step_id):
     return next(s for s in steps if s.id == step_id)
 
 
+# ---------------------------------------------------------------------------
+# Runs
+
+
 def set_run(tx, status, **fields):
     run = tx.run
     old = run.status
-    if status not in RUN_TRANSITIONS.get(old, ()):
-        raise ConcurrentChange(f"run {run.id}: {old} -> {status} is not allowed")
     tx.writes.update(Run, run.id, old, status=status, **fields)
     run.status = status
     for name, value in fields.items():
         setattr(run, name, value)
     tx.event(f"run.{status}", from_status=old, to_status=status)
+
+
+def flag_run(tx, step, message):
+    """Mark the run for a person to look at (a compensation failed); once."""
+    run = tx.run
+    if run.needs_review:
+        return
+    tx.writes.update(Run, run.id, None, needs_review=True)
+    run.needs_review = True
+    tx.event("run.flagged", step=step, message=message)
+
+
+# ---------------------------------------------------------------------------
+# Steps
+
+
+def add_steps(tx, steps):
+    """Insert a new run's StepRun instances (pending, or succeeded when reused) with ids."""
+    tx.writes.create(steps)
+
+
+def add_step(tx, **row):
+    """Insert one pending step (a compensation) now, and return it as the engine reads
+    steps (`STEP_STATE`): later writes of this transaction point at its id."""
+    row = {"status": StepStatus.PENDING, "attempt_count": 0, **row}
+    handle = tx.writes.insert(StepRun, row, wants_id=True)
+    tx.send_writes()
+    step = fastsql.Row(STEP_STATE, [handle.id if n == "id" else row.get(n) for n in STEP_STATE])
+    return step
 
 
 def set_step(tx, step, status, **fields):
@@ -135,6 +196,54 @@ def set_step(tx, step, status, **fields):
     for name, value in fields.items():
         setattr(step, name, value)
     tx.event(f"step.{status}", step=step, from_status=old, to_status=status)
+
+
+def count_attempt(tx, step, number):
+    """The step's attempt count, when a retry adds one (no status change)."""
+    if step.attempt_count != number:
+        tx.writes.update(StepRun, step.id, step.status, attempt_count=number)
+        step.attempt_count = number
+
+
+# ---------------------------------------------------------------------------
+# Attempts
+
+
+def add_attempt(tx, step, number, due, *, wants_id=True):
+    """Insert a scheduled attempt; returns its `Pending` handle (id once flushed)."""
+    row = {
+        "run_id": tx.run.id, "step_run_id": step.id, "number": number, "scheduled_for": due,
+        "status": AttemptStatus.SCHEDULED, "started_at": None, "deadline": None, "worker": "",
+    }  # fmt: skip
+    handle = tx.writes.insert(Attempt, row, wants_id=wants_id)
+    data = {"delay_s": round((due - tx.now).total_seconds(), 3)} if due > tx.now else None
+    tx.event(
+        "attempt.scheduled", step=step, attempt=number, to_status=AttemptStatus.SCHEDULED, data=data
+    )
+    return handle
+
+
+def set_attempt(
+    tx, attempt, old, status, *, step=None, number=None, data=None, message="", **fields
+):
+    """Move one attempt (an id, or the `Pending` handle of one added in this transition)
+    from `old` to `status`, with its event. `step` is the step (or a claim: its
+    `step_key`/`step_kind` name it)."""
+    tx.writes.update(Attempt, attempt, old, status=status, **fields)
+    tx.event(
+        "attempt.started" if status == AttemptStatus.RUNNING else f"attempt.{status}",
+        step_key=step.key if hasattr(step, "key") else step.step_key,
+        step_kind=step.kind if hasattr(step, "kind") else step.step_kind,
+        attempt=number,
+        from_status=old,
+        to_status=status,
+        message=message,
+        data=data,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Claims
 
 
 def make_claim(attempt_id, run, step, number, deadline, *, started_at):
@@ -166,9 +275,9 @@ def claim_of(attempt):
     )
 
 
-def event_row(run, type, at, **fields):
+def event_row(run_id, type, at, **fields):
     row = {
-        "run_id": run.id, "type": type, "step_key": "", "step_kind": "", "attempt": None,
+        "run_id": run_id, "type": type, "step_key": "", "step_kind": "", "attempt": None,
         "from_status": "", "to_status": "", "message": "", "data": None,
         "created_at": at,
     }  # fmt: skip

@@ -11,7 +11,7 @@ import time
 
 from django.utils import timezone
 
-from runner import executor
+from runner import executor, launch
 from runner.models import Attempt, Run
 from runner.states import AttemptStatus
 
@@ -28,7 +28,7 @@ def drive(run, timeout=20):
             ).values_list("id", flat=True)
         )
         for attempt_id in due:
-            executor.execute_attempt(attempt_id, "test-process")
+            executor.execute_attempt(attempt_id, "test-process", send=launch.send)
         if not due:
             time.sleep(0.02)  # a worker has it, or a retry is not due yet
     raise AssertionError(f"run {run.id} still {run.status} after {timeout}s")

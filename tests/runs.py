@@ -3,13 +3,13 @@
 import time
 
 from builder.definition import validate
-from runner import engine
+from runner import launch
 from runner.models import Run
 
 
 def start(workspace, steps, input=None, **kwargs):
     definition = validate({"name": "test", "steps": steps}, workspace)
-    return engine.start_run(workspace=workspace, definition=definition, input=input or {}, **kwargs)
+    return launch.start_run(workspace=workspace, definition=definition, input=input or {}, **kwargs)
 
 
 def wait_for(run, statuses=("succeeded", "compensated", "failed", "cancelled"), timeout=30):

@@ -1,7 +1,7 @@
 """Runs shaped like the ones the pages show, made through the real engine (see drive)."""
 
 from builder.definition import validate
-from runner import engine
+from runner import launch
 from tests.drive import drive
 
 NO_WAIT = {"initial_interval_s": 0, "jitter": False}
@@ -28,7 +28,7 @@ def saga_steps(fail_times="{{ input.fail_times }}", max_attempts=3, retry=NO_WAI
 
 def start_order(workspace, input, **kwargs):
     definition = validate({"name": "Order checkout", "steps": saga_steps()}, workspace)
-    return engine.start_run(workspace=workspace, definition=definition, input=input, **kwargs)
+    return launch.start_run(workspace=workspace, definition=definition, input=input, **kwargs)
 
 
 def compensated_run(workspace, **kwargs):

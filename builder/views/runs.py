@@ -11,7 +11,7 @@ from core.errors import InvalidInput
 from core.models import Role
 from core.web.schema_form import WHOLE, SchemaForm
 from core.workspaces import workspace_view
-from runner import engine
+from runner import launch
 
 
 @workspace_view(min_role=Role.EDITOR)
@@ -27,7 +27,7 @@ def run_workflow(request, slug):
     form = SchemaForm(schema, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            run = engine.start_run(
+            run = launch.start_run(
                 workspace=request.workspace,
                 definition=version.definition,
                 input=form.value,

@@ -11,7 +11,8 @@ from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
 from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
-from runner import action_runs, engine, reruns
+from runner import action_runs, reruns
+from runner.launch import cancel_run
 from runner.states import RunStatus
 
 router = Router(tags=["runs"])
@@ -110,5 +111,5 @@ def rerun(
 def cancel(request, run_id: int):
     require_editor(request)
     run = get_run(request.workspace, run_id)
-    engine.cancel_run(run.id)
+    cancel_run(run.id)
     return run_summary(get_run(request.workspace, run.id), secret_values(request.workspace))

@@ -21,7 +21,7 @@ from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, JSON_OBJECT, READ_ERRORS, RunIn, RunOut
-from runner import engine
+from runner.launch import start_run
 from runner.states import Trigger
 
 router = Router(tags=["workflows"])
@@ -252,7 +252,7 @@ def run_workflow(
         raise ApiError(409, "The workflow has no published version", code="not_published")
 
     def start():
-        return engine.start_run(
+        return start_run(
             workspace=request.workspace,
             definition=version.definition,
             input=payload.input,

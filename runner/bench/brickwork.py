@@ -14,6 +14,7 @@ import time
 
 from django.db.models import Max
 
+from runner import launch
 from runner.bench.processes import Child, wait_until
 from runner.bench.stats import percentile
 
@@ -72,17 +73,16 @@ class Brickwork:
         self.worker.stop()
 
     def _start(self, definition=None):
-        from runner import engine
 
         if definition is None:
-            return engine.start_run(
+            return launch.start_run(
                 workspace=self.workspace,
                 definition=self.version.definition,
                 input={"bench": True},
                 workflow=self.workflow,
                 workflow_version=self.version,
             )
-        return engine.start_run(workspace=self.workspace, definition=definition, input={})
+        return launch.start_run(workspace=self.workspace, definition=definition, input={})
 
     def throughput(self, count, steps):
         """`count` runs started at once -> steps per second; checks every attempt is recorded."""

@@ -12,6 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from runner import launch
+
 NAME = "timeline"
 USERNAME = "bench-viewer"
 
@@ -75,7 +77,7 @@ def _run_with_attempts(attempts):
     from builder.definition import validate
     from builder.models import Workflow
     from core.models import Workspace
-    from runner import engine, executor
+    from runner import executor
     from runner.bench.brickwork import WORKSPACE_SLUG
     from runner.models import Attempt, Run
 
@@ -102,7 +104,7 @@ def _run_with_attempts(attempts):
     version = workflow.latest_version() or workflow.publish(
         validate({"name": workflow.name, "steps": steps}, workspace), note="bench"
     )
-    run = engine.start_run(
+    run = launch.start_run(
         workspace=workspace,
         definition=version.definition,
         input={},
@@ -116,7 +118,7 @@ def _run_with_attempts(attempts):
         if not waiting:
             break
         for attempt_id in waiting:
-            executor.execute_attempt(attempt_id, "bench-timeline")
+            executor.execute_attempt(attempt_id, "bench-timeline", send=launch.send)
     run.refresh_from_db()
     if run.status != "succeeded" or run.attempts.count() != attempts:
         raise RuntimeError(f"timeline run {run.id}: {run.status}, {run.attempts.count()} attempts")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from runner import launch
 from runner.soak import faults, report
 from runner.soak.redis import PrivateRedis
 from runner.soak.workload import DEFINITIONS, published
@@ -111,8 +112,6 @@ class _Soak:
 
     def _submit(self):
         """Start runs at the chosen rate; an error leaves the run's fate to the report."""
-        from runner import engine
-
         number = 0
         try:
             while not self.stop.is_set():
@@ -120,7 +119,7 @@ class _Soak:
                 kind = random.choice(list(DEFINITIONS))
                 version = self.versions[kind]
                 try:
-                    engine.start_run(
+                    launch.start_run(
                         workspace=self.workspace,
                         definition=version.definition,
                         input={"soak": self.session, "n": number},

@@ -16,7 +16,7 @@ from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
-from runner import engine, timeline
+from runner import launch, timeline
 from runner.models import Attempt, Run, StepRun
 
 
@@ -104,7 +104,7 @@ def _row_id(request):
 def run_cancel(request, run_id):
     run = get_run(request, run_id)
     try:
-        engine.cancel_run(run.id, request.user)
+        launch.cancel_run(run.id, request.user)
         messages.success(request, f"Run #{run.id} is being cancelled; its compensations run now.")
     except InvalidTransition as error:
         messages.error(request, str(error))

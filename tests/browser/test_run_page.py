@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from builder.definition import validate
 from builder.models import Workflow
-from runner import engine
+from runner import launch
 from runner.models import Run
 from tests.web import saga_steps
 
@@ -25,7 +25,7 @@ def checkout(workspace, user):
         workspace=workspace, slug="checkout", name="Checkout", draft=definition
     )
     version = workflow.publish(definition, "first", user)
-    return engine.start_run(
+    return launch.start_run(
         workspace=workspace,
         definition=definition,
         input={"name": "Ada", "fail_times": -1},

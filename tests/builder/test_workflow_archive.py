@@ -4,6 +4,7 @@ archiveWorkflow, unarchiveWorkflow, deleteWorkflow)."""
 import pytest
 
 from builder.models import Workflow
+from runner import launch
 from runner.models import Run
 from tests.api import ECHO_WORKFLOW
 
@@ -36,11 +37,10 @@ def test_archive_hides_it_and_stops_runs_then_unarchive_brings_it_back(client, a
 
 
 def test_delete_only_an_archived_workflow_and_its_runs_stay(client, alice, workspace, echo):
-    from runner import engine
 
     client.force_login(alice)
     version = echo.latest_version()
-    run = engine.start_run(
+    run = launch.start_run(
         workspace=workspace,
         definition=version.definition,
         input={"n": 1},

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.actions.registry import REGISTRY, sync_actions
 from core.models import ActionVersion
-from runner import executor
+from runner import executor, launch
 from runner.models import Attempt
 from tests.runs import start
 
@@ -43,7 +43,7 @@ def test_a_listed_module_s_actions_are_synced_and_run(team_module, workspace):
         ],
         input={"text": "hello"},
     )
-    executor.execute_attempt(Attempt.objects.get(run=run).id, "test-worker")
+    executor.execute_attempt(Attempt.objects.get(run=run).id, "test-worker", send=launch.send)
     run.refresh_from_db()
     assert run.status == "succeeded" and run.output == {"got": "HELLO"}
 

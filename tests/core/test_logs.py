@@ -8,7 +8,7 @@ import pytest
 
 from core.logs import ContextFilter, JsonFormatter, context, hiding, scrub
 from core.models import Secret
-from runner import executor
+from runner import executor, launch
 from runner.models import Attempt
 from tests.runs import start
 
@@ -66,7 +66,7 @@ def test_a_failing_attempt_logs_its_run_and_step_but_not_the_secret(workspace, l
     )
     attempt = Attempt.objects.get(run=run)
     # When a worker runs it
-    executor.execute_attempt(attempt.id, "test-worker")
+    executor.execute_attempt(attempt.id, "test-worker", send=launch.send)
     # Then its log lines carry the run, step and attempt, and the secret is masked
     mine = [line for line in lines if line.get("run_id") == run.id]
     assert mine, lines

@@ -8,7 +8,7 @@ from django.test import override_settings
 from core import vault
 from core.errors import NonRetryable, SecretUnreadable
 from core.models import Secret
-from runner import executor
+from runner import executor, launch
 from runner.models import Attempt, Run
 from tests.runs import start
 
@@ -71,7 +71,7 @@ def test_an_unreadable_secret_fails_the_step_for_good_without_a_crash(workspace,
     )
     attempt = Attempt.objects.get(run=run)
     # When a worker runs the step
-    executor.execute_attempt(attempt.id, "test-worker")
+    executor.execute_attempt(attempt.id, "test-worker", send=launch.send)
     # Then the attempt failed for good, naming the secret, and nothing was sent
     attempt.refresh_from_db()
     assert attempt.status == "failed"

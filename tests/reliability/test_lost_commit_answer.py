@@ -8,7 +8,7 @@ it (and the run, for a one-attempt step).
 import pytest
 from django.db import connection
 
-from runner import engine, executor, transition
+from runner import engine, executor, launch
 from runner.models import Attempt
 from tests.runs import duplicated_transitions, start
 
@@ -24,7 +24,7 @@ def no_messages():
     """This test drives the attempts itself: a worker left running by an earlier test must
     not take them first (its own MonkeyPatch, as the tests undo theirs mid-way)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(transition, "send", lambda dispatches: None)
+        patch.setattr(launch, "send", lambda dispatches: None)
         yield
 
 
@@ -51,13 +51,13 @@ def connection_dropped():
 def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(workspace, monkeypatch):
     # Given a two-step run whose first attempt a worker has claimed
     run = start(workspace, TWO_STEPS)
-    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1", send=launch.send)
     # When recording its success commits but the answer is lost, and the worker retries
     drop_after_next_commit(monkeypatch)
-    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    following = executor.run_claimed(claimed, "worker-1", eager=True, send=launch.send)
     # Then the retry hands back the step the committed transaction claimed for this worker
     assert following is not None and following.step_key == "b"
-    assert executor.run_claimed(following, "worker-1", eager=True) is None
+    assert executor.run_claimed(following, "worker-1", eager=True, send=launch.send) is None
     run.refresh_from_db()
     assert run.status == "succeeded"
     assert [a.status for a in run.attempts.order_by("id")] == ["succeeded", "succeeded"]
@@ -67,7 +67,7 @@ def test_the_eagerly_claimed_step_still_runs_when_the_commit_answer_is_lost(work
 def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, monkeypatch):
     # Given a claimed first attempt, and a connection that drops before COMMIT this time
     run = start(workspace, TWO_STEPS)
-    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1", send=launch.send)
     connection.ensure_connection()
     raw = connection.connection
 
@@ -78,10 +78,10 @@ def test_a_retry_after_a_commit_that_never_happened_claims_normally(workspace, m
 
     monkeypatch.setattr(connection, "_commit", drop_instead_of_commit)
     # When the worker reports, the first try is lost and the retry records it
-    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    following = executor.run_claimed(claimed, "worker-1", eager=True, send=launch.send)
     # Then the step after it was claimed once, by the retry
     assert following is not None and following.step_key == "b"
-    executor.run_claimed(following, "worker-1", eager=True)
+    executor.run_claimed(following, "worker-1", eager=True, send=launch.send)
     run.refresh_from_db()
     assert run.status == "succeeded"
     assert duplicated_transitions(run) == []
@@ -93,13 +93,13 @@ def test_after_steps_run_inline_the_retry_finds_the_step_claimed_behind_them(
     # Given a run whose pure steps "b" and "c" will run inline after "a", then "d" is claimed
     steps = [{"key": k, "action": "debug.echo"} for k in "abc"] + [{"key": "d", **SUCCEEDS}]
     run = start(workspace, steps)
-    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1")
+    claimed = engine.claim_attempt(Attempt.objects.get(run=run).id, "worker-1", send=launch.send)
     # When the commit of that one transaction is not heard, and the worker retries
     drop_after_next_commit(monkeypatch)
-    following = executor.run_claimed(claimed, "worker-1", eager=True)
+    following = executor.run_claimed(claimed, "worker-1", eager=True, send=launch.send)
     # Then the retry follows the inline steps to the claim, and runs it once
     assert following is not None and following.step_key == "d"
-    executor.run_claimed(following, "worker-1", eager=True)
+    executor.run_claimed(following, "worker-1", eager=True, send=launch.send)
     run.refresh_from_db()
     assert run.status == "succeeded"
     assert [a.status for a in run.attempts.order_by("id")] == ["succeeded"] * 4

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runner import engine, executor, run_state
+from runner import engine, executor, launch, run_state
 from runner.models import Attempt
 from tests.runs import attempts_of, duplicated_transitions, start
 
@@ -34,7 +34,7 @@ def chain(length):
 def run_from_first_message(run):
     first = Attempt.objects.get(run=run)
     with CaptureQueriesContext(connection) as queries:
-        executor.execute_attempt(first.id, "test-worker")
+        executor.execute_attempt(first.id, "test-worker", send=launch.send)
     run.refresh_from_db()
     # Inside the test's own transaction, each of the engine's ends as a RELEASE SAVEPOINT.
     ends = [q for q in queries.captured_queries if q["sql"].startswith("RELEASE SAVEPOINT")]
@@ -136,7 +136,7 @@ def test_a_transition_reads_only_the_outputs_it_can_use(workspace, settings):
     # When a worker runs it
     first = Attempt.objects.get(run=run)
     with CaptureQueriesContext(connection) as queries:
-        executor.execute_attempt(first.id, "test-worker")
+        executor.execute_attempt(first.id, "test-worker", send=launch.send)
     run.refresh_from_db()
     # Then every step ran with what it referred to, and the run's output is the last step's
     assert run.status == "succeeded" and run.output == big

@@ -5,7 +5,7 @@ from dramatiq import Middleware
 
 from builder.definition import validate
 from core.errors import InvalidDefinition, InvalidInput
-from runner import engine
+from runner import launch
 from runner.models import Attempt, Run
 from runner.tasks import broker
 from tests.runs import start, wait_for
@@ -63,7 +63,7 @@ def test_invalid_input_is_refused_before_a_run_exists(workspace):
         workspace,
     )
     with pytest.raises(InvalidInput) as refused:
-        engine.start_run(workspace=workspace, definition=definition, input={"email": 5})
+        launch.start_run(workspace=workspace, definition=definition, input={"email": 5})
     assert refused.value.fields == {"input.email": ["5 is not of type 'string'"]}
     assert Run.objects.count() == 0
 

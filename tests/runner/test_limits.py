@@ -13,7 +13,7 @@ import pytest
 from builder.definition import validate
 from builder.models import Workflow
 from core.counters import coordination_redis
-from runner import engine
+from runner import launch
 from runner.models import ActionLimit, Attempt, Run, RunEvent
 from tests import servers
 from tests.runs import duplicated_transitions, start, wait_for
@@ -72,7 +72,7 @@ def _workflow(workspace, slug, steps, **top):
 
 
 def _run(workflow, version, input):
-    return engine.start_run(
+    return launch.start_run(
         workspace=workflow.workspace,
         definition=version.definition,
         input=input,

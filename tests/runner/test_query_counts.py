@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runner import executor
+from runner import executor, launch
 from runner.models import Attempt
 from tests.runs import start
 
@@ -28,7 +28,9 @@ def queries_to_run(workspace, length):
     )
     first = Attempt.objects.get(run=run)
     with CaptureQueriesContext(connection) as queries:
-        executor.execute_attempt(first.id, "test-worker")  # the rest run eagerly, inline
+        executor.execute_attempt(
+            first.id, "test-worker", send=launch.send
+        )  # the rest run eagerly, inline
     run.refresh_from_db()
     assert run.status == "succeeded"
     assert run.attempts.filter(status="succeeded").count() == length

@@ -3,7 +3,7 @@
 import pytest
 
 from core.errors import InvalidTransition
-from runner import engine, reruns
+from runner import launch, reruns
 from tests.runs import attempts_of, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,13 +71,13 @@ def test_cancel_stops_new_work_and_compensates(worker, workspace):
     while not run.attempts.filter(step_run__key="wait", status="running").exists():
         assert time.time() < deadline
         time.sleep(0.05)
-    engine.cancel_run(run.id)
+    launch.cancel_run(run.id)
     run = wait_for(run)
     assert run.status == "cancelled"
     assert run.steps.get(key="never").status == "skipped"
     assert run.steps.get(kind="compensation", key="book").output == {"undo": 9}
     with pytest.raises(InvalidTransition):
-        engine.cancel_run(run.id)
+        launch.cancel_run(run.id)
 
 
 def test_rerun_from_failed_step_reruns_steps_whose_input_was_edited(worker, workspace):
@@ -99,7 +99,7 @@ def test_cancel_racing_the_worker_never_deadlocks(worker, workspace):
     # When each is cancelled at once
     for run in runs:
         try:
-            engine.cancel_run(run.id)
+            launch.cancel_run(run.id)
         except InvalidTransition:
             pass  # it finished first
     # Then every cancel went through (no deadlock error) and every run ended

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from runner import launch
 from runner.models import Attempt
 from tests.runs import start
 from tests.web import big_run, compensated_run
@@ -80,7 +81,9 @@ def test_poll_returns_only_steps_touched_after_the_cursor(client, workspace, ali
             {"key": "two", "action": "debug.echo", "input": {}, "after": []},
         ],
     )
-    executor.execute_attempt(Attempt.objects.get(run=run, step_run__key="one").id, "test")
+    executor.execute_attempt(
+        Attempt.objects.get(run=run, step_run__key="one").id, "test", send=launch.send
+    )
     cursor = run.events.order_by("-id").first().id
     response = client.get(f"/w/acme/runs/{run.id}/timeline?after={cursor}", HTTP_HX_REQUEST="true")
     html = response.content.decode()
@@ -91,7 +94,9 @@ def test_poll_returns_only_steps_touched_after_the_cursor(client, workspace, ali
     assert 'id="run-head"' in html and 'hx-swap-oob="true"' in html
     assert f"after={cursor}" in html and 'hx-trigger="every 1s"' in html
     # When `two` succeeds, the next poll sends it, says the run is over and stops polling
-    executor.execute_attempt(Attempt.objects.get(run=run, step_run__key="two").id, "test")
+    executor.execute_attempt(
+        Attempt.objects.get(run=run, step_run__key="two").id, "test", send=launch.send
+    )
     response = client.get(f"/w/acme/runs/{run.id}/timeline?after={cursor}", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     html = response.content.decode()
@@ -217,3 +222,19 @@ def test_details_of_rows_are_not_found_from_elsewhere(
         f"/w/acme/runs/{run.id}/step?id=-1",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_the_timeline_poll_does_not_count_the_failures_inbox(client, workspace, alice):
+    # Given a failed run in the inbox
+    client.force_login(alice)
+    run = compensated_run(workspace)
+    client.get("/w/acme/")
+    # When the run page polls its timeline (an htmx partial, every second)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"/w/acme/runs/{run.id}/timeline?after=0", HTTP_HX_REQUEST="true")
+    # Then no statement counts the inbox for a sidebar the partial does not draw
+    assert not [q for q in captured if "needs_review" in q["sql"] and "COUNT" in q["sql"]]
+    # While the full page still shows the count in the sidebar
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"/w/acme/runs/{run.id}/")
+    assert [q for q in captured if "needs_review" in q["sql"] and "COUNT" in q["sql"]]

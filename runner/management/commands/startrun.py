@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from builder.models import Workflow
 from core.errors import FieldErrors
 from core.models import Workspace
-from runner import engine
+from runner import launch
 from runner.models import Run
 from runner.states import RunStatus, Trigger
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         if version is None:
             raise CommandError(f"workflow {workflow!r} has no published version")
         try:
-            run = engine.start_run(
+            run = launch.start_run(
                 workspace=found,
                 definition=version.definition,
                 input=run_input,

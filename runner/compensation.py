@@ -1,0 +1,105 @@
+"""Compensation: once a step fails for good (or the run is cancelled), nothing new starts
+and the succeeded steps are undone, newest first, one at a time; then the run ends.
+
+Called inside the engine's transitions (runner/engine.py), writing through them.
+"""
+
+from runner import fastsql
+from runner.models import Attempt
+from runner.run_state import action_version
+from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
+from runner.steps import start_step
+from runner.transition import add_step, by_id, flag_run, set_attempt, set_run, set_step
+
+
+def after_step_failed(tx, steps, step, error):
+    """A failed compensation flags the run for review (the others still run); a failed
+    action step starts the run's compensation."""
+    run = tx.run
+    if step.kind == StepKind.COMPENSATION:
+        flag_run(tx, step, "a compensation failed")
+        return
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        summary = {"step": step.key, "message": error.get("message", ""), "type": error.get("type")}
+        if error.get("fields"):
+            summary["fields"] = error["fields"]
+        begin(tx, steps, "failed", summary)
+
+
+def begin(tx, steps, ending, error):
+    """Nothing new starts: pending steps are skipped, waiting retries cancelled.
+
+    `ending` is what the run becomes once compensated ("failed", "cancelled", "timeout").
+    """
+    run = tx.run
+    set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
+    # Attempts still waiting, this transaction's among them (sent first), locked: a worker
+    # claiming one now waits for this commit, then finds it cancelled.
+    tx.send_writes()
+    waiting = fastsql.rows(
+        Attempt,
+        ("id", "step_run_id", "number"),
+        {"run_id": run.id, "status": AttemptStatus.SCHEDULED},
+        lock=True,
+    )
+    cancelled_steps = set()
+    for attempt in waiting:
+        step = by_id(steps, attempt.step_run_id)
+        set_attempt(
+            tx,
+            attempt.id,
+            AttemptStatus.SCHEDULED,
+            AttemptStatus.CANCELLED,
+            step=step,
+            number=attempt.number,
+            ended_at=tx.now,
+        )
+        cancelled_steps.add(step.id)
+    for step in steps:
+        if step.kind != StepKind.ACTION:
+            continue
+        if step.status == StepStatus.PENDING or step.id in cancelled_steps:
+            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
+
+
+def compensate_next(tx, steps):
+    """Once nothing runs, undo succeeded steps newest first, one at a time; then finish."""
+    run = tx.run
+    if any(s.status == StepStatus.RUNNING for s in steps):
+        return  # in-flight attempts end first; a step that succeeds now gets undone too
+    compensated = {s.compensates_id for s in steps if s.kind == StepKind.COMPENSATION}
+    todo = [
+        s
+        for s in steps
+        if s.kind == StepKind.ACTION
+        and s.status == StepStatus.SUCCEEDED
+        and s.id not in compensated
+        and run.step_spec(s.key).get("compensate")
+    ]
+    while todo:
+        todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
+        original = todo.pop(0)
+        ref = run.step_spec(original.key)["compensate"]["action"]
+        step = add_step(
+            tx,
+            run_id=run.id,
+            key=original.key,
+            kind=StepKind.COMPENSATION,
+            position=original.position,
+            action_version_id=run.action_versions[ref],
+            compensates_id=original.id,
+        )
+        step.action_version = action_version(step.action_version_id)
+        steps.append(step)
+        error = start_step(tx, steps, step)
+        if error is None:
+            return
+        flag_run(tx, step, "a compensation failed")  # its input was unusable: go on
+    ran = [s for s in steps if s.kind == StepKind.COMPENSATION]
+    if run.ending == "cancelled":
+        final = RunStatus.CANCELLED
+    elif ran and not any(s.status == StepStatus.FAILED for s in ran):
+        final = RunStatus.COMPENSATED
+    else:
+        final = RunStatus.FAILED
+    set_run(tx, final, ended_at=tx.now)
