@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -182,8 +183,8 @@ def _start_renewer():
 
 
 def _renew_forever():
-    stop = threading.Event()
-    while not stop.wait(lease_s() / 4):
+    while True:
+        time.sleep(lease_s() / 4)
         renew()
 
 

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 
 from builder.definition import validate
 from builder.models import Workflow
@@ -96,8 +97,14 @@ def test_action_limit_holds_under_many_runs_across_two_worker_processes(
     runs = [wait_for(run, timeout=RUNS * 0.6 + 60) for run in runs]
     # Then every run succeeds, each step on one attempt, none claimed twice
     assert {run.status for run in runs} == {"succeeded"}
-    attempts = list(Attempt.objects.filter(run__in=runs).values("started_at", "ended_at", "worker"))
+    fields = ("started_at", "ended_at", "worker", "run__created_at")
+    attempts = list(Attempt.objects.filter(run__in=runs).values(*fields))
     assert len(attempts) == RUNS
+    # (the longest waited past LOST_MESSAGE_AFTER_S, yet the sweeper never took a held
+    # attempt's message for lost: each hold moved its due time on)
+    longest = max((a["started_at"] - a["run__created_at"]).total_seconds() for a in attempts)
+    assert longest > settings.LOST_MESSAGE_AFTER_S
+    assert not Attempt.objects.filter(run__in=runs, resent_count__gt=0).exists()
     assert all(duplicated_transitions(run) == [] for run in runs[:20])
     # and, from what the attempts recorded, never more than 3 at once nor 5 in a second,
     intervals = [(a["started_at"], a["ended_at"]) for a in attempts]
