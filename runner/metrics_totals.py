@@ -2,8 +2,10 @@
 
 A scrape adds the runs that ended since the last fold (and more than SETTLE ago, so no
 transaction still in flight can end one behind the watermark) to running totals in
-`MetricTotal`, a day of history at most per scrape, then adds on top, live, what the
-totals do not hold yet: the runs still active and those that ended after the watermark.
+`MetricTotal`, at most MAX_FOLD runs per scrape, then adds on top, live, the runs still
+active and those that ended within SETTLE. On a database with a long history the first
+scrapes catch up MAX_FOLD runs at a time: the counters rise to their value over a few
+scrapes, never down.
 Both read runs by an index (active runs, `ended_at`) and their attempts and steps by
 `run_id`: the cost follows what is happening now, not the workspace's history. Webhook
 deliveries never change once written, so they fold by id. Totals outlive retention: a
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 
 SETTLE = timedelta(seconds=60)
-MAX_FOLD = timedelta(days=1)
+MAX_FOLD = 20_000  # runs folded per scrape at most
 # Attempt duration buckets, in seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -29,7 +31,8 @@ def figures(now):
         until = _fold_runs(now)
         delivered = _fold_deliveries(now)
         totals = _totals()
-    for live in (_of_runs(_runs_since(until)), _deliveries_since(delivered)):
+    recent = now - SETTLE if until is not None else None
+    for live in (_of_runs(_runs_since(recent)), _deliveries_since(delivered)):
         for family, values in live.items():
             for labels, value in values.items():
                 totals[family][labels] += value
@@ -37,7 +40,8 @@ def figures(now):
 
 
 def _fold_runs(now):
-    """Fold the runs that ended in (watermark, now - SETTLE], at most MAX_FOLD of them."""
+    """Fold the runs that ended in (watermark, now - SETTLE], at most MAX_FOLD of them;
+    the new watermark (None while no run has ended)."""
     from runner.models import Run
 
     mark = _watermark("runs")
@@ -48,7 +52,15 @@ def _fold_runs(now):
         if first is None:
             return None  # nothing ended yet: everything is live
         start = first - timedelta(microseconds=1)
-    end = min(settled, start + MAX_FOLD)
+    end = settled
+    cap = (
+        Run.objects.filter(ended_at__gt=start, ended_at__lte=settled)
+        .order_by("ended_at")
+        .values_list("ended_at", flat=True)[MAX_FOLD : MAX_FOLD + 1]
+    )
+    for at in cap:
+        # The runs before the (MAX_FOLD+1)th; all of that instant's if they fill the cap.
+        end = at - timedelta(microseconds=1) if at - timedelta(microseconds=1) > start else at
     if end > start:
         _add(_of_runs(Run.objects.filter(ended_at__gt=start, ended_at__lte=end)))
         mark.until = end
@@ -71,14 +83,14 @@ def _fold_deliveries(now):
     return mark.position or 0
 
 
-def _runs_since(until):
-    """Runs the totals do not hold: still active, or ended after the watermark."""
+def _runs_since(recent):
+    """Runs counted live: still active, or ended after `recent` (all when None)."""
     from runner.models import Run
     from runner.states import ACTIVE_RUN
 
-    if until is None:
+    if recent is None:
         return Run.objects.all()
-    return Run.objects.filter(Q(status__in=ACTIVE_RUN) | Q(ended_at__gt=until))
+    return Run.objects.filter(Q(status__in=ACTIVE_RUN) | Q(ended_at__gt=recent))
 
 
 def _of_runs(runs):
