@@ -10,18 +10,26 @@ import json
 import time
 from urllib.parse import urlsplit
 
+import redis
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
 from core import limits, references
+from core.counters import coordination_redis
 from runner.models import ActionLimit, KeyPart
 
 MAX_RATE = 10_000
 MAX_BURST = 10_000
 MAX_CONCURRENT = 100_000
-# How long a worker process reuses what it read of a workspace's limits: a change takes
-# effect within this.
+# How often a worker process looks whether the limits changed: a change takes effect
+# within this.
 CACHE_S = 1.0
 NO_KEY = "(none)"  # the key of a step whose input lacks what the key refers to
 
-_cache = {}  # workspace id -> (read at, {action name: [ActionLimit, ...]})
+VERSION_KEY = "brickwork:limits:version"
+UNKNOWN = object()  # the version, when Redis does not answer
+
+_cache = {}  # workspace id -> (checked at, version, {action name: [ActionLimit, ...]})
 
 
 def problems(limit):
@@ -70,7 +78,6 @@ def save(limit, changes):
     errors = problems(limit)
     if not errors:
         limit.save()
-        forget(limit.workspace_id)
     return errors
 
 
@@ -126,22 +133,54 @@ def key_value(limit, step_input):
 
 
 def forget(workspace_id=None):
-    """Drop what this process read of the limits (after a change; tests)."""
+    """Drop what this process read of the limits (tests)."""
     if workspace_id is None:
         _cache.clear()
     else:
         _cache.pop(workspace_id, None)
 
 
+@receiver(post_save, sender=ActionLimit)
+@receiver(post_delete, sender=ActionLimit)
+def _changed(sender, instance, **kwargs):
+    """Every process re-reads the limits after a change (within CACHE_S): the version
+    they compare with moves on."""
+    forget(instance.workspace_id)
+    changed()
+
+
+def changed():
+    """Tell every process to read the limits again (also for tests, whose emptied tables
+    send no signal)."""
+    try:
+        coordination_redis().incr(VERSION_KEY)
+    except redis.RedisError:
+        pass  # processes fall back to reading the table every CACHE_S
+
+
 def _limits_of(workspace_id):
+    """The workspace's limits by action. Read from the table once, then kept while the
+    version in the coordination Redis stays the same (looked at every CACHE_S): a step
+    costs no query for limits, whether or not its workspace has any."""
     now = time.monotonic()
     entry = _cache.get(workspace_id)
     if entry is not None and entry[0] > now - CACHE_S:
-        return entry[1]
+        return entry[2]
+    version = _version()
+    if entry is not None and version is not UNKNOWN and version == entry[1]:
+        _cache[workspace_id] = (now, version, entry[2])
+        return entry[2]
     by_action = {}
     for limit in ActionLimit.objects.filter(workspace_id=workspace_id).order_by("id"):
         by_action.setdefault(limit.action, []).append(limit)
     if len(_cache) > 10_000:
         _cache.clear()
-    _cache[workspace_id] = (now, by_action)
+    _cache[workspace_id] = (now, version, by_action)
     return by_action
+
+
+def _version():
+    try:
+        return coordination_redis().get(VERSION_KEY)
+    except redis.RedisError:
+        return UNKNOWN

@@ -130,7 +130,3 @@ class ActionLimitAdmin(admin.ModelAdmin):
                 return cleaned
 
         return Checked
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        action_limits.forget(obj.workspace_id)

@@ -106,5 +106,4 @@ def delete_limit(request, limit_id: int):
     require_editor(request)
     limit = _get(request, limit_id)
     limit.delete()
-    action_limits.forget(request.workspace.id)
     return 204, None

@@ -45,7 +45,6 @@ def limit_list(request):
 def limit_delete(request, limit_id):
     limit = get_object_or_404(ActionLimit, workspace=request.workspace, id=limit_id)
     limit.delete()
-    action_limits.forget(request.workspace.id)
     messages.success(request, f"Deleted the limit {limit.name}.")
     return redirect("limit_list", request.workspace.slug)
 
