@@ -10,7 +10,7 @@ import re
 import referencing.exceptions
 from django.db.models import Q
 
-from builder import concurrency
+from builder import concurrency, decisions
 from core import references, schemas
 from core.errors import InvalidDefinition
 from core.models import Action, ActionVersion
@@ -18,13 +18,14 @@ from core.retry import validate_policy
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ACTION_REF = re.compile(r"^(?P<name>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:@(?P<version>\d+))?$")
-STEP_FIELDS = {"key", "action", "input", "after", "retry", "timeout_s", "compensate", "name"}
 TOP_FIELDS = {"name", "description", "input_schema", "steps", *concurrency.FIELDS}
 MAX_STEPS = 200
 MAX_TIMEOUT_S = 24 * 3600
 
 # What a step may refer to of its run: `scheduled_for` is the fire time of a scheduled run.
 RUN_FIELDS = ("id", "scheduled_for")
+# What a step may read of an earlier step (`error` once it failed, for error handlers).
+STEP_PARTS = ("output", "status", "error")
 
 
 def validate(definition, workspace):
@@ -60,11 +61,19 @@ def validate(definition, workspace):
         if not isinstance(step, dict):
             errors.add(where, "must be an object")
             continue
-        for field in step.keys() - STEP_FIELDS:
+        kind = decisions.step_type(step, where, errors)
+        for field in step.keys() - decisions.allowed_fields(kind or "action"):
             errors.add(f"{where}.{field}", "unknown field")
         if "name" in step and (not isinstance(step["name"], str) or len(step["name"]) > 200):
             errors.add(f"{where}.name", "must be a string of at most 200 characters")
         after = _check_after(step, where, previous, keys, errors)
+        common = decisions.check_common(step, where, errors)
+        key = step.get("key")
+        if kind != "action":
+            fields = decisions.check_type(kind, step, where, errors) if kind else {}
+            normalized.append({"key": key, "type": kind, "after": after, **fields, **common})
+            previous = key if isinstance(key, str) else previous
+            continue
         version = _check_action(step.get("action"), f"{where}.action", versions, errors)
         step_input = step.get("input", {})
         if references.is_whole_reference(step_input):
@@ -80,7 +89,6 @@ def validate(definition, workspace):
         if "timeout_s" in step:
             _check_timeout(step["timeout_s"], f"{where}.timeout_s", errors)
         compensate = _check_compensate(step, where, versions, errors)
-        key = step.get("key")
         clean = {
             "key": key,
             "action": version.ref if version else step.get("action"),
@@ -92,14 +100,18 @@ def validate(definition, workspace):
                 clean[optional] = step[optional]
         if compensate:
             clean["compensate"] = compensate
+        clean.update(decisions.check_on_error(step, where, errors), **common)
         normalized.append(clean)
         previous = key if isinstance(key, str) else previous
 
     if not errors.fields:
         upstream = _upstream_sets(normalized, errors)
         if not errors.fields:
+            decisions.check_links(normalized, upstream, keys, RUN_FIELDS, errors)
             for index, step in enumerate(normalized):
                 own = upstream[step["key"]]
+                if "input" not in step:
+                    continue  # a switch or a wait: nothing to render
                 _check_references(step["input"], f"steps[{index}].input", own, keys, errors)
                 if "compensate" in step:
                     # A compensation may read its own step's output too.
@@ -291,8 +303,11 @@ def _check_references(value, where, upstream, keys, errors):
                 errors.add(at, f"unknown step {step_key!r}")
             elif step_key not in upstream:
                 errors.add(at, f"step {step_key!r} does not run before this one (add it to after)")
-            elif not (tail == "output" or tail.startswith("output.")):
-                errors.add(at, f"use steps.{step_key}.output or steps.{step_key}.output.<field>")
+            elif not (tail in STEP_PARTS or tail.startswith(("output.", "error."))):
+                errors.add(
+                    at,
+                    f"use steps.{step_key}.output, .status or .error (or a field of them)",
+                )
             continue
         errors.add(at, f"unknown reference root {root!r}; use input, steps, secrets or run")
 

@@ -10,17 +10,18 @@ import json
 from core import jsonbody, references
 
 RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
+DECISION_SLOTS = ("type", "when", "after_any", "on_error", "cases", "default")
 
 
-def parse_json_field(text, where, errors):
+def parse_json_field(text, where, errors, empty=None):
     """Parsed JSON, or the text itself (with an error at `where`) when it does not parse.
 
     Parsed as strictly as request bodies are (no NaN, no NUL, bounded depth), so whatever
-    is stored can be stored.
+    is stored can be stored. Empty text is `empty` ({} unless given).
     """
     text = clean(text)
     if not text.strip():
-        return {}
+        return {} if empty is None else empty
     if references.is_whole_reference(text.strip()):
         return text.strip()  # the whole input from one reference, shown as typed: {{ input }}
     try:
@@ -60,10 +61,21 @@ def parse_step(data, index, previous_key, stored=None):
     where = f"steps[{index}]"
     errors = {}
     stored = stored if isinstance(stored, dict) else {}
-    step = {"key": _text(data, "key"), "action": _text(data, "action")}
+    kind = _text(data, "type") or "action"
+    if kind != "action":
+        step = {"key": _text(data, "key"), "type": kind}
+    else:
+        step = {"key": _text(data, "key"), "action": _text(data, "action")}
     if name := _text(data, "name"):
         step["name"] = name
-    step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
+    if kind == "switch":
+        step["cases"] = parse_json_field(data.get("cases", ""), f"{where}.cases", errors, [])
+        step["default"] = parse_json_field(data.get("default", ""), f"{where}.default", errors, [])
+        if step["default"] == [] and "default" not in stored:
+            del step["default"]  # none, as it was written
+    elif kind == "action":
+        step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
+    _parse_decisions(data, step, kind, where, errors)
     if data.get("after_mode") == "custom":
         step["after"] = [clean(key) for key in data.getlist("after") if clean(key)]
         stored_after = stored.get("after")
@@ -71,6 +83,8 @@ def parse_step(data, index, previous_key, stored=None):
             step["after"]
         ):
             step["after"] = stored_after
+    if kind != "action":
+        return _default_after(step, previous_key), errors
     if retry := _parse_retry(data, "retry_", stored.get("retry")):
         step["retry"] = retry
     if (timeout := parse_number(_text(data, "timeout_s"))) is not None:
@@ -92,9 +106,23 @@ def parse_step(data, index, previous_key, stored=None):
         if (timeout := parse_number(_text(data, "compensate_timeout_s"))) is not None:
             compensate["timeout_s"] = timeout
         step["compensate"] = compensate
+    if on_error := clean(data.get("on_error", "")).strip():
+        step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
+    return _default_after(step, previous_key), errors
+
+
+def _default_after(step, previous_key):
     if step.get("after") == ([previous_key] if previous_key else []):
         del step["after"]  # the default: stored only for parallel branches
-    return step, errors
+    return step
+
+
+def _parse_decisions(data, step, kind, where, errors):
+    """`when` as typed (the validator parses it), `after_any` when ticked."""
+    if when := clean(data.get("when", "")).strip():
+        step["when"] = when
+    if data.get("after_any") == "on":
+        step["after_any"] = True
 
 
 def _parse_retry(data, prefix, stored):
@@ -144,6 +172,9 @@ def error_slots(fields, index):
 def _slot_of(rest):
     if not rest:
         return "step", ""
+    base = rest.split(".", 1)[0].split("[", 1)[0]
+    if base in DECISION_SLOTS:
+        return base, rest if rest != base else ""  # "cases[0].when: …" under the cases
     head, _, tail = rest.partition(".")
     if head == "retry":
         return ("retry", "") if not tail else (f"retry_{tail}", "")

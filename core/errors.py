@@ -9,13 +9,15 @@ class ActionError(BrickworkError):
     """An action failed. `retryable=False` means: don't retry, fail the step and compensate.
 
     `retry_after` (seconds) overrides the policy's next delay, as an HTTP Retry-After does.
+    `code` names the error for a step's `on_error` routes (e.g. "card_declined").
     """
 
-    def __init__(self, message, *, retryable=True, retry_after=None, details=None):
+    def __init__(self, message, *, retryable=True, retry_after=None, details=None, code=""):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.details = details or {}
+        self.code = code
 
 
 class NonRetryable(ActionError):
@@ -42,6 +44,9 @@ class InvalidOutput(NonRetryable):
 
 class AttemptTimeout(ActionError):
     """The attempt ran past its deadline; counts as a failed, retryable attempt."""
+
+    def __init__(self, message, **kwargs):
+        super().__init__(message, code="timeout", **kwargs)
 
 
 class FieldErrors(BrickworkError):

@@ -55,6 +55,22 @@ def render(value, scope, keep=()):
     return value
 
 
+def context(*, input, run, steps):
+    """The scope references and conditions are resolved against.
+
+    `steps` yields (key, status, output, error) of the steps that finished: each is
+    `steps.<key>.status` and `.output` (null unless it succeeded), and `.error` once it
+    failed, so that an error handler reads `steps.<key>.error.message`.
+    """
+    scope = {"input": input, "run": run, "steps": {}}
+    for key, status, output, error in steps:
+        entry = {"status": status, "output": output if status == "succeeded" else None}
+        if error is not None:
+            entry["error"] = error
+        scope["steps"][key] = entry
+    return scope
+
+
 def _path(match):
     return match.group(1).strip()
 

@@ -59,7 +59,7 @@ def begin(tx, steps, ending, error):
         if step.kind != StepKind.ACTION:
             continue
         if step.status == StepStatus.PENDING or step.id in cancelled_steps:
-            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now)
+            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=f"the run {ending}")
 
 
 def compensate_next(tx, steps):

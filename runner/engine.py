@@ -27,7 +27,7 @@ from django.utils import timezone
 from core import retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
-from runner import compensation, fastsql, run_gate, run_state, throttle
+from runner import compensation, decisions, fastsql, run_gate, run_state, throttle
 from runner.models import Attempt, Run, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -47,6 +47,7 @@ from runner.transition import (
     by_id,
     claim_of,
     make_claim,
+    mark_handled,
     send_safely,
     set_attempt,
     set_run,
@@ -127,7 +128,7 @@ def start_run(
                 run=run,
                 key=spec["key"],
                 position=position,
-                action_version=versions[spec["action"]],
+                action_version=versions.get(spec.get("action")),
             )
             original = reuse.get(spec["key"])
             if original is not None:
@@ -368,7 +369,7 @@ def expire_attempt(attempt_id: int, reason: str, *, send: Send):
     if attempt is None:
         return None
     claimed = claim_of(attempt)
-    error = {"type": "AttemptTimeout", "message": reason, "retryable": True}
+    error = {"type": "AttemptTimeout", "code": "timeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, send=send, retryable=True)
 
 
@@ -447,38 +448,77 @@ def _retry_decision(run, step, number, retryable, retry_after):
 
 
 def _advance(tx, steps):
-    """Start every step whose predecessors succeeded; finish or compensate the run."""
+    """Start, skip or decide every step whose predecessors finished (runner/decisions.py);
+    finish the run when nothing is left to do, or go on compensating."""
     run = tx.run
     actions = [s for s in steps if s.kind == StepKind.ACTION]
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         by_key = {s.key: s for s in actions}
-        for step in actions:
-            if step.status != StepStatus.PENDING:
-                continue
-            after = run.step_spec(step.key)["after"]
-            if all(by_key[key].status == StepStatus.SUCCEEDED for key in after):
-                error = start_step(tx, steps, step)
-                if error is not None:
-                    compensation.after_step_failed(tx, steps, step, error)
+        progress = True
+        while progress and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            # A skip or a switch decided here can settle steps listed before it: again.
+            progress = False
+            for step in actions:
+                if step.status != StepStatus.PENDING:
+                    continue
+                if _decide(tx, steps, step, by_key):
+                    progress = True
                 if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
                     break
         if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-            if all(s.status == StepStatus.SUCCEEDED for s in actions):
+            if all(s.status in decisions.FINISHED for s in actions):
                 set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
             return
     if run.status == RunStatus.COMPENSATING:
         compensation.compensate_next(tx, steps)
 
 
+def _decide(tx, steps, step, by_key):
+    """Skip, decide (a switch) or start one pending step; False when it must still wait."""
+    run = tx.run
+    verdict = decisions.gate(run, step, by_key)
+    if verdict.action == "wait":
+        return False
+    spec = run.step_spec(step.key)
+    if verdict.action == "go" and (spec.get("when") or decisions.is_switch(spec)):
+        scope = decisions.scope(run, steps)
+        verdict = decisions.condition(spec, scope)
+    if verdict.action == "skip":
+        set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=verdict.reason)
+    elif decisions.is_switch(spec):
+        output, why = decisions.choose_case(spec, scope)
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now, message=why)
+    else:
+        error = start_step(tx, steps, step)
+        if error is not None:
+            _after_failure(tx, steps, step, error)
+    return True
+
+
 def _run_output(run, actions):
-    """The output of the last step; with several final branches, one entry per branch."""
+    """The output of the last step; with several final branches, one entry per branch that
+    succeeded (a skipped branch has nothing to say)."""
     upstream = {key for spec in run.definition["steps"] for key in spec["after"]}
     sinks = [s for s in actions if s.key not in upstream]
     if len(sinks) == 1:
         return sinks[0].output
-    return {s.key: s.output for s in sinks}
+    return {s.key: s.output for s in sinks if s.status == StepStatus.SUCCEEDED}
 
 
 def _fail_step(tx, steps, step, error):
     set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-    compensation.after_step_failed(tx, steps, step, error)
+    _after_failure(tx, steps, step, error)
+
+
+def _after_failure(tx, steps, step, error):
+    """A failed step's `on_error` route that matches handles it: no compensation, the
+    route's steps run next (runner/decisions.py). Otherwise the run compensates."""
+    run = tx.run
+    route = None
+    if step.kind == StepKind.ACTION and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        route = decisions.route_for(run.step_spec(step.key), error)
+    if route is not None:
+        mark_handled(tx, step, route)
+    else:
+        compensation.after_step_failed(tx, steps, step, error)

@@ -185,6 +185,8 @@ def _error_detail(error, claimed):
         "traceback": _scrub("".join(traceback.format_exception(error)), claimed)[-8000:],
         "retryable": getattr(error, "retryable", True),
     }
+    if code := getattr(error, "code", ""):
+        detail["code"] = code  # what an `on_error` route matches, beside the class name
     details = getattr(error, "details", None)
     if details:
         detail["details"] = _scrub(details, claimed)

@@ -142,7 +142,10 @@ class StepRun(models.Model):
     key = models.CharField(max_length=63)
     kind = models.CharField(max_length=20, choices=StepKind.choices, default=StepKind.ACTION)
     position = models.PositiveIntegerField(default=0)
-    action_version = models.ForeignKey(ActionVersion, models.PROTECT, related_name="+")
+    # None for a step the engine decides itself (a switch): no worker, no attempt.
+    action_version = models.ForeignKey(
+        ActionVersion, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     compensates = models.ForeignKey(
         "self", models.CASCADE, null=True, blank=True, related_name="compensations"
     )
@@ -153,6 +156,8 @@ class StepRun(models.Model):
     secret_slots = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
+    # A failure taken by one of the step's `on_error` routes: {"route", "match", "next"}.
+    handled = models.JSONField(null=True, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
     # A rerun from the failed step copies succeeded steps instead of running them again.
     reused_from = models.ForeignKey(

@@ -6,6 +6,7 @@ outputs, as a Step Functions redrive does; nothing here changes a status itself.
 
 from core import references
 from core.errors import InvalidInput, InvalidTransition
+from runner import decisions
 from runner.launch import start_run
 from runner.states import RunStatus, StepKind, StepStatus, Trigger
 
@@ -52,6 +53,10 @@ def rerun(run, *, start_from="start", version="pinned", input=None, user=None, t
     )
 
 
+# What makes a step the same step in another definition (on_error only matters on failure).
+SAME_FIELDS = ("type", "action", "input", "after", "after_any", "when", "cases", "default")
+
+
 def reusable_steps(run, definition, input=None):
     """{key: StepRun} of `run` whose output a rerun from the failed step can keep.
 
@@ -89,13 +94,19 @@ def reusable_steps(run, definition, input=None):
 
 
 def _same_step(old, new, step, input, reused):
-    if old is None or any(old.get(f) != new.get(f) for f in ("action", "input", "after")):
+    if old is None or any(old.get(f) != new.get(f) for f in SAME_FIELDS):
         return False
-    scope = {
-        "input": input,
-        "run": {"id": step.run_id, "scheduled_for": None},  # a rerun is never scheduled
-        "steps": {key: {"output": s.output} for key, s in reused.items()},
-    }
+    scope = references.context(
+        input=input,
+        run={"id": step.run_id, "scheduled_for": None},  # a rerun is never scheduled
+        steps=((key, StepStatus.SUCCEEDED, s.output, None) for key, s in reused.items()),
+    )
+    # A decision is kept only if it would be taken again: a condition that would now be
+    # false, or a switch that would choose another case, is decided afresh.
+    if decisions.condition(new, scope).action != "go":
+        return False
+    if decisions.is_switch(new):
+        return decisions.choose_case(new, scope)[0] == step.output
     try:
         rendered = references.render(new.get("input", {}), scope, keep=("secrets",))
     except references.MissingReference:

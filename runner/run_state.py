@@ -10,7 +10,7 @@ import functools
 from core import references
 from core.errors import InvalidInput
 from core.models import ActionVersion
-from runner import fastsql
+from runner import decisions, fastsql
 from runner.models import Run, StepRun
 
 
@@ -18,7 +18,8 @@ def pin_action_versions(definition, workspace):
     """{ref: ActionVersion} for every `name@version` in the steps and compensations."""
     refs = set()
     for step in definition["steps"]:
-        refs.add(step["action"])
+        if step.get("action"):  # a switch has none
+            refs.add(step["action"])
         if step.get("compensate"):
             refs.add(step["compensate"]["action"])
     return dict(_pinned(workspace.id, frozenset(refs)))
@@ -84,6 +85,7 @@ CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
+    "error", "handled",
 )  # fmt: skip
 
 
@@ -125,6 +127,9 @@ def outputs_needed(run_id):
     keys, upstream = set(), set()
     for spec in steps:
         upstream.update(spec["after"])
+        keys.update(decisions.referenced_steps(spec))  # what its conditions read
+        if decisions.is_switch(spec):
+            keys.add(spec["key"])  # its output is the case its dependants follow
         for template in (spec.get("input"), (spec.get("compensate") or {}).get("input")):
             for _, path in references.find(template or {}):
                 head, _, rest = path.partition(".")
@@ -139,5 +144,8 @@ def outputs_needed(run_id):
 
 @functools.lru_cache(maxsize=2048)
 def action_version(version_id):
-    """ActionVersions are immutable: one lookup per worker process, not two per step."""
+    """ActionVersions are immutable: one lookup per worker process, not two per step.
+    None for a step without an action (a switch)."""
+    if version_id is None:
+        return None
     return ActionVersion.objects.select_related("action").get(id=version_id)

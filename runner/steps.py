@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core import references, schemas
 from core.errors import InvalidInput
-from runner import throttle
+from runner import decisions, throttle
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
 from runner.transition import add_attempt, count_attempt, set_attempt, set_run, set_step
 
@@ -30,18 +30,7 @@ def start_step(tx, steps, step):
     Returns the error when its input is unusable (the step is then failed), else None."""
     run = tx.run
     template = spec_of(run, step).get("input", {})
-    scope = {
-        "input": run.input,
-        "run": {
-            "id": run.id,
-            "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
-        },
-        "steps": {
-            s.key: {"output": s.output}
-            for s in steps
-            if s.kind == StepKind.ACTION and s.status == StepStatus.SUCCEEDED
-        },
-    }
+    scope = decisions.scope(run, steps)
     rendered = None
     try:
         rendered = references.render(template, scope, keep=("secrets",))

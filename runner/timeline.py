@@ -53,7 +53,11 @@ STEP_COLUMNS = (
     "compensates__key",
     "action_version__version",
     "action_version__action__name",
+    "handled",
 )
+# Events whose message says why a step was skipped, which case a switch chose, or which
+# error route took a failure: shown under the step (runner/decisions.py writes them).
+DECISION_EVENTS = ("step.skipped", "step.handled", "step.succeeded")
 ATTEMPT_COLUMNS = ("id", "step_run_id", "number", "status", "duration_ms", "retry_decision")
 WAITING = {AttemptStatus.RUNNING: "running…", AttemptStatus.SCHEDULED: "waiting"}
 
@@ -88,6 +92,8 @@ class StepGroup:
     duration: str = ""
     error: str = ""
     error_fields: list = field(default_factory=list)  # [(path, "message; message")]
+    why: str = ""  # "condition false: …", "case big: …", "handled by on_error[0] …"
+    handled: bool = False  # failed, and an on_error route took the failure
     attempts: list = field(default_factory=list)
     order: int = 0
 
@@ -169,6 +175,11 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
         else []
     )
     by_step = {}
+    decided = any(
+        s["status"] == StepStatus.SKIPPED or s["handled"] or not s["action_version__action__name"]
+        for s in wanted
+    )
+    why = decision_notes(run.id) if decided else {}
     for step in wanted:
         _mask_error(step, secrets)
     for attempt in attempts:
@@ -179,6 +190,7 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     groups = []
     for step in wanted:
         group = _group(step, by_step.get(step["id"], []), origin, now)
+        group.why = why.get((step["kind"], step["key"]), "")
         if only_failures:
             group.attempts = [r for r in group.attempts if r.status == AttemptStatus.FAILED]
             if not group.attempts and group.status != StepStatus.FAILED:
@@ -188,6 +200,18 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     if keys is None:
         groups += _placeholders(run, steps)
     return Timeline(run=run, groups=groups, total=total, cursor=cursor, only_failures=only_failures)
+
+
+def decision_notes(run_id):
+    """{(kind, key): why} from the events that decided the run's steps (one query). Their
+    messages quote the definition (a condition, a case, a route), never data."""
+    events = (
+        RunEvent.objects.filter(run_id=run_id, type__in=DECISION_EVENTS, step_kind="action")
+        .exclude(message="")
+        .order_by("id")
+        .values_list("step_kind", "step_key", "message")
+    )
+    return {(kind, key): message for kind, key, message in events}
 
 
 def _mask_error(row, secrets):
@@ -216,7 +240,8 @@ def _group(step, attempts, origin, now):
         kind=step["kind"],
         id=step["id"],
         status=step["status"],
-        ref=f"{step['action_version__action__name']}@{step['action_version__version']}",
+        ref=_ref(step),
+        handled=step["handled"] is not None,
         compensates=step["compensates__key"] or "",
         reused=step["reused_from_id"] is not None,
         attempt_count=step["attempt_count"],
@@ -237,6 +262,12 @@ def _group(step, attempts, origin, now):
         fields = step["error_fields"] if isinstance(step["error_fields"], dict) else {}
         group.error_fields = [(path, _joined(errs)) for path, errs in fields.items()]
     return group
+
+
+def _ref(step):
+    if step["action_version__action__name"] is None:
+        return "switch"  # the only step without an action today; decided by the engine
+    return f"{step['action_version__action__name']}@{step['action_version__version']}"
 
 
 def _joined(messages):

@@ -189,13 +189,23 @@ def add_step(tx, **row):
     return step
 
 
-def set_step(tx, step, status, **fields):
+def set_step(tx, step, status, message="", **fields):
+    """`message` says why, in the step's event (a skip's reason, a switch's case)."""
     old = step.status
     tx.writes.update(StepRun, step.id, old, status=status, **fields)
     step.status = status
     for name, value in fields.items():
         setattr(step, name, value)
-    tx.event(f"step.{status}", step=step, from_status=old, to_status=status)
+    tx.event(f"step.{status}", step=step, from_status=old, to_status=status, message=message)
+
+
+def mark_handled(tx, step, route):
+    """A failed step whose failure an `on_error` route took (no status change)."""
+    tx.writes.update(StepRun, step.id, StepStatus.FAILED, handled=route)
+    step.handled = route
+    handlers = ", ".join(route["next"])
+    message = f"handled by on_error[{route['route']}] ({route['match']}): runs {handlers}"
+    tx.event("step.handled", step=step, message=message, data=route)
 
 
 def count_attempt(tx, step, number):

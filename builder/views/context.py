@@ -6,6 +6,7 @@ re-rendered after any edit shows what the server holds.
 
 from builder import concurrency
 from builder import draft as drafts
+from builder.decisions import STEP_TYPES
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
 from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
@@ -20,6 +21,9 @@ STEP_SLOTS = (
     + ["compensate_retry"]
     + [f"compensate_retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
 )
+STEP_SLOTS += ["type", "when", "after_any", "on_error"]
+# A switch has no action, input, retries or compensation: its cases and default instead.
+SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
@@ -47,6 +51,8 @@ def canvas_context(workflow, fields, selected=None):
         retry = step.get("retry") if isinstance(step.get("retry"), dict) else None
         compensate = step.get("compensate") if isinstance(step.get("compensate"), dict) else None
         action = step.get("action")
+        if step.get("type") == "switch":
+            action = "switch"  # drawn as a card for now; its cases are edited in the panel
         cards.append(
             {
                 "index": index,
@@ -120,9 +126,26 @@ def panel_context(request, workflow, index, fields):
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
         "errors": error_slots(fields, index),
-        "slots": STEP_SLOTS,
+        "slots": SWITCH_SLOTS if step.get("type") == "switch" else STEP_SLOTS,
+        **decision_fields(step),
         "preview": preview(step, version),
         "default_policy": _policy_summary(version),
+    }
+
+
+def decision_fields(step):
+    """The panel's decision fields: `when`, `after_any`, a switch's cases, `on_error`."""
+    kind = step.get("type", "action")
+    when = step.get("when")
+    return {
+        "type": kind if isinstance(kind, str) else json_text(kind),
+        "types": list(STEP_TYPES),
+        "is_switch": kind == "switch",
+        "when": when if isinstance(when, str) else "" if when is None else json_text(when),
+        "after_any": step.get("after_any") is True,
+        "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
+        "cases_text": json_text(step.get("cases", [])),
+        "default_text": json_text(step.get("default", [])),
     }
 
 

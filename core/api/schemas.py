@@ -77,7 +77,15 @@ class StepOut(Schema):
     key: str
     kind: StepKind
     status: StepStatus
-    action: str
+    type: str = Field(description="action, or switch (decided by the engine: no action)")
+    action: str | None
+    handled: bool = Field(description="failed, and an on_error route took the failure")
+    route: JSON_OBJECT | None = Field(
+        description='the route taken: {"route": index, "match": word, "next": [steps]}'
+    )
+    why: str = Field(
+        description="why it was skipped, which case a switch chose, or the route taken"
+    )
     input: Any = None
     output: Any = None
     error: JSON_OBJECT | None

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from core.masking import mask
 from core.models import Secret
 from runner.models import Attempt, Run
+from runner.timeline import decision_notes
 
 RUN_RELATED = ("workflow", "workflow_version", "action")
 
@@ -46,15 +47,23 @@ def run_detail(run, secrets=()):
     steps = run.steps.select_related("action_version__action", "reused_from").prefetch_related(
         Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
     )
-    return {**run_summary(run, secrets), "steps": [_step(step, secrets) for step in steps]}
+    notes = decision_notes(run.id)
+    return {
+        **run_summary(run, secrets),
+        "steps": [_step(step, secrets, notes.get((step.kind, step.key), "")) for step in steps],
+    }
 
 
-def _step(step, secrets):
+def _step(step, secrets, why=""):
     return {
         "key": step.key,
         "kind": step.kind,
         "status": step.status,
-        "action": step.action_version.ref,
+        "type": "action" if step.action_version_id else "switch",
+        "action": step.action_version.ref if step.action_version_id else None,
+        "handled": step.handled is not None,
+        "route": step.handled,
+        "why": why,
         "input": mask(step.input, secrets),
         "output": mask(step.output, secrets),
         "error": mask(step.error, secrets),

@@ -22,7 +22,7 @@ STEP_HEAD = (
     '{compensates} <strong>{key}</strong> <span class="ref">{ref}</span>'
     ' <span class="badge s-{status}">{status}</span>{tags}</div>\n'
     '      <div class="track">{bar}</div>\n'
-    '      <div class="tl-dur">{duration}</div>{error}\n'
+    '      <div class="tl-dur">{duration}</div>{why}{error}\n'
     "    </summary>\n"
     '    <div class="panes"><p class="muted">Loading…</p></div>\n'
     "  </details>"
@@ -32,6 +32,8 @@ REUSED = ' <span class="tag accent" title="Output reused from an earlier run">re
 ATTEMPTS = ' <span class="tag">{count} attempts</span>'
 BAR = '<span class="bar {status}" style="--start: {start}; --dur: {length}"></span>'
 STEP_ERROR = '<div class="tl-error">{text}{fields}</div>'
+WHY = '<div class="tl-why {kind}">{text}</div>'
+HANDLED = ' <span class="tag accent" title="An on_error route handled this failure">handled</span>'
 FIELD_ERROR = " · <code>{path}</code>: {text}"
 
 ATTEMPT = (
@@ -55,6 +57,8 @@ ATTEMPT_ERROR = '<div class="tl-error" title="{message}">{text}</div>'
 def step_head(group, url):
     """The summary of a `timeline.StepGroup`; its input and output load from `url` on open."""
     tags = REUSED if group.reused else ""
+    if group.handled:
+        tags += HANDLED
     if group.attempt_count > 1:
         tags += ATTEMPTS.format(count=int(group.attempt_count))
     error = ""
@@ -78,6 +82,7 @@ def step_head(group, url):
         tags=tags,
         bar=_bar(group) if group.started else "",
         duration=escape(group.duration),
+        why=WHY.format(kind=escape(group.status), text=escape(group.why)) if group.why else "",
         error=error,
     )
     return mark_safe(html)  # every value above is escaped

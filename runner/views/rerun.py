@@ -83,6 +83,8 @@ def ledger(run):
     for step in steps:
         if step.kind != StepKind.ACTION or step.status != StepStatus.SUCCEEDED:
             continue
+        if step.action_version is None:
+            continue  # a switch: decided by the engine, no side effect to speak of
         compensation = undo.get(step.id)
         rows.append(
             {

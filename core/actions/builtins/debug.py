@@ -47,6 +47,7 @@ def sleep(ctx, input):
             "fail_times": {"type": "integer", "minimum": -1, "default": -1},
             "retryable": {"type": "boolean", "default": True},
             "message": {"type": "string"},
+            "code": {"type": "string", "maxLength": 100},
         },
         "additionalProperties": False,
     },
@@ -58,9 +59,10 @@ def fail(ctx, input):
     fail_times = input.get("fail_times", -1)
     if fail_times == -1 or ctx.attempt <= fail_times:
         message = input.get("message") or f"debug.fail failed attempt {ctx.attempt} on purpose"
+        code = input.get("code", "")
         if input.get("retryable", True):
-            raise ActionError(message)
-        raise NonRetryable(message)
+            raise ActionError(message, code=code)
+        raise NonRetryable(message, code=code)
     return {"succeeded_on_attempt": ctx.attempt}
 
 
