@@ -76,6 +76,10 @@ class Brickwork:
         body = {"keep_runs_days": keep_runs_days, "keep_failed_runs_days": keep_failed_runs_days}
         return self.request("PUT", "/retention", body)
 
+    @property
+    def limits(self):
+        return Limits(self)
+
     def workflows(self, *, archived=False):
         """The workflows (or the archived ones), by name: slug, name, latest_version, ..."""
         return self.request("GET", "/workflows", query={"archived": "true" if archived else None})
@@ -315,6 +319,26 @@ class Alerts:
         return self.client.request(
             "GET", "/alerts/deliveries", query={"rule": rule, "limit": limit}
         )
+
+
+class Limits:
+    """Concurrency and rate limits on the workspace's actions."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.request("GET", "/limits")
+
+    def create(self, name, action, **fields):
+        """`fields`: key, key_part, max_concurrent, rate_per_s, burst."""
+        return self.client.request("POST", "/limits", {"name": name, "action": action, **fields})
+
+    def update(self, limit_id, **fields):
+        return self.client.request("PATCH", f"/limits/{int(limit_id)}", fields)
+
+    def delete(self, limit_id):
+        self.client.request("DELETE", f"/limits/{int(limit_id)}")
 
 
 class Run:

@@ -8,8 +8,9 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 from core.masking import mask
 from core.models import Secret
-from runner import schedules
+from runner import action_limits, schedules
 from runner.models import (
+    ActionLimit,
     Alert,
     AlertDelivery,
     AlertRule,
@@ -157,3 +158,31 @@ class MetricTotalAdmin(ReadOnlyAdmin):
 @admin.register(MetricWatermark)
 class MetricWatermarkAdmin(ReadOnlyAdmin):
     list_display = ["name", "until", "position"]
+
+
+@admin.register(ActionLimit)
+class ActionLimitAdmin(admin.ModelAdmin):
+    """Limits on actions: saved through runner/action_limits.py, whose rules the page and
+    the API use too (a bad one is a form error here as well)."""
+
+    list_display = ["name", "workspace", "action", "key", "max_concurrent", "rate_per_s", "burst"]
+    list_filter = ["action"]
+    search_fields = ["name", "action"]
+    fields = ["workspace", "name", "action", "key", "key_part"]
+    fields += ["max_concurrent", "rate_per_s", "burst"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                cleaned = super().clean()
+                limit = self.instance
+                for field, value in cleaned.items():
+                    setattr(limit, field, value)
+                for field, messages in action_limits.problems(limit).items():
+                    for message in messages:
+                        self.add_error(field if field in self.fields else None, message)
+                return cleaned
+
+        return Checked

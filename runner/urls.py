@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runner.views import alerts, failures, rerun, run, runs
+from runner.views import alerts, failures, limits, rerun, run, runs
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
@@ -19,4 +19,6 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
     path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
     path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),
+    path("w/<slug:ws>/limits/", limits.limit_list, name="limit_list"),
+    path("w/<slug:ws>/limits/<int:limit_id>/delete", limits.limit_delete, name="limit_delete"),
 ]

@@ -11,6 +11,7 @@ from core.api import (
     apikeys,
     errors,
     failures,
+    limits,
     members,
     retention,
     runs,
@@ -28,7 +29,7 @@ api = NinjaAPI(
     version="1",
     description="Everything the browser does, for programs: define and run actions, import, "
     "run, archive and delete workflows, read, rerun and cancel runs, resolve failures, "
-    "manage secrets, webhooks, members and API keys. Authenticate with "
+    "manage secrets, webhooks, limits, members and API keys. Authenticate with "
     "`Authorization: Bearer <API key>`; the key's role (viewer, editor, owner) is what it "
     "may do, and a viewer key that tries to change something gets 403. Errors are always "
     '`{"error": {"code", "message", "fields"}}`.',
@@ -50,3 +51,4 @@ api.add_router("/members", members.router)
 api.add_router("/api-keys", apikeys.router)
 api.add_router("/retention", retention.router)
 api.add_router("/alerts", alerts.router)
+api.add_router("/limits", limits.router)

@@ -19,6 +19,7 @@ PAGES = [
     ("Runs", "run_list", ("run_",), "M5 3l14 9-14 9z"),
     ("Schedules", "schedule_all", ("schedule_",), "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 4v5l3 2"),
     ("Actions", "action_list", ("action_",), "M13 2L3 14h8l-1 8 10-12h-8z"),
+    ("Limits", "limit_list", ("limit_",), "M4 20h16M6 16V9m4 7V5m4 11v-6m4 6V8"),
     (
         "Failures",
         "failure_list",

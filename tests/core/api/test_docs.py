@@ -48,6 +48,8 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/members/{member_id}",
         "/api/v1/api-keys",
         "/api/v1/api-keys/{key_id}/revoke",
+        "/api/v1/limits",
+        "/api/v1/limits/{limit_id}",
     }
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
 

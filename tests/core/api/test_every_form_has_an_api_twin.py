@@ -62,6 +62,8 @@ TWINS = {
     "alert_edit": ["updateAlertRule"],
     "alert_test": ["testAlertRule"],
     "alert_delete": ["deleteAlertRule"],
+    "limit_list": ["createLimit"],
+    "limit_delete": ["deleteLimit"],
 }
 
 NOT_AN_API_CONCERN = {
