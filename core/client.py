@@ -64,6 +64,22 @@ class Brickwork:
     def api_keys(self):
         return ApiKeys(self)
 
+    @property
+    def alerts(self):
+        return Alerts(self)
+
+    def retention(self):
+        """The retention policy, with what is stored and due for deletion."""
+        return self.request("GET", "/retention")
+
+    def set_retention(self, keep_runs_days, keep_failed_runs_days):
+        body = {"keep_runs_days": keep_runs_days, "keep_failed_runs_days": keep_failed_runs_days}
+        return self.request("PUT", "/retention", body)
+
+    @property
+    def limits(self):
+        return Limits(self)
+
     def workflows(self, *, archived=False):
         """The workflows (or the archived ones), by name: slug, name, latest_version, ..."""
         return self.request("GET", "/workflows", query={"archived": "true" if archived else None})
@@ -275,6 +291,56 @@ class ApiKeys:
         return self.client.request("POST", f"/api-keys/{int(key_id)}/revoke")
 
 
+class Alerts:
+    """Alert rules, a test send, and the delivery log."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def rules(self):
+        return self.client.request("GET", "/alerts/rules")
+
+    def create(self, name, events, **fields):
+        """e.g. `create("On-call", ["failed"], email_to=["a@example.com"])`."""
+        return self.client.request(
+            "POST", "/alerts/rules", {"name": name, "events": events, **fields}
+        )
+
+    def update(self, rule_id, **fields):
+        return self.client.request("PATCH", f"/alerts/rules/{int(rule_id)}", fields)
+
+    def delete(self, rule_id):
+        self.client.request("DELETE", f"/alerts/rules/{int(rule_id)}")
+
+    def test(self, rule_id):
+        return self.client.request("POST", f"/alerts/rules/{int(rule_id)}/test", {})
+
+    def deliveries(self, *, rule=None, limit=50):
+        return self.client.request(
+            "GET", "/alerts/deliveries", query={"rule": rule, "limit": limit}
+        )
+
+
+class Limits:
+    """Concurrency and rate limits on the workspace's actions."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.request("GET", "/limits")
+
+    def create(self, name, action, **fields):
+        """`fields`: key, key_part, max_concurrent, rate_per_s, burst."""
+        return self.client.request("POST", "/limits", {"name": name, "action": action, **fields})
+
+    def update(self, limit_id, **fields):
+        return self.client.request("PATCH", f"/limits/{int(limit_id)}", fields)
+
+    def delete(self, limit_id):
+        self.client.request("DELETE", f"/limits/{int(limit_id)}")
+
+
 class Run:
     """A run as last fetched; `refresh()` fetches it again, `wait()` until it ends."""
 
@@ -323,6 +389,11 @@ class Run:
 
     def cancel(self):
         self.data = self.client.request("POST", f"/runs/{self.id}/cancel")
+        return self
+
+    def keep(self, keep=True):
+        """Keep this run for ever (retention never deletes it), or let it go: keep=False."""
+        self.data = self.client.request("POST", f"/runs/{self.id}/keep", {"keep": keep})
         return self
 
     def resolve(self, note):

@@ -21,6 +21,10 @@ class Workspace(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Retention (runner/pruning.py): finished runs are deleted this many days after they
+    # ended; failed, compensated and needs-review ones after the second; kept runs never.
+    keep_runs_days = models.PositiveIntegerField(default=30)
+    keep_failed_runs_days = models.PositiveIntegerField(default=90)
 
     def __str__(self):
         return self.name

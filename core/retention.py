@@ -15,3 +15,10 @@ def purge_before(model, field, cutoff, batch=1000):
     window = model.objects.filter(pk__gte=oldest[0], pk__lt=oldest[0] + batch)
     deleted, _ = window.filter(**{f"{field}__lt": cutoff}).delete()
     return deleted
+
+
+def delete_at_once(rows):
+    """Delete `rows` with one DELETE statement, without Django's collection of each row and
+    its relations (which would read a large batch into memory); the count. Only for rows
+    that nothing points at any more: the caller deletes or detaches those first."""
+    return rows._raw_delete(rows.db)

@@ -8,8 +8,20 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 from core.masking import mask
 from core.models import Secret
-from runner import schedules
-from runner.models import Attempt, Run, RunEvent, Schedule, StepRun
+from runner import action_limits, schedules
+from runner.models import (
+    ActionLimit,
+    Alert,
+    AlertDelivery,
+    AlertRule,
+    Attempt,
+    MetricTotal,
+    MetricWatermark,
+    Run,
+    RunEvent,
+    Schedule,
+    StepRun,
+)
 
 
 class MaskedDataAdmin(ReadOnlyAdmin):
@@ -102,3 +114,75 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through runner/schedules.py, so that a resume counts fire times from now.
         schedules.save(Schedule.objects.get(pk=obj.pk), {"paused": obj.paused})
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    """Rules are edited on the Alerts page or through the API, where they are checked
+    together; here they can be looked at, enabled and disabled. The signing secret is
+    never shown."""
+
+    list_display = ["name", "workspace", "workflow", "window_s", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    fields = ["name", "workspace", "workflow", "events", "long_run_s", "email_to"]
+    fields += ["webhook_url", "window_s", "enabled", "created_at"]
+    readonly_fields = [f for f in fields if f != "enabled"]
+    list_editable = ["enabled"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["id", "rule", "event", "title", "count", "test", "opened_at"]
+    list_filter = ["event", "test"]
+    exclude = ["data"]  # masked when raised; the title and text say the same
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "alert", "channel", "target", "status", "tries", "sent_at"]
+    list_filter = ["channel", "status"]
+
+
+@admin.register(MetricTotal)
+class MetricTotalAdmin(ReadOnlyAdmin):
+    """What /metrics has folded so far (runner/metrics_totals.py)."""
+
+    list_display = ["family", "labels", "value"]
+    list_filter = ["family"]
+
+
+@admin.register(MetricWatermark)
+class MetricWatermarkAdmin(ReadOnlyAdmin):
+    list_display = ["name", "until", "position"]
+
+
+@admin.register(ActionLimit)
+class ActionLimitAdmin(admin.ModelAdmin):
+    """Limits on actions: saved through runner/action_limits.py, whose rules the page and
+    the API use too (a bad one is a form error here as well)."""
+
+    list_display = ["name", "workspace", "action", "key", "max_concurrent", "rate_per_s", "burst"]
+    list_filter = ["action"]
+    search_fields = ["name", "action"]
+    fields = ["workspace", "name", "action", "key", "key_part"]
+    fields += ["max_concurrent", "rate_per_s", "burst"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                cleaned = super().clean()
+                limit = self.instance
+                for field, value in cleaned.items():
+                    setattr(limit, field, value)
+                for field, messages in action_limits.problems(limit).items():
+                    for message in messages:
+                        self.add_error(field if field in self.fields else None, message)
+                return cleaned
+
+        return Checked

@@ -27,7 +27,7 @@ from django.utils import timezone
 from core import retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
-from runner import compensation, decisions, fastsql, run_state
+from runner import compensation, decisions, fastsql, run_gate, run_state, throttle
 from runner.models import Attempt, Run, StepRun
 from runner.states import (
     ACTIVE_RUN,
@@ -118,6 +118,7 @@ def start_run(
             rerun_from=rerun_from,
             schedule=schedule,
             scheduled_for=scheduled_for,
+            concurrency_key=run_gate.key_of(definition, input),
         )
         tx = Transition(run, send)
         tx.writes.create([run])
@@ -175,11 +176,16 @@ def claim_attempt(attempt_id: int, worker: str, *, send: Send):
         return None
     run = run_state.RunState(run)
     step.action_version = run_state.action_version(step.action_version_id)
-    deadline = now + timedelta(seconds=timeout_of(run, step))
+    verdict = None
     try:
         with transaction.atomic():
             tx = Transition(run, send)
-            tx.now = now
+            verdict = throttle.admit(tx, step, attempt)  # limits: a held attempt is due later
+            if verdict.held:
+                tx.flush()
+                return None
+            tx.now = now = verdict.now
+            deadline = now + timedelta(seconds=timeout_of(run, step))
             if run.status == RunStatus.QUEUED:
                 # Lock order: the run row before the attempt row, as every other transition
                 # takes them; the other order deadlocks against a cancel.
@@ -200,6 +206,8 @@ def claim_attempt(attempt_id: int, worker: str, *, send: Send):
             )
             tx.flush()
     except LostUpdate as lost:
+        if verdict is not None:
+            verdict.release()
         if (Attempt, attempt.id) not in lost.rows:
             raise
         return None  # a duplicate message: the run stays as it was

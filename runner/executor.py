@@ -17,7 +17,7 @@ from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
 from core.masking import mask
 from core.models import Secret
-from runner import engine
+from runner import engine, throttle
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,11 @@ def run_claimed(claimed, worker, eager=False, *, send):
         "worker": worker,
     }
     secrets = _secrets_for(claimed)
-    with logs.hiding(_values_to_mask(claimed.workspace_id, secrets)):
-        return _execute_and_report(claimed, worker, eager, extra, secrets, send)
+    try:
+        with logs.hiding(_values_to_mask(claimed.workspace_id, secrets)):
+            return _execute_and_report(claimed, worker, eager, extra, secrets, send)
+    finally:
+        throttle.finished(claimed.attempt_id)  # its limits' slots, once the end is recorded
 
 
 def _execute_and_report(claimed, worker, eager, extra, secrets, send):

@@ -49,11 +49,16 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     needs_review = models.BooleanField(default=False)
+    # Pinned by a person or program: retention never deletes it (runner/pruning.py).
+    keep = models.BooleanField(default=False)
     # A run started by a schedule: which, and for which of its fire times (one run each).
     schedule = models.ForeignKey(
         "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs"
     )
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # The definition's `concurrency.key` rendered with the input: runs of one workflow
+    # with the same key share its limit (runner/run_gate.py).
+    concurrency_key = models.CharField(max_length=200, blank=True, default="", db_default="")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,11 +84,19 @@ class Run(models.Model):
             ),
             # /metrics folds the runs that ended since its last scrape (metrics_totals.py).
             models.Index(fields=["ended_at"], name="run_ended"),
+            # Retention's scan: the oldest finished runs of a workspace, a batch at a time.
+            models.Index(fields=["workspace", "ended_at"], name="run_ws_ended"),
             # The sweeper's scan for active runs with nothing in flight (every second):
             # only the few active rows, not a sequential scan of the whole history.
             models.Index(
                 fields=["created_at"],
                 name="run_active",
+                condition=models.Q(status__in=["queued", "running", "compensating"]),
+            ),
+            # The run gate's count of a workflow's active runs, per concurrency key.
+            models.Index(
+                fields=["workflow", "concurrency_key", "status"],
+                name="run_active_by_key",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
             ),
         ]
@@ -297,3 +310,38 @@ class MetricWatermark(models.Model):
     name = models.CharField(max_length=40, unique=True)
     until = models.DateTimeField(null=True, blank=True)
     position = models.BigIntegerField(null=True, blank=True)
+
+
+# Alert rules, alerts and their deliveries live in their own module.
+from runner.alert_models import Alert, AlertDelivery, AlertEvent, AlertRule  # noqa: E402, F401
+
+
+class KeyPart(models.TextChoices):
+    VALUE = "value", "its value"
+    HOST = "host", "the host of the URL it holds"
+
+
+class ActionLimit(models.Model):
+    """At most `max_concurrent` attempts of an action at once and `rate_per_s` started per
+    second (with `burst`), in one workspace; with a `key` (a reference into the step's
+    input, e.g. `{{ url }}` and its host), each value has limits of its own
+    (runner/action_limits.py, enforced by runner/throttle.py)."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="action_limits")
+    name = models.CharField(max_length=100)
+    action = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, blank=True)
+    key_part = models.CharField(max_length=10, choices=KeyPart.choices, default=KeyPart.VALUE)
+    max_concurrent = models.PositiveIntegerField(null=True, blank=True)
+    rate_per_s = models.FloatField(null=True, blank=True)
+    burst = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="action_limit_name_unique")
+        ]
+        ordering = ["action", "name"]
+
+    def __str__(self):
+        return f"limit {self.name} on {self.action}"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core import references, schemas
 from core.errors import InvalidInput
-from runner import decisions
+from runner import decisions, throttle
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
 from runner.transition import add_attempt, count_attempt, set_attempt, set_run, set_step
 
@@ -86,6 +86,7 @@ def schedule_attempt(tx, step, number, delay_s=0.0):
     one step to its worker (`tx.eager_worker`), claimed for it right away."""
     run = tx.run
     eager = tx.eager_worker and tx.eager is None and delay_s == 0
+    eager = eager and not throttle.limits_step(tx.run, step)  # limited steps go by the broker
     handle = add_attempt(tx, step, number, tx.now + timedelta(seconds=delay_s))
     count_attempt(tx, step, number)
     if not eager:

@@ -14,7 +14,11 @@ broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
 3. reconciles active runs that have no open attempt at all (nothing should cause that;
    this makes sure nothing stays running for ever if something does);
    then starts the runs that schedules are due for (runner/schedules.py);
-4. purges expired idempotency keys and old webhook deliveries, a batch at a time.
+4. purges expired idempotency keys and old webhook deliveries, a batch at a time, and
+   the runs each workspace's retention policy lets go (runner/pruning.py), for at most
+   a quarter of a second;
+5. raises the alerts the rules ask for and delivers the due ones (runner/alerts.py,
+   runner/alert_channels.py), after the engine's transactions committed.
 Every change goes through the engine's compare-and-set transitions, so two sweepers, or
 a sweeper and a late worker, cannot both apply one transition.
 """
@@ -33,7 +37,7 @@ from django.utils import timezone
 from core import counters
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
-from runner import launch, schedules
+from runner import alert_channels, alerts, launch, pruning, schedules
 from runner.models import Attempt, Run
 from runner.states import ACTIVE_RUN, AttemptStatus
 from runner.transition import Dispatch
@@ -93,6 +97,8 @@ def sweep(now=None):
     done["reconciled"] = _reconcile_idle_runs(now)
     done["scheduled"] = schedules.fire_due(now)
     done["purged"] = _purge_history(now)
+    done["pruned"] = _prune_runs(now)
+    done["alerted"], done["alerts_sent"] = _alert(now)
     if any(done.values()):
         log.info("sweeper: %s", done)
     return done
@@ -192,6 +198,23 @@ def _purge_history(now):
         except Exception:  # history clean-up must never stop the sweeper's real work
             log.exception("purging %s failed", model.__name__)
     return purged
+
+
+def _prune_runs(now):
+    try:
+        return pruning.prune_pass(now).runs
+    except Exception:  # like the purge: retention must never stop the sweeper's real work
+        log.exception("pruning runs failed")
+        return 0
+
+
+def _alert(now):
+    try:
+        alerts.purge_old(now)
+        return alerts.scan(now), alert_channels.deliver_due(now)
+    except Exception:  # a broken receiver or rule must never stop the sweeper's real work
+        log.exception("alerting failed")
+        return 0, 0
 
 
 def _take_lock():

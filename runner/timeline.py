@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core.masking import mask
 from core.templatetags.brickwork import duration
+from runner import throttled
 from runner.models import Attempt, RunEvent, StepRun
 from runner.states import AttemptStatus, StepKind, StepStatus
 
@@ -184,6 +185,7 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     for attempt in attempts:
         _mask_error(attempt, secrets)
         by_step.setdefault(attempt["step_run_id"], []).append(_row(attempt, origin, now))
+    throttled.mark(run, wanted, by_step)
 
     groups = []
     for step in wanted:

@@ -59,9 +59,11 @@ def _builtin_actions(request):
         return
     request.getfixturevalue("_django_db_helper")
     from core.actions.registry import sync_actions
+    from runner import action_limits
     from runner.run_state import forget_cached
 
     forget_cached()
+    action_limits.changed()  # workers forget the limits of the emptied tables too
     sync_actions()
 
 

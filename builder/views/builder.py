@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from builder import concurrency, edges
 from builder import draft as drafts
-from builder import edges
 from builder.definition import KEY, MAX_STEPS
 from builder.palette import palette, resolve
 from builder.step_form import clean, parse_json_field, parse_step
@@ -253,6 +253,7 @@ def save_settings(request, slug):
         draft["input_schema"] = parse_json_field(schema_text, "input_schema", local)
     else:
         draft.pop("input_schema", None)
+    concurrency.from_form(request.POST, draft)
     draft.setdefault("steps", [])
     save_draft(workflow, draft)
     if not request.htmx:

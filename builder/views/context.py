@@ -6,8 +6,8 @@ re-rendered after any edit shows what the server holds.
 
 from django.urls import reverse
 
+from builder import concurrency, graph
 from builder import draft as drafts
-from builder import graph
 from builder.decisions import STEP_TYPES
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
@@ -26,7 +26,7 @@ STEP_SLOTS = (
 STEP_SLOTS += ["type", "when", "after_any", "on_error"]
 # A switch has no action, input, retries or compensation: its cases and default instead.
 SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
-SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps"]
+SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
 def draft_state(workflow, local_errors=None):
@@ -188,7 +188,9 @@ def settings_context(request, workflow, fields):
         "name": draft.get("name", "") if isinstance(draft.get("name"), str) else "",
         "description": draft.get("description", ""),
         "input_schema_text": json_text(schema) if schema is not None else "",
-        "errors": {slot: fields.get(slot, []) for slot in SETTINGS_SLOTS},
+        **concurrency.form_values(draft),
+        "errors": {slot: fields.get(slot, []) for slot in SETTINGS_SLOTS}
+        | concurrency.slot_errors(fields),
         "slots": SETTINGS_SLOTS,
         "problems": _problems(workflow, fields),
     }

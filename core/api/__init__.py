@@ -7,10 +7,13 @@ from ninja import NinjaAPI
 
 from core.api import (
     actions,
+    alerts,
     apikeys,
     errors,
     failures,
+    limits,
     members,
+    retention,
     runs,
     schedules,
     secrets,
@@ -26,7 +29,7 @@ api = NinjaAPI(
     version="1",
     description="Everything the browser does, for programs: define and run actions, import, "
     "run, archive and delete workflows, read, rerun and cancel runs, resolve failures, "
-    "manage secrets, webhooks, members and API keys. Authenticate with "
+    "manage secrets, webhooks, limits, members and API keys. Authenticate with "
     "`Authorization: Bearer <API key>`; the key's role (viewer, editor, owner) is what it "
     "may do, and a viewer key that tries to change something gets 403. Errors are always "
     '`{"error": {"code", "message", "fields"}}`.',
@@ -46,3 +49,6 @@ api.add_router("/secrets", secrets.router)
 api.add_router("/failures", failures.router)
 api.add_router("/members", members.router)
 api.add_router("/api-keys", apikeys.router)
+api.add_router("/retention", retention.router)
+api.add_router("/alerts", alerts.router)
+api.add_router("/limits", limits.router)

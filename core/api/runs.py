@@ -2,16 +2,24 @@
 
 from datetime import UTC, datetime
 
-from ninja import Body, Header, Query, Router
+from ninja import Body, Field, Header, Query, Router
 
 from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.lookup import one_or_404
-from core.api.schemas import ERRORS, READ_ERRORS, RerunIn, RunDetailOut, RunOut, RunPage
+from core.api.schemas import (
+    ERRORS,
+    READ_ERRORS,
+    RerunIn,
+    RunDetailOut,
+    RunOut,
+    RunPage,
+    Strict,
+)
 from core.api.serialize import run_detail, run_summary, runs_of, secret_values
 from core.api.workflows import SLUG
-from runner import action_runs, reruns
+from runner import action_runs, pruning, reruns
 from runner.launch import cancel_run
 from runner.states import RunStatus
 
@@ -113,3 +121,22 @@ def cancel(request, run_id: int):
     run = get_run(request.workspace, run_id)
     cancel_run(run.id)
     return run_summary(get_run(request.workspace, run.id), secret_values(request.workspace))
+
+
+class KeepIn(Strict):
+    keep: bool = Field(True, description="true pins the run; false lets retention delete it")
+
+
+@router.post(
+    "/{run_id}/keep",
+    response={200: RunOut, **ERRORS},
+    summary="Keep a run for ever, or let it go",
+    description="A kept run is never deleted by the workspace's retention policy. "
+    '`{"keep": false}` makes it follow the policy again.',
+    operation_id="keepRun",
+)
+def keep(request, run_id: int, payload: KeepIn = Body(default_factory=KeepIn)):
+    require_editor(request)
+    run = get_run(request.workspace, run_id)
+    pruning.set_kept(run, payload.keep)
+    return run_summary(run, secret_values(request.workspace))

@@ -108,6 +108,7 @@ class RunOut(Schema):
     error: JSON_OBJECT | None
     rerun_of: int | None
     needs_review: bool
+    keep: bool = Field(description="Kept for ever: retention never deletes it")
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None

@@ -36,6 +36,7 @@ def run_summary(run, secrets=()):
         "error": mask(run.error, secrets),
         "rerun_of": run.rerun_of_id,
         "needs_review": run.needs_review,
+        "keep": run.keep,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "ended_at": run.ended_at,

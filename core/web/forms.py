@@ -6,6 +6,7 @@ from django.utils.text import slugify
 
 from core.models import ApiKey, Role, Secret, Workspace
 from core.workspaces import RANK
+from runner import pruning
 
 
 class WorkspaceForm(forms.Form):
@@ -127,3 +128,18 @@ class SecretForm(SecretValueForm):
                 f"{name} exists already: choose “Replace value” in its row to change it."
             )
         return name
+
+
+class RetentionForm(forms.Form):
+    keep_runs_days = forms.IntegerField(
+        min_value=1,
+        max_value=pruning.MAX_DAYS,
+        label="Keep runs (days)",
+        help_text="Succeeded and cancelled runs are deleted this long after they ended.",
+    )
+    keep_failed_runs_days = forms.IntegerField(
+        min_value=1,
+        max_value=pruning.MAX_DAYS,
+        label="Keep failed runs (days)",
+        help_text="Failed, compensated and needs-review runs. Runs marked “keep” stay for ever.",
+    )

@@ -19,6 +19,7 @@ PAGES = [
     ("Runs", "run_list", ("run_",), "M5 3l14 9-14 9z"),
     ("Schedules", "schedule_all", ("schedule_",), "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 4v5l3 2"),
     ("Actions", "action_list", ("action_",), "M13 2L3 14h8l-1 8 10-12h-8z"),
+    ("Limits", "limit_list", ("limit_",), "M4 20h16M6 16V9m4 7V5m4 11v-6m4 6V8"),
     (
         "Failures",
         "failure_list",
@@ -42,6 +43,13 @@ PAGES = [
         "member_list",
         ("member_",),
         "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10a7 7 0 0 1 14 0M17 3a4 4 0 0 1 0 8m5 10a7 7 0 0 0-4-6.3",
+    ),
+    ("Alerts", "alert_list", ("alert_",), "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4"),
+    (
+        "Settings",
+        "workspace_settings",
+        ("workspace_settings", "retention_"),
+        "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM4 12h2m12 0h2M12 4v2m0 12v2",
     ),
 ]
 

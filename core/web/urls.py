@@ -1,7 +1,16 @@
 from allauth.account import views as account_views
 from django.urls import include, path
 
-from core.web import accounts, actions, apikeys, auth, dashboard, members, secrets
+from core.web import (
+    accounts,
+    actions,
+    apikeys,
+    auth,
+    dashboard,
+    members,
+    secrets,
+    workspace_settings,
+)
 
 urlpatterns = [
     path("", auth.home, name="home"),
@@ -23,6 +32,12 @@ urlpatterns = [
     path("w/<slug:ws>/secrets/new", secrets.secret_add, name="secret_add"),
     path("w/<slug:ws>/secrets/<str:name>/replace", secrets.secret_replace, name="secret_replace"),
     path("w/<slug:ws>/secrets/<str:name>/delete", secrets.secret_delete, name="secret_delete"),
+    path("w/<slug:ws>/settings/", workspace_settings.workspace_settings, name="workspace_settings"),
+    path(
+        "w/<slug:ws>/settings/retention",
+        workspace_settings.retention_save,
+        name="retention_save",
+    ),
     path("w/<slug:ws>/actions/", actions.action_list, name="action_list"),
     path("w/<slug:ws>/actions/new/<str:kind>", actions.action_new, name="action_new"),
     path("w/<slug:ws>/actions/<str:name>/", actions.action_detail, name="action_detail"),

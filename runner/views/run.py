@@ -16,7 +16,7 @@ from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
-from runner import launch, run_graph, timeline
+from runner import launch, pruning, run_graph, timeline
 from runner.models import Attempt, Run, StepRun
 
 
@@ -110,6 +110,20 @@ def run_cancel(request, run_id):
         messages.success(request, f"Run #{run.id} is being cancelled; its compensations run now.")
     except InvalidTransition as error:
         messages.error(request, str(error))
+    return redirect("run_detail", request.workspace.slug, run.id)
+
+
+@require_POST
+@workspace_view(min_role=Role.EDITOR)
+def run_keep(request, run_id):
+    """Pin the run (retention never deletes it), or let it go again: `keep=0`."""
+    run = get_run(request, run_id)
+    keep = request.POST.get("keep", "1") not in ("0", "false", "")
+    pruning.set_kept(run, keep)
+    if keep:
+        messages.success(request, f"Run #{run.id} is kept: retention will never delete it.")
+    else:
+        messages.success(request, f"Run #{run.id} follows the retention policy again.")
     return redirect("run_detail", request.workspace.slug, run.id)
 
 

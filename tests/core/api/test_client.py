@@ -152,3 +152,19 @@ def test_workflows_failures_members_and_keys(brickwork, live_server, workspace, 
         viewer.workflows()
     assert revoked.value.status == 401
     assert "key" not in owner.api_keys.list()[0]
+
+
+def test_retention_keep_and_alerts(brickwork, live_server, workspace, worker):
+    from core.models import ApiKey
+
+    run = brickwork.action("debug.echo").run({"x": 1}, wait=20)
+    assert run.keep().data["keep"] is True and run.keep(False).data["keep"] is False
+    owner = Brickwork(api_key=ApiKey.issue(workspace, "o", "owner")[1], base_url=live_server.url)
+    assert owner.set_retention(10, 20)["keep_failed_runs_days"] == 20
+    assert brickwork.retention()["runs"] == 1
+    rule = brickwork.alerts.create("On-call", ["failed"], email_to=["a@example.com"])
+    assert brickwork.alerts.update(rule["id"], window_s=120)["window_s"] == 120
+    assert [d["channel"] for d in brickwork.alerts.test(rule["id"])["deliveries"]] == ["email"]
+    assert brickwork.alerts.deliveries(rule=rule["id"])[0]["test"] is True
+    brickwork.alerts.delete(rule["id"])
+    assert brickwork.alerts.rules() == []

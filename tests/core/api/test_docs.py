@@ -33,6 +33,12 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/runs/{run_id}",
         "/api/v1/runs/{run_id}/rerun",
         "/api/v1/runs/{run_id}/cancel",
+        "/api/v1/runs/{run_id}/keep",
+        "/api/v1/retention",
+        "/api/v1/alerts/rules",
+        "/api/v1/alerts/rules/{rule_id}",
+        "/api/v1/alerts/rules/{rule_id}/test",
+        "/api/v1/alerts/deliveries",
         "/api/v1/secrets",
         "/api/v1/secrets/{name}",
         "/api/v1/failures",
@@ -42,6 +48,8 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/members/{member_id}",
         "/api/v1/api-keys",
         "/api/v1/api-keys/{key_id}/revoke",
+        "/api/v1/limits",
+        "/api/v1/limits/{limit_id}",
     }
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
 

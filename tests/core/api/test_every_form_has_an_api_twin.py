@@ -42,6 +42,7 @@ TWINS = {
     # Runs and the failures inbox
     "run_cancel": ["cancelRun"],
     "run_rerun": ["rerunRun"],
+    "run_keep": ["keepRun"],  # {"keep": false} lets it go
     "failure_bulk": ["resolveFailures", "rerunRun"],
     # Actions
     "action_new": ["createAction"],
@@ -56,6 +57,14 @@ TWINS = {
     "secret_add": ["setSecret"],
     "secret_replace": ["setSecret"],
     "secret_delete": ["deleteSecret"],
+    "retention_save": ["setRetention"],
+    # Alerts
+    "alert_new": ["createAlertRule"],
+    "alert_edit": ["updateAlertRule"],
+    "alert_test": ["testAlertRule"],
+    "alert_delete": ["deleteAlertRule"],
+    "limit_list": ["createLimit"],
+    "limit_delete": ["deleteLimit"],
 }
 
 NOT_AN_API_CONCERN = {
