@@ -51,11 +51,25 @@ def states(run):
     return found
 
 
-def build(run):
-    """(cards, edges) for the run page's graph: each node with its state."""
+def from_groups(groups):
+    """{step key: NodeState} from a timeline's step groups (no query of its own)."""
+    found = {}
+    for group in groups:
+        if group.placeholder or group.kind == StepKind.COMPENSATION:
+            continue
+        found[group.key] = NodeState(group.key, group.status, group.attempt_count)
+    for group in groups:
+        if not group.placeholder and group.kind == StepKind.COMPENSATION:
+            key = group.compensates or group.key
+            found.setdefault(key, NodeState(key)).compensation = group.status
+    return found
+
+
+def build(run, now=None):
+    """(cards, edges) for the run page's graph: each node with its state (`now`, else read)."""
     steps = run.definition.get("steps") if isinstance(run.definition, dict) else None
     steps = [step for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
     nodes, edges = graph.build(steps)
-    now = states(run)
+    now = states(run) if now is None else now
     cards = [{"node": node, "state": now.get(node.key) or NodeState(node.key)} for node in nodes]
     return cards, edges

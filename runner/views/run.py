@@ -49,7 +49,9 @@ def run_detail(request, run_id):
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
     context["reruns"] = list(run.reruns.order_by("id").values_list("id", flat=True)[:20])
-    context["graph_cards"], context["graph_edges"] = run_graph.build(run)
+    # The timeline read every step already; a filtered one did not (its nodes read their own).
+    now = None if only_failures else run_graph.from_groups(line.groups)
+    context["graph_cards"], context["graph_edges"] = run_graph.build(run, now)
     return render(request, "runner/run.html", context)
 
 
