@@ -116,7 +116,7 @@ def test_action_catalogue_and_run_form(workspace, alice_page, screenshot):
     page.goto("/w/acme/actions/")
     screenshot(page, "actions")
     page.get_by_role("link", name="debug.fail").click()
-    expect(page.locator(".schema-prop")).to_have_count(3)
+    expect(page.locator(".schema-prop")).to_have_count(4)  # fail_times, retryable, message, code
     page.get_by_role("link", name="Run", exact=True).click()
     page.get_by_label("fail_times").fill("-5")
     page.get_by_role("button", name="Start run").click()
