@@ -8,7 +8,7 @@ from runner.bench import scale, scale_fill
 from runner.models import Attempt, Run, StepRun
 
 
-@pytest.mark.postgresql_only("the fill is INSERT … SELECT generate_series, for PostgreSQL")
+@pytest.mark.postgresql_only(reason="the fill is INSERT … SELECT generate_series, for PostgreSQL")
 @pytest.mark.django_db
 def test_the_fill_clones_runs_with_their_steps_attempts_and_events():
     # When 200 runs are filled into one workspace

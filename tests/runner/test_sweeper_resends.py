@@ -10,6 +10,7 @@ from core import counters
 from runner import sweeper
 from runner.models import Attempt, StepRun
 from runner.tasks import broker_lost_its_messages
+from tests.broker import lose_broker_messages
 from tests.runs import start
 
 BACKLOG = 10_000
@@ -63,7 +64,5 @@ def test_resends_back_off_and_a_lost_broker_still_resends_everything(db, workspa
     assert sweeper.resend_interval(2) == 2 * sweeper.resend_interval(1)
     assert sweeper.resend_interval(30) == sweeper.MAX_RESEND_INTERVAL
     # And when the broker loses its messages, every scheduled attempt goes again at once
-    from runner.tasks import MARKER_KEY, broker
-
-    broker.client.delete(MARKER_KEY)
+    lose_broker_messages()
     assert sweeper._redispatch_lost(later + timedelta(seconds=1)) == 3
