@@ -6,6 +6,11 @@ WF = "w/<slug:ws>/workflows/<slug:slug>/"
 
 urlpatterns = [
     path("w/<slug:ws>/workflows/", workflows.workflow_list, name="workflow_list"),
+    path(
+        "w/<slug:ws>/starters/<slug:starter_slug>/",
+        workflows.create_from_starter,
+        name="workflow_from_starter",
+    ),
     path(WF, builder.builder, name="workflow_builder"),
     path(WF + "archive/", workflows.archive_workflow, name="workflow_archive"),
     path(WF + "unarchive/", workflows.unarchive_workflow, name="workflow_unarchive"),

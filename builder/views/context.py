@@ -31,7 +31,16 @@ SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurren
 
 def draft_state(workflow, local_errors=None):
     normalized, fields = check(workflow.draft, workflow.workspace)
+    if _is_empty(workflow):
+        # A new, empty draft is a beginning, not a mistake: guidance replaces the error
+        # (publishing it still refuses, with the validator's message).
+        fields = {path: messages for path, messages in fields.items() if path != "steps"}
     return normalized, merge_errors(fields, local_errors or {})
+
+
+def _is_empty(workflow):
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    return draft.get("steps", []) == []
 
 
 def status_context(workflow, normalized, fields):
@@ -40,6 +49,7 @@ def status_context(workflow, normalized, fields):
     return {
         "workflow": workflow,
         "problems": problems,
+        "empty": _is_empty(workflow),
         "latest": latest,
         "unpublished": normalized is None or latest is None or latest.definition != normalized,
     }
@@ -193,6 +203,7 @@ def settings_context(request, workflow, fields):
         | concurrency.slot_errors(fields),
         "slots": SETTINGS_SLOTS,
         "problems": _problems(workflow, fields),
+        "empty": _is_empty(workflow),
     }
 
 

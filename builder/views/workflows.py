@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from builder import draft as drafts
+from builder import starters
 from builder.forms import WorkflowForm
 from builder.models import Workflow
 from builder.views.common import get_workflow
@@ -50,7 +51,14 @@ def workflow_list(request):
     return render(
         request,
         "builder/workflow_list.html",
-        {"rows": rows, "form": form, "open_form": status == 422, "archived": archived},
+        {
+            "rows": rows,
+            "form": form,
+            # ?new=1 (the dashboard's "New workflow") opens the form at once.
+            "open_form": status == 422 or request.GET.get("new") == "1",
+            "archived": archived,
+            "starters": starters.STARTERS,
+        },
         status=status,
     )
 
@@ -83,3 +91,15 @@ def delete_workflow(request, slug):
         workflow.delete()
         messages.success(request, f"{workflow.name} was deleted; its runs stay.")
     return redirect(reverse("workflow_list", args=[request.workspace.slug]) + "?archived=1")
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def create_from_starter(request, starter_slug):
+    """One click: a new draft from a starter, opened in the builder to be edited."""
+    starter = starters.get(starter_slug)
+    if starter is None:
+        raise Http404("No such starter")
+    workflow = starters.create_draft(starter, request.workspace, request.user)
+    messages.success(request, f"Created {workflow.name} from a starter: edit it, then publish.")
+    return redirect("workflow_builder", request.workspace.slug, workflow.slug)

@@ -8,8 +8,10 @@ from core.web.forms import WorkspaceForm
 from core.workspaces import default_workspace
 
 
-@login_required
 def home(request):
+    """Signed out: what Brickwork is, and the way in. Signed in: a workspace's dashboard."""
+    if not request.user.is_authenticated:
+        return render(request, "core/landing.html")
     workspace = default_workspace(request.user, request.session)
     if workspace is None:
         return redirect("workspace_new")

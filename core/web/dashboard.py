@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from builder import starters
+from builder.models import Workflow
 from core.web.charts import stacked_bars
 from core.workspaces import workspace_view
 from runner.inbox import unresolved
@@ -53,6 +55,8 @@ def dashboard(request):
         "success_rate": _pct(succeeded, finished) if finished else None,
         "unresolved": unresolved(workspace).count(),
         "chart": stacked_bars(_hourly(window, now)),
+        "has_workflows": Workflow.objects.filter(workspace=workspace).exists(),
+        "starters": starters.STARTERS,
     }
     return render(request, "core/dashboard.html", context)
 

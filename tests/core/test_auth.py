@@ -1,4 +1,4 @@
-"""Where people land: sign-in required, `/` goes to the last workspace, sign-out is a POST."""
+"""Where people land: a landing page signed out, sign-in required for the rest, `/` goes to the last workspace, sign-out is a POST."""
 
 import uuid
 
@@ -10,8 +10,12 @@ from tests.personas import make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_anonymous_people_are_sent_to_sign_in(client, workspace):
-    assert client.get("/").url.startswith("/login/")
+def test_anonymous_people_see_the_landing_page_and_are_sent_to_sign_in(client, workspace):
+    landing = client.get("/")
+    assert landing.status_code == 200
+    page = landing.content.decode()
+    assert "Workflows that survive failure" in page
+    assert 'href="/login/"' in page and 'href="/signup/"' in page
     response = client.get("/w/acme/runs/")
     assert response.status_code == 302 and response.url == "/login/?next=/w/acme/runs/"
 

@@ -15,6 +15,7 @@ UI_URLCONFS = ("builder.urls", "runner.urls", "core.web.urls")
 TWINS = {
     # Workflows: the builder edits the draft a piece at a time; the API replaces it whole.
     "workflow_list": ["importWorkflow"],  # "New workflow": PUT creates it
+    "workflow_from_starter": ["importWorkflow"],  # PUT the starter's definition
     "builder_save_settings": ["importWorkflow"],
     "builder_add_step": ["importWorkflow"],
     "builder_reorder": ["importWorkflow"],
