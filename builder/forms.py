@@ -116,3 +116,22 @@ class TriggerForm(forms.ModelForm):
 def _capital(error):
     text = str(error)
     return text[:1].upper() + text[1:]
+
+
+class TestEventForm(forms.Form):
+    """The body of a test event sent from the triggers page, as a sender would POST it."""
+
+    body = forms.CharField(
+        initial='{"event": "test"}',
+        max_length=64 * 1024,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="JSON, POSTed to the webhook as it is (no signature needed from here).",
+    )
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        try:
+            jsonbody.parse(body.encode())
+        except jsonbody.MalformedJSON as error:
+            raise forms.ValidationError(f"not JSON: {error}")
+        return body

@@ -198,6 +198,11 @@ class WebhookDelivery(models.Model):
     message = models.CharField(max_length=500, blank=True)
     event_id = models.CharField(max_length=200, blank=True)
     run = models.ForeignKey("runner.Run", models.SET_NULL, null=True, blank=True, related_name="+")
+    # The request as received, to read and replay: headers with credentials and signatures
+    # masked before they are stored (builder/webhooks.py), the query and the raw body.
+    headers = models.JSONField(default=dict, blank=True)
+    query = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -54,4 +54,15 @@ urlpatterns = [
     path(WF + "triggers/<int:trigger_id>/toggle/", triggers.toggle_trigger, name="trigger_toggle"),
     path(WF + "triggers/<int:trigger_id>/rotate/", triggers.rotate_secret, name="trigger_rotate"),
     path(WF + "triggers/<int:trigger_id>/delete/", triggers.delete_trigger, name="trigger_delete"),
+    path(WF + "triggers/<int:trigger_id>/test/", triggers.send_test_event, name="trigger_test"),
+    path(
+        WF + "triggers/<int:trigger_id>/deliveries/<int:delivery_id>/",
+        triggers.delivery_detail,
+        name="trigger_delivery",
+    ),
+    path(
+        WF + "triggers/<int:trigger_id>/deliveries/<int:delivery_id>/replay/",
+        triggers.replay_delivery,
+        name="trigger_replay",
+    ),
 ]

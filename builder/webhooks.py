@@ -23,10 +23,15 @@ from builder.models import Trigger, WebhookDelivery
 from core import counters, jsonbody
 from core.api.errors import error_response
 from core.errors import FieldErrors, SecretUnreadable
+from core.masking import MASK
 from runner import fastsql, launch
 from runner.states import Trigger as RunTrigger
 
 PREFIX = "/hooks/"
+# Headers whose values prove who sent a request: stored and shown masked.
+SENSITIVE_HEADER = re.compile(
+    r"authorization|cookie|signature|secret|token|password|api[-_]?key", re.IGNORECASE
+)
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_RECORDED_SIZE = 2**31 - 1  # WebhookDelivery.size is a 32-bit column
 Verdict = WebhookDelivery.Verdict
@@ -79,21 +84,80 @@ def _deliver(request, target):
         return error_response(404, "Not found")
     trigger = target.trigger
     size = _declared_length(request)
+    seen = Seen(_stored_headers(trigger, request.headers), dict(request.GET.items()))
     try:
         if not trigger.enabled:
             # Worded as for a token that does not exist: the answer confirms nothing.
             raise Refused(404, Verdict.DISABLED, "Not found", code="not_found")
         body = _read_body(request, size)
         size = len(body)
+        seen.body = body.decode("utf-8", "replace")
         signature = _check_signature(trigger, request, body)
-        run_input = _run_input(trigger, request, _parse(trigger, body))
+        run_input = _run_input(trigger, request.headers, seen.query, _parse(trigger, body))
         event_id = _event_id(trigger, request)
-        return _start(trigger, target.version, run_input, event_id, size, signature)
+        run_id = _start(trigger, target.version, run_input, event_id, size, signature, seen)
     except Refused as refused:
-        _record(trigger, size, refused.status, refused.verdict, message=refused.message)
+        _record(trigger, size, refused.status, refused.verdict, seen, message=refused.message)
         return error_response(
             refused.status, refused.message, code=refused.code, fields=refused.fields
         )
+    except Duplicate as duplicate:
+        return JsonResponse({"run": duplicate.run_id, "duplicate": True}, status=200)
+    return JsonResponse({"run": run_id}, status=202)
+
+
+def redeliver(trigger, body, headers, query, note):
+    """A delivery made by a signed-in editor from the page (a replay, a test event): the
+    same parsing, input and recording as `POST /hooks/`, with no signature or event id to
+    check. Returns the new run's id; raises Refused, recorded as any refusal is."""
+    seen = Seen(headers, query, body.decode("utf-8", "replace"))
+    try:
+        if not trigger.enabled:
+            raise Refused(409, Verdict.DISABLED, "The webhook is disabled: enable it first")
+        run_input = _run_input(trigger, headers, query, _parse(trigger, body))
+        return _start(
+            trigger, trigger.workflow.latest_version(), run_input, "", len(body), "", seen, note
+        )
+    except Refused as refused:
+        message = f"{note}: {refused.message}"
+        _record(trigger, len(body), refused.status, refused.verdict, seen, message=message)
+        raise
+
+
+class Seen:
+    """What a delivery's request held, as stored with it."""
+
+    def __init__(self, headers, query, body=""):
+        self.headers, self.query, self.body = headers, query, body
+
+    def stored(self):
+        """The fields of the delivery's row; a NUL, which PostgreSQL's text and jsonb refuse,
+        is stored as U+FFFD (only the stored copy: the run's input was checked as it came)."""
+        return {
+            "headers": {_text(name): _text(value) for name, value in self.headers.items()},
+            "query": {_text(name): _text(value) for name, value in self.query.items()},
+            "body": _text(self.body),
+        }
+
+
+def _text(value):
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+class Duplicate(Exception):
+    def __init__(self, run_id):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+def _stored_headers(trigger, headers):
+    """The request's headers, with the values that prove identity masked: a delivery's page
+    shows them and a replay reuses them, and neither may hand a credential on."""
+    own = trigger.signature_header_name.lower() if trigger.signature_header_name else ""
+    return {
+        name: MASK if (name.lower() == own or SENSITIVE_HEADER.search(name)) else value
+        for name, value in headers.items()
+    }
 
 
 def _declared_length(request):
@@ -153,17 +217,17 @@ def _parse(trigger, body):
     return text
 
 
-def _run_input(trigger, request, payload):
+def _run_input(trigger, headers, query, payload):
     if trigger.input_mode == Trigger.InputMode.BODY:
         run_input = payload
     else:
-        headers = {
-            name.lower(): request.headers[name]
+        by_name = {name.lower(): value for name, value in headers.items()}
+        chosen = {
+            name.lower(): by_name[name.lower()]
             for name in trigger.headers
-            if name in request.headers
+            if name.lower() in by_name
         }
-        query = {name: request.GET[name] for name in request.GET}
-        run_input = {"body": payload, "headers": headers, "query": query}
+        run_input = {"body": payload, "headers": chosen, "query": dict(query)}
     if problem := jsonbody.unstorable(run_input):
         raise Refused(400, Verdict.MALFORMED, f"The request cannot be stored: {problem}")
     return run_input
@@ -178,11 +242,11 @@ def _event_id(trigger, request):
     return value
 
 
-def _start(trigger, version, run_input, event_id, size, signature):
-    """Start the run and record the delivery together; an event seen before starts nothing,
-    and a timestamped signature starts at most one run."""
+def _start(trigger, version, run_input, event_id, size, signature, seen, note=""):
+    """Start the run and record the delivery together, and return the run's id; an event
+    seen before starts nothing, and a timestamped signature starts at most one run."""
     if event_id and (earlier := _earlier_delivery(trigger, event_id)):
-        return _duplicate(trigger, size, event_id, earlier["run_id"])
+        _duplicate(trigger, size, event_id, earlier["run_id"], seen)
     if version is None:
         raise Refused(409, Verdict.REJECTED, "The workflow has no published version")
     if trigger.workflow.archived_at:
@@ -192,14 +256,16 @@ def _start(trigger, version, run_input, event_id, size, signature):
     if replay_key and counters.claim(replay_key, REPLAY_WINDOW_S) is False:
         raise Refused(401, Verdict.STALE, "Signature rejected: it was used before (a replay)")
     try:
-        return _start_run(trigger, version, run_input, event_id, size)
+        return _start_run(trigger, version, run_input, event_id, size, seen, note)
+    except Duplicate:
+        raise  # an earlier delivery's run stands: the signature stays used
     except BaseException:
         if replay_key:
             counters.release(replay_key)  # nothing started: the sender may try it again
         raise
 
 
-def _start_run(trigger, version, run_input, event_id, size):
+def _start_run(trigger, version, run_input, event_id, size, seen, note):
     workflow = trigger.workflow
     try:
         with transaction.atomic():
@@ -211,17 +277,26 @@ def _start_run(trigger, version, run_input, event_id, size):
                 workflow=workflow,
                 workflow_version=version,
             )
-            _record(trigger, size, 202, Verdict.ACCEPTED, event_id=event_id, run_id=run.id)
+            _record(
+                trigger,
+                size,
+                202,
+                Verdict.ACCEPTED,
+                seen,
+                event_id=event_id,
+                run_id=run.id,
+                message=note,
+            )
     except IntegrityError:
         # The same event, delivered twice at once: the other delivery's run stands, and
         # the rollback took this run (and its not-yet-sent messages) away.
         earlier = _earlier_delivery(trigger, event_id) if event_id else None
         if earlier is None:
             raise
-        return _duplicate(trigger, size, event_id, earlier["run_id"])
+        _duplicate(trigger, size, event_id, earlier["run_id"], seen)
     except FieldErrors as invalid:
         raise Refused(422, Verdict.REJECTED, invalid.message, code="invalid", fields=invalid.fields)
-    return JsonResponse({"run": run.id}, status=202)
+    return run.id
 
 
 def _earlier_delivery(trigger, event_id):
@@ -231,15 +306,22 @@ def _earlier_delivery(trigger, event_id):
     return accepted.values("run_id").first()
 
 
-def _duplicate(trigger, size, event_id, run_id):
+def _duplicate(trigger, size, event_id, run_id, seen):
     message = "This event was delivered before"
     _record(
-        trigger, size, 200, Verdict.DUPLICATE, event_id=event_id, run_id=run_id, message=message
+        trigger,
+        size,
+        200,
+        Verdict.DUPLICATE,
+        seen,
+        event_id=event_id,
+        run_id=run_id,
+        message=message,
     )
-    return JsonResponse({"run": run_id, "duplicate": True}, status=200)
+    raise Duplicate(run_id)
 
 
-def _record(trigger, size, status, verdict, *, event_id="", run_id=None, message=""):
+def _record(trigger, size, status, verdict, seen, *, event_id="", run_id=None, message=""):
     # Written out (runner/fastsql.py): half the CPU of the ORM's create, on every delivery.
     row = {
         "trigger_id": trigger.id,
@@ -250,5 +332,6 @@ def _record(trigger, size, status, verdict, *, event_id="", run_id=None, message
         "event_id": event_id,
         "run_id": run_id,
         "message": message[:500],
+        **seen.stored(),
     }
     fastsql.insert(WebhookDelivery, [row])

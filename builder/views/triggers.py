@@ -1,17 +1,23 @@
-"""A workflow's webhook triggers: their URLs, a secret shown once, recent deliveries."""
+"""A workflow's webhook triggers: their URLs, a secret shown once, signing snippets, recent
+deliveries (each one readable and replayable), and a test event sent from the page."""
 
+import json
 import secrets
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from builder.forms import TriggerForm
-from builder.models import Trigger
+from builder import webhooks
+from builder.forms import TestEventForm, TriggerForm
+from builder.models import Trigger, WebhookDelivery
+from builder.snippets import snippets
 from builder.views.common import get_workflow
-from core.models import Role
+from core.errors import SecretUnreadable
+from core.masking import mask
+from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
 
 RECENT_DELIVERIES = 10
@@ -44,12 +50,16 @@ def trigger_list(request, slug):
     rows = []
     for trigger in workflow.triggers.order_by("id"):
         deliveries = trigger.deliveries.select_related("run").order_by("-id")[:RECENT_DELIVERIES]
+        url = request.build_absolute_uri(reverse("webhook", args=[trigger.token]))
         rows.append(
             {
                 "trigger": trigger,
-                "url": request.build_absolute_uri(reverse("webhook", args=[trigger.token])),
+                "url": url,
                 "secret": shown["secret"] if shown and shown["id"] == trigger.id else None,
                 "deliveries": deliveries,
+                # The URL is an editor's to see: so are the snippets that carry it.
+                "snippets": snippets(trigger, url) if can_edit(request) else [],
+                "test_form": TestEventForm(auto_id=f"test-{trigger.id}-%s"),
             }
         )
     context = {
@@ -105,3 +115,85 @@ def _new_secret():
 
 def _show_once(request, trigger):
     request.session[SHOWN_ONCE] = {"id": trigger.id, "secret": trigger.secret}
+
+
+@workspace_view()
+@require_GET
+def delivery_detail(request, slug, trigger_id, delivery_id):
+    """One delivery's request as received: credentials and signatures were masked before it
+    was stored; the workspace's secrets are masked in it here."""
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    delivery = get_object_or_404(
+        WebhookDelivery.objects.select_related("run"), trigger=trigger, id=delivery_id
+    )
+    hidden = _secrets_of(request.workspace, trigger)
+    context = {
+        "workflow": workflow,
+        "trigger": trigger,
+        "delivery": delivery,
+        "headers": sorted(mask(delivery.headers, hidden).items()),
+        "query": sorted(mask(delivery.query, hidden).items()),
+        "body": mask(_pretty(delivery.body), hidden),
+    }
+    return render(request, "builder/delivery.html", context)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def replay_delivery(request, slug, trigger_id, delivery_id):
+    """The same request again, as a new delivery and a new run (no signature to check: an
+    editor asked for it)."""
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    delivery = get_object_or_404(WebhookDelivery, trigger=trigger, id=delivery_id)
+    note = f"Replay of delivery #{delivery.id} by {request.user.get_username()}"
+    body = delivery.body.encode()
+    return _redeliver(request, workflow, trigger, body, delivery.headers, delivery.query, note)
+
+
+@workspace_view(min_role=Role.EDITOR)
+@require_POST
+def send_test_event(request, slug, trigger_id):
+    workflow = get_workflow(request, slug)
+    trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
+    form = TestEventForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The test event's body: " + " ".join(form.errors["body"]))
+        return redirect(_trigger_anchor(workflow, trigger))
+    headers = {"Content-Type": "application/json", "User-Agent": "Brickwork test event"}
+    body = form.cleaned_data["body"].encode()
+    note = f"Test event sent by {request.user.get_username()}"
+    return _redeliver(request, workflow, trigger, body, headers, {}, note)
+
+
+def _redeliver(request, workflow, trigger, body, headers, query, note):
+    try:
+        run_id = webhooks.redeliver(trigger, body, headers, query, note)
+    except webhooks.Refused as refused:
+        messages.error(request, f"Not started: {refused.message}")
+        return redirect(_trigger_anchor(workflow, trigger))
+    messages.success(request, f"{note}: run #{run_id} started.")
+    return redirect("run_detail", request.workspace.slug, run_id)
+
+
+def _trigger_anchor(workflow, trigger):
+    url = reverse("workflow_triggers", args=[workflow.workspace.slug, workflow.slug])
+    return f"{url}#trigger-{trigger.id}"
+
+
+def _secrets_of(workspace, trigger):
+    hidden = list(Secret.values_of(workspace.id).values())
+    try:
+        hidden.append(trigger.secret)
+    except SecretUnreadable:
+        pass  # saved under a key this server no longer has: it cannot appear here either
+    return [value for value in hidden if value]
+
+
+def _pretty(body):
+    """A JSON body indented to read; anything else as it came."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body

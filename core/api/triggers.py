@@ -3,14 +3,16 @@
 A trigger's signing secret is shown once, in the answer that generated it.
 """
 
+import json
 import secrets
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import StringConstraints
 
+from builder import webhooks
 from builder.models import Trigger, WebhookDelivery
 from core.api.auth import require_editor
 from core.api.errors import ApiError
@@ -233,3 +235,53 @@ def deliveries(
         for row in page
     ]
     return {"items": items, "next_cursor": str(page[-1].id) if more else None}
+
+
+class TestEventIn(Strict):
+    body: Any = Field(
+        default_factory=lambda: {"event": "test"}, description="The JSON body to deliver"
+    )
+
+
+class RedeliveryOut(Schema):
+    run: int
+
+
+@router.post(
+    "/{slug}/triggers/{trigger_id}/deliveries/{delivery_id}/replay",
+    response={202: RedeliveryOut, **ERRORS},
+    summary="Replay a delivery",
+    description="The delivery's request again (its stored headers, query and body), as a new "
+    "delivery and a new run; no signature is checked.",
+    operation_id="replayTriggerDelivery",
+)
+def replay(request, slug: str, trigger_id: int, delivery_id: int):
+    require_editor(request)
+    trigger = get_trigger(request.workspace, slug, trigger_id)
+    delivery = one_or_404(WebhookDelivery.objects.filter(trigger=trigger), delivery_id)
+    note = f"Replay of delivery #{delivery.id} through the API"
+    body = delivery.body.encode()
+    return 202, {"run": _redeliver(trigger, body, delivery.headers, delivery.query, note)}
+
+
+@router.post(
+    "/{slug}/triggers/{trigger_id}/test",
+    response={202: RedeliveryOut, **ERRORS},
+    summary="Send a test event",
+    description="Delivers `body` to the webhook as a sender would, with no signature needed.",
+    operation_id="sendTriggerTestEvent",
+)
+def send_test_event(request, slug: str, trigger_id: int, payload: TestEventIn):
+    require_editor(request)
+    trigger = get_trigger(request.workspace, slug, trigger_id)
+    body = json.dumps(payload.body).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "Brickwork test event"}
+    note = "Test event sent through the API"
+    return 202, {"run": _redeliver(trigger, body, headers, {}, note)}
+
+
+def _redeliver(trigger, body, headers, query, note):
+    try:
+        return webhooks.redeliver(trigger, body, headers, query, note)
+    except webhooks.Refused as refused:
+        raise ApiError(refused.status, refused.message, code=refused.code, fields=refused.fields)

@@ -26,6 +26,8 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/workflows/{slug}/triggers",
         "/api/v1/workflows/{slug}/triggers/{trigger_id}",
         "/api/v1/workflows/{slug}/triggers/{trigger_id}/deliveries",
+        "/api/v1/workflows/{slug}/triggers/{trigger_id}/deliveries/{delivery_id}/replay",
+        "/api/v1/workflows/{slug}/triggers/{trigger_id}/test",
         "/api/v1/workflows/{slug}/schedules",
         "/api/v1/workflows/{slug}/schedules/{schedule_id}",
         "/api/v1/workflows/{slug}/schedules/{schedule_id}/backfill",

@@ -36,6 +36,8 @@ TWINS = {
     "trigger_toggle": ["updateTrigger"],  # {"enabled": ...}
     "trigger_rotate": ["updateTrigger"],  # {"secret": <new>}
     "trigger_delete": ["deleteTrigger"],
+    "trigger_test": ["sendTriggerTestEvent"],
+    "trigger_replay": ["replayTriggerDelivery"],
     # Schedules
     "workflow_schedules": ["createSchedule"],
     "schedule_toggle": ["updateSchedule"],  # {"paused": ...}
