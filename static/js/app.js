@@ -61,6 +61,17 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Narrow screens: [data-nav-toggle] shows or hides the sidebar it controls. The sidebar
+  // is folded only once this script runs (the "js" class), so it never becomes unreachable.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest("[data-nav-toggle]");
+    if (!toggle) return;
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+  });
+
   // [data-copy="#selector"] copies the text of the element it points at.
   document.addEventListener("click", function (event) {
     const button = event.target.closest("[data-copy]");
