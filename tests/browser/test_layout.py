@@ -117,3 +117,38 @@ def test_a_wide_screen_keeps_the_sidebar_and_needs_no_menu(
         assert widths[0] <= widths[1]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZES.keys())
+def test_the_landing_and_triggers_pages_fit_too(
+    browser, browser_context_args, log_in, alice, workspace, screenshot, size, scheme
+):
+    from builder.models import Trigger
+
+    width, height = SIZES[size]
+    workflow = Workflow.objects.create(workspace=workspace, slug="hook", name="Hook", draft={})
+    Trigger.objects.create(
+        workflow=workflow, token=Trigger.new_token(), signature="timestamped", secret="whsec_x"
+    )
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": {"width": width, "height": height}}
+    )
+    page = context.new_page()
+    page.emulate_media(color_scheme=scheme)
+    try:
+        for name, path, user in [
+            ("landing", "/", None),
+            ("triggers", "/w/acme/workflows/hook/triggers/", alice),
+        ]:
+            if user:
+                log_in(page, user)
+            page.goto(path)
+            expect(page.locator("h1").first).to_be_visible()
+            screenshot(page, f"layout-{name}-{size}-{scheme}")
+            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], f"{name} scrolls sideways at {size}: {widths}"
+            low = [h for h in page.evaluate(HEADING_CONTRASTS) if h["ratio"] < 4.5]
+            assert not low, f"{name} ({size}, {scheme}): headings under 4.5:1: {low}"
+    finally:
+        context.close()
