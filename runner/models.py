@@ -45,6 +45,13 @@ class Run(models.Model):
         "self", models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
     rerun_from = models.CharField(max_length=10, blank=True)
+    # A child run started by a sub-workflow step: the run and the step that wait for it.
+    parent_run = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    parent_step = models.ForeignKey(
+        "StepRun", models.SET_NULL, null=True, blank=True, related_name="child_runs"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )

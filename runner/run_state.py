@@ -80,7 +80,7 @@ class RunState:
         return _specs_by_key(self.id)[key]
 
 
-RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
+RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review", "parent_run_id")
 CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",

@@ -30,7 +30,7 @@ SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurren
 
 
 def draft_state(workflow, local_errors=None):
-    normalized, fields = check(workflow.draft, workflow.workspace)
+    normalized, fields = check(workflow.draft, workflow.workspace, workflow.slug)
     return normalized, merge_errors(fields, local_errors or {})
 
 

@@ -48,7 +48,7 @@ def import_definition(request, slug):
         status = 422
         if form.is_valid():
             parsed = form.cleaned_data["parsed"]
-            _, fields = check(parsed, request.workspace)
+            _, fields = check(parsed, request.workspace, workflow.slug)
             steps = parsed.get("steps")
             shaped = isinstance(steps, list) and all(isinstance(step, dict) for step in steps)
             if not fields or (form.cleaned_data["save_invalid"] and shaped):
@@ -74,6 +74,6 @@ def validate_definition(request, slug):
     form = ImportForm(request.POST)
     fields = {}
     if form.is_valid():
-        _, fields = check(form.cleaned_data["parsed"], request.workspace)
+        _, fields = check(form.cleaned_data["parsed"], request.workspace, workflow.slug)
     context = {"workflow": workflow, "form": form, "fields": sorted(fields.items())}
     return render(request, "builder/import.html#checked", context)

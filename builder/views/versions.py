@@ -26,7 +26,7 @@ from core.workspaces import workspace_view
 def publish(request, slug):
     """Validate the draft and freeze it as the next version, with a note."""
     workflow = get_workflow(request, slug)
-    normalized, fields = check(workflow.draft, request.workspace)
+    normalized, fields = check(workflow.draft, request.workspace, workflow.slug)
     latest = workflow.latest_version()
     form = PublishForm(request.POST or None)
     status = 200
@@ -66,7 +66,7 @@ def versions(request, slug):
         changes = diff(_definition(history, old), _definition(history, new))
     draft_changes = None
     if history:
-        normalized, _ = check(workflow.draft, request.workspace)
+        normalized, _ = check(workflow.draft, request.workspace, workflow.slug)
         draft_changes = diff(history[0].definition, normalized or workflow.draft)
     context = {
         "workflow": workflow,

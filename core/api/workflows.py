@@ -141,7 +141,7 @@ def put(
     require_editor(request)
     if not SLUG.match(slug):
         raise ApiError(422, "Invalid slug", fields={"slug": ["1-100 letters, digits, - or _"]})
-    normalized = checked(definition, request.workspace)
+    normalized = checked(definition, request.workspace, slug)
     name, description = definition.get("name") or "", definition.get("description") or ""
     try:
         with transaction.atomic():
@@ -163,9 +163,9 @@ def put(
     return (201 if created else 200), workflow_out(workflow)
 
 
-def checked(definition, workspace):
+def checked(definition, workspace, slug=None):
     """The normalized definition; 422 with field errors, as the import page shows them."""
-    normalized = validate(definition, workspace)
+    normalized = validate(definition, workspace, slug)
     name, description = definition.get("name") or "", definition.get("description") or ""
     if len(name) > 200 or not isinstance(description, str):
         fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
@@ -194,7 +194,7 @@ def validate_definition(
 ):
     require_editor(request)
     get_workflow(request.workspace, slug)
-    return {"definition": checked(definition, request.workspace)}
+    return {"definition": checked(definition, request.workspace, slug)}
 
 
 @router.get(
