@@ -86,7 +86,8 @@ def version_detail(request, slug, number):
     workflow = get_workflow(request, slug)
     version = get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
     text = json.dumps(version.definition, indent=2, ensure_ascii=False)
-    nodes, edges = graph.build(drafts.steps_of(version.definition))
+    steps = drafts.steps_of(version.definition)
+    nodes, edges = graph.build(steps, graph.workflow_names(workflow.workspace_id, steps))
     context = {
         "workflow": workflow,
         "version": version,

@@ -22,7 +22,9 @@ from runner.models import Attempt, Run, StepRun
 
 def get_run(request, run_id):
     """The run, if it belongs to the request's workspace; 404 otherwise."""
-    runs = Run.objects.select_related("workflow", "workflow_version", "action", "created_by")
+    runs = Run.objects.select_related(
+        "workflow", "workflow_version", "action", "created_by", "parent_run", "parent_step"
+    )
     return get_object_or_404(runs, id=run_id, workspace=request.workspace)
 
 
@@ -37,6 +39,11 @@ def _context(request, run, line):
         # Reversed once here: one `{% url %}` per row costs more than the whole row.
         "step_url": reverse("run_step", args=[request.workspace.slug, run.id]),
         "attempt_url": reverse("run_attempt", args=[request.workspace.slug, run.id]),
+        # Sub-workflows: the runs its steps started, with their live status (the head is
+        # redrawn at every poll); the parent is `run.parent_run`.
+        "children": list(
+            run.children.select_related("workflow", "parent_step").order_by("id")[:50]
+        ),
     }
 
 
