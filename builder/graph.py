@@ -52,7 +52,7 @@ class Node:
 
     @property
     def icon(self):
-        return {"switch": "◇", "workflow": "⧉", "sleep": "◷", "event": "⚑", "approval": "✓"}.get(
+        return {"switch": "◇", "workflow": "▣", "sleep": "◷", "event": "⚑", "approval": "✓"}.get(
             self.type, (self.group[:1] or "?").upper()
         )
 

@@ -37,7 +37,7 @@ def test_parent_and_child_link_each_other_with_live_status(
         workspace,
         "shipping",
         "Shipping",
-        [{"key": "pack", "action": "debug.sleep", "input": {"ms": 2500}}],
+        [{"key": "pack", "action": "debug.sleep", "input": {"ms": 6000}}],
     )
     workflow, version = _publish(workspace, "order", "Order", PARENT)
     run = launch.start_run(
