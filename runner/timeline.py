@@ -274,8 +274,9 @@ def _ref(step):
 
 def _engine_ref(run, key):
     """A step without an action: a switch, or a sub-workflow step (its child workflow)."""
-    for spec in run.definition.get("steps", []):
-        if spec.get("key") == key and spec.get("type") == "workflow":
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    for spec in specs if isinstance(specs, list) else []:
+        if isinstance(spec, dict) and spec.get("key") == key and spec.get("type") == "workflow":
             return f"sub-workflow {spec.get('workflow')}"
     return "switch"
 

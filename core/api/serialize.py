@@ -51,7 +51,12 @@ def run_detail(run, secrets=()):
     notes = decision_notes(run.id)
     children = list(run.children.select_related("workflow", "parent_step").order_by("id"))
     child_of = {child.parent_step_id: child.id for child in children}
-    types = {spec["key"]: spec.get("type", "action") for spec in run.definition["steps"]}
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    types = {
+        spec.get("key"): spec.get("type", "action")
+        for spec in (specs if isinstance(specs, list) else [])
+        if isinstance(spec, dict)
+    }
     return {
         **run_summary(run, secrets),
         "parent": _parent(run),

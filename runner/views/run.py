@@ -47,7 +47,10 @@ def _context(request, run, line):
 
 def _children(run):
     """Read only for a run with sub-workflow steps: no query for every other run's poll."""
-    if not any(spec.get("type") == "workflow" for spec in run.definition.get("steps", [])):
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    if not isinstance(specs, list) or not any(
+        isinstance(spec, dict) and spec.get("type") == "workflow" for spec in specs
+    ):
         return []
     return list(run.children.select_related("workflow", "parent_step").order_by("id")[:50])
 
