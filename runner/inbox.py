@@ -25,12 +25,14 @@ def resolve(workspace, ids, note):
     runs = failures(workspace).filter(id__in=ids)
     runs.update(resolved_at=timezone.now(), resolution_note=note)
     for run_id in sorted(ids):
-        data = {"note": note}
-        record("run.resolve", workspace, object_type="run", object_id=run_id, data=data)
+        label, data = f"#{run_id}", {"note": note}
+        record(
+            "run.resolve", workspace, object_type="run", object_id=run_id, label=label, data=data
+        )
 
 
 def reopen(workspace, ids):
     """Put these resolved failures back into the inbox, without their note."""
     failures(workspace).filter(id__in=ids).update(resolved_at=None, resolution_note="")
     for run_id in sorted(ids):
-        record("run.reopen", workspace, object_type="run", object_id=run_id)
+        record("run.reopen", workspace, object_type="run", object_id=run_id, label=f"#{run_id}")
