@@ -111,11 +111,13 @@ def record_save(kind, workspace, obj, created, fields):
     """`<kind>.create` or `<kind>.update`, with the names of the fields set (not their
     values: a webhook's secret or a schedule's input may be among them)."""
     action = f"{kind}.create" if created else f"{kind}.update"
-    return record(action, workspace, obj, data={"fields": sorted(fields)})
+    return record(action, workspace, obj, object_type=kind, data={"fields": sorted(fields)})
 
 
 def delete_recorded(kind, workspace, obj):
     """Delete `obj` and record `<kind>.delete` with the id and name it had."""
     object_id, label = obj.pk, str(obj)
     obj.delete()
-    return record(f"{kind}.delete", workspace, obj, object_id=object_id, label=label)
+    return record(
+        f"{kind}.delete", workspace, obj, object_type=kind, object_id=object_id, label=label
+    )

@@ -64,14 +64,16 @@ class Membership(models.Model):
     @classmethod
     def add(cls, workspace, user, role):
         membership = cls.objects.create(workspace=workspace, user=user, role=role)
-        record("member.add", workspace, membership, label=user.get_username(), data={"role": role})
+        label, data = user.get_username(), {"role": role}
+        record("member.add", workspace, membership, object_type="member", label=label, data=data)
         return membership
 
     def change_role(self, role):
         before, self.role = self.role, role
         self.save(update_fields=["role"])
         data = {"from": before, "to": role}
-        record("member.role", self.workspace, self, label=self.user.get_username(), data=data)
+        label = self.user.get_username()
+        record("member.role", self.workspace, self, object_type="member", label=label, data=data)
 
     def remove(self):
         member_id = self.id
@@ -80,6 +82,7 @@ class Membership(models.Model):
             "member.remove",
             self.workspace,
             self,
+            object_type="member",
             object_id=member_id,
             label=self.user.get_username(),
             data={"role": self.role},
@@ -120,7 +123,9 @@ class ApiKey(models.Model):
         key = cls.objects.create(
             workspace=workspace, name=name, prefix=raw[:10], hashed=_hash_key(raw), role=role
         )
-        record("api_key.create", workspace, key, label=name, data={"role": role})
+        record(
+            "api_key.create", workspace, key, object_type="api_key", label=name, data={"role": role}
+        )
         return key, raw
 
     @classmethod
@@ -139,7 +144,7 @@ class ApiKey(models.Model):
     def revoke(self):
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
-        record("api_key.revoke", self.workspace, self, label=self.name)
+        record("api_key.revoke", self.workspace, self, object_type="api_key", label=self.name)
 
 
 class Secret(models.Model):

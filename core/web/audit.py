@@ -27,13 +27,15 @@ def _action_choices():
 class AuditFilter(forms.Form):
     action = forms.ChoiceField(choices=_action_choices, required=False)
     actor = forms.CharField(
-        max_length=150, required=False, help_text="A username or an API key's name"
+        max_length=150,
+        required=False,
+        widget=forms.TextInput({"placeholder": "username or API key name"}),
     )
     object = forms.RegexField(
         regex=audit_log.OBJECT_PATTERN,
         required=False,
-        help_text="A type (workflow) or type:id (workflow:12)",
-        error_messages={"invalid": "Write a type, or type:id."},
+        widget=forms.TextInput({"placeholder": "workflow or workflow:12"}),
+        error_messages={"invalid": "Write a type (workflow), or type:id (workflow:12)."},
     )
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))

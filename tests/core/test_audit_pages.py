@@ -141,7 +141,7 @@ def test_each_change_on_a_page_is_recorded_with_the_person_as_actor(
     assert entry.actor_kind == "user" and entry.actor_user == alice
     assert entry.actor_label == "alice" and entry.actor_api_key is None
     assert entry.ip == "127.0.0.1" and entry.user_agent == "Firefox/140"
-    assert entry.object_type and entry.object_id and entry.object_label
+    assert entry.object_type == action.split(".")[0] and entry.object_id and entry.object_label
     if action.startswith("workflow."):
         assert (entry.object_type, entry.object_id) == ("workflow", str(echo.id))
     if action == "run.rerun":

@@ -115,7 +115,7 @@ def test_each_change_through_the_api_is_recorded_with_the_key_as_actor(
     assert entry.actor_kind == "api_key" and entry.actor_label == "ops"
     assert entry.actor_api_key.name == "ops" and entry.actor_user is None
     assert entry.ip == "127.0.0.1" and entry.user_agent == "ops-script/1.0"
-    assert entry.object_type and entry.object_id
+    assert entry.object_type == action.split(".")[0] and entry.object_id
     if made is not None and action.split(".")[0] not in ("member",) and action != "run.rerun":
         assert entry.object_id == str(made.pk)
     if action.startswith("workflow."):
