@@ -21,7 +21,7 @@ from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, JSON_OBJECT, READ_ERRORS, RunIn, RunOut
-from core.audit import record
+from core.audit import delete_recorded, record
 from runner.launch import start_run
 from runner.states import Trigger
 
@@ -307,5 +307,5 @@ def delete(request, slug: str):
     workflow = get_workflow(request.workspace, slug)
     if workflow.archived_at is None:
         raise ApiError(409, "Archive the workflow before deleting it", code="not_archived")
-    workflow.delete()
+    delete_recorded("workflow", request.workspace, workflow)
     return 204, None

@@ -77,6 +77,8 @@ CASES = [
     ("workflow.import", None, lambda o: (f"{W}/workflows/echo/import/", {
         "definition": '{"name": "Echo", "steps": [{"key": "a", "action": "debug.echo"}]}'})),
     ("workflow.archive", None, lambda o: (f"{W}/workflows/echo/archive/", {})),
+    ("workflow.delete", lambda wf: wf.set_archived(True),
+     lambda o: (f"{W}/workflows/echo/delete/", {})),
     ("run.start", None, lambda o: (f"{W}/workflows/echo/run/", {"input-n": "3"})),
     ("run.rerun", _run, lambda o: (f"{W}/runs/{o.id}/rerun", {
         "start_from": "start", "version": "pinned", "input_mode": "original"})),

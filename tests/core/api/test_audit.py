@@ -3,6 +3,7 @@ actor), and `GET /api/v1/audit` with its filters, cursor, and owner keys only.""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import Model
 
 from core.audit import AuditEntry
 from core.models import ApiKey, Membership
@@ -63,6 +64,8 @@ CASES = [
     ("workflow.publish", None, lambda o: ("PUT", "/workflows/echo?publish=1", {
         **ECHO_WORKFLOW, "name": "Echo again"})),
     ("workflow.archive", None, lambda o: ("POST", "/workflows/echo/archive", None)),
+    ("workflow.delete", lambda wf: wf.set_archived(True),
+     lambda o: ("DELETE", "/workflows/echo", None)),
     ("run.start", None, lambda o: ("POST", "/workflows/echo/runs", {"input": {"n": 2}})),
     ("run.rerun", _run, lambda o: ("POST", f"/runs/{o.id}/rerun", {})),
     ("run.cancel", _run, lambda o: ("POST", f"/runs/{o.id}/cancel", None)),
@@ -116,7 +119,7 @@ def test_each_change_through_the_api_is_recorded_with_the_key_as_actor(
     assert entry.actor_api_key.name == "ops" and entry.actor_user is None
     assert entry.ip == "127.0.0.1" and entry.user_agent == "ops-script/1.0"
     assert entry.object_type == action.split(".")[0] and entry.object_id
-    if made is not None and action.split(".")[0] not in ("member",) and action != "run.rerun":
+    if isinstance(made, Model) and action not in ("run.rerun", "member.add"):
         assert entry.object_id == str(made.pk)
     if action.startswith("workflow."):
         assert entry.object_id == str(echo_workflow.id) and entry.object_type == "workflow"
