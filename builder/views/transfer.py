@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from builder.forms import ImportForm
 from builder.models import WorkflowVersion
 from builder.views.common import check, get_workflow, save_draft
+from core.audit import record
 from core.models import Role
 from core.workspaces import workspace_view
 
@@ -55,6 +56,7 @@ def import_definition(request, slug):
                 parsed.setdefault("steps", [])
                 save_draft(workflow, parsed)
                 problems = sum(len(messages) for messages in fields.values())
+                record("workflow.import", request.workspace, workflow, data={"problems": problems})
                 note = f" It has {problems} problem(s) to fix." if problems else ""
                 messages.success(request, f"Imported the definition into the draft.{note}")
                 return redirect("workflow_builder", request.workspace.slug, workflow.slug)

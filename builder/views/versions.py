@@ -17,6 +17,7 @@ from builder.forms import PublishForm
 from builder.models import WorkflowVersion
 from builder.views.common import check, get_workflow, save_draft
 from builder.views.context import settings_context
+from core.audit import record
 from core.models import Role
 from core.workspaces import workspace_view
 
@@ -106,6 +107,7 @@ def restore_version(request, slug, number):
     workflow = get_workflow(request, slug, lock=True)
     version = get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
     save_draft(workflow, version.definition)
+    record("workflow.restore", request.workspace, workflow, data={"version": version.number})
     messages.success(request, f"The draft is now a copy of v{version.number}. Publish to use it.")
     return redirect(_builder_url(workflow))
 

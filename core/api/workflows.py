@@ -21,6 +21,7 @@ from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, JSON_OBJECT, READ_ERRORS, RunIn, RunOut
+from core.audit import delete_recorded, record
 from runner.launch import start_run
 from runner.states import Trigger
 
@@ -154,6 +155,7 @@ def put(
             workflow.name = name or workflow.name
             workflow.description = description or workflow.description
             workflow.save()
+            record("workflow.import", request.workspace, workflow, data={"created": created})
             if publish:
                 latest = workflow.latest_version()
                 if latest is None or latest.definition != normalized:
@@ -305,5 +307,5 @@ def delete(request, slug: str):
     workflow = get_workflow(request.workspace, slug)
     if workflow.archived_at is None:
         raise ApiError(409, "Archive the workflow before deleting it", code="not_archived")
-    workflow.delete()
+    delete_recorded("workflow", request.workspace, workflow)
     return 204, None

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.db.models import Count, Max, Q
 from django.db.models.fields.json import KT
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from builder.models import Workflow
@@ -174,9 +173,7 @@ def failure_bulk(request):
     if bulk.cleaned_data["action"] == "resolve":
         note = bulk.cleaned_data["note"].strip()
         ids = [run.id for run in runs]
-        inbox.failures(request.workspace).filter(id__in=ids).update(
-            resolved_at=timezone.now(), resolution_note=note
-        )
+        inbox.resolve(request.workspace, ids, note)
         messages.success(request, f"Resolved {len(ids)} run{'s' if len(ids) != 1 else ''}.")
     else:
         started, refused = [], []
