@@ -45,6 +45,8 @@ class Run(models.Model):
         "self", models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
     rerun_from = models.CharField(max_length=10, blank=True)
+    # A rerun that succeeds marks its original resolved (ticked by default in the dialog).
+    resolve_original = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -61,6 +63,10 @@ class Run(models.Model):
     concurrency_key = models.CharField(max_length=200, blank=True, default="", db_default="")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
+    # The rerun whose success resolved this run, when it was not a person.
+    resolved_by_run = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

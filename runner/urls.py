@@ -17,6 +17,11 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
     path("w/<slug:ws>/runs/<int:run_id>/keep", run.run_keep, name="run_keep"),
     path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
+    path(
+        "w/<slug:ws>/runs/<int:run_id>/rerun/ledger",
+        rerun.run_rerun_ledger,
+        name="run_rerun_ledger",
+    ),
     path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
     path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),
     path("w/<slug:ws>/limits/", limits.limit_list, name="limit_list"),

@@ -94,6 +94,11 @@ class BulkForm(forms.Form):
         queryset=None, error_messages={"required": "Select at least one run."}
     )
     action = forms.ChoiceField(choices=[("rerun", "Rerun"), ("resolve", "Resolve")])
+    version = forms.ChoiceField(
+        choices=[("pinned", "Their pinned version"), ("latest", "The latest version")],
+        required=False,
+        initial="pinned",
+    )
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -185,7 +190,9 @@ def failure_bulk(request):
                 "failed" if run.status in (RunStatus.FAILED, RunStatus.COMPENSATED) else "start"
             )
             try:
-                started.append(reruns.rerun(run, start_from=start_from, user=request.user).id)
+                version = bulk.cleaned_data["version"] or "pinned"
+                new = reruns.rerun(run, start_from=start_from, version=version, user=request.user)
+                started.append(new.id)
             except BrickworkError as error:
                 refused.append(f"#{run.id}: {error}")
         if started:

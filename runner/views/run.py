@@ -18,6 +18,7 @@ from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
 from runner import launch, pruning, run_graph, timeline
 from runner.models import Attempt, Run, StepRun
+from runner.states import ACTIVE_RUN
 
 
 def get_run(request, run_id):
@@ -48,7 +49,8 @@ def run_detail(request, run_id):
     only_failures = request.GET.get("only") == "failures"
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
-    context["reruns"] = list(run.reruns.order_by("id").values_list("id", flat=True)[:20])
+    context["reruns"] = _reruns(run)
+    context["live"] = not run.is_finished or _any_active(context["reruns"])
     # The timeline read every step already; a filtered one did not (its nodes read their own).
     now = None if only_failures else run_graph.from_groups(line.groups)
     context["graph_cards"], context["graph_edges"] = run_graph.build(run, now)
@@ -68,7 +70,11 @@ def run_timeline(request, run_id):
     only_failures = request.GET.get("only") == "failures"
     secrets = _secrets(request)
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
-    context = {**_context(request, _masked(run, secrets), line), "oob": True, "finished": finished}
+    # A finished run's page stays live while a rerun of it runs: its status is shown here.
+    reruns = _reruns(run)
+    finished = finished and not _any_active(reruns)
+    context = {**_context(request, _masked(run, secrets), line), "oob": True}
+    context.update(reruns=reruns, live=not finished)
     context["graph_states"] = run_graph.states(run).values()
     response = render(request, "runner/run.html#update", context)
     if finished:
@@ -76,6 +82,15 @@ def run_timeline(request, run_id):
         stop["Content-Type"] = response["Content-Type"]
         return stop
     return response
+
+
+def _reruns(run):
+    """The reruns of `run`, with their status (the original's page shows how they went)."""
+    return list(run.reruns.order_by("id").values("id", "status")[:20])
+
+
+def _any_active(reruns):
+    return any(rerun["status"] in ACTIVE_RUN for rerun in reruns)
 
 
 @require_GET
