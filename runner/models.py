@@ -99,6 +99,8 @@ class Run(models.Model):
                 name="run_active",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
             ),
+            # (On PostgreSQL, migration 0015 adds `run_input_path`, a GIN index on input
+            # with jsonb_path_ops, for the runs search: runner/run_search.py.)
             # The run gate's count of a workflow's active runs, per concurrency key.
             models.Index(
                 fields=["workflow", "concurrency_key", "status"],

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from runner.views import alerts, failures, limits, rerun, run, runs
+from runner.views import alerts, export, failures, limits, rerun, run, runs
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
+    path("w/<slug:ws>/runs/export", export.run_export, name="run_export"),
     path("w/<slug:ws>/alerts/", alerts.alert_list, name="alert_list"),
     path("w/<slug:ws>/alerts/log", alerts.alert_log, name="alert_log"),
     path("w/<slug:ws>/alerts/new", alerts.alert_new, name="alert_new"),
