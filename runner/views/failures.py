@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from builder.models import Workflow
 from core.errors import BrickworkError
 from core.models import Role
+from core.web import started_runs
 from core.workspaces import workspace_view
 from runner import inbox, reruns
 from runner.listing import light_runs
@@ -193,6 +194,7 @@ def failure_bulk(request):
                 version = bulk.cleaned_data["version"] or "pinned"
                 new = reruns.rerun(run, start_from=start_from, version=version, user=request.user)
                 started.append(new.id)
+                started_runs.remember(request, new.id)
             except BrickworkError as error:
                 refused.append(f"#{run.id}: {error}")
         if started:

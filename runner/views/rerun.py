@@ -11,6 +11,7 @@ from core import references, schemas
 from core.errors import InvalidInput, InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
+from core.web import started_runs
 from core.web.schema_form import parse_json
 from core.workspaces import workspace_view
 from runner import action_runs, ledger, reruns
@@ -167,6 +168,7 @@ def run_rerun(request, run_id):
         except InvalidTransition as error:
             form.add_error(None, str(error))
         else:
+            started_runs.remember(request, new.id)
             url = redirect("run_detail", request.workspace.slug, new.id).url
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = {

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseStopPolling
 from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
+from core.web import started_runs
 from core.workspaces import can_edit, workspace_view
 from runner import launch, pruning, run_graph, timeline
 from runner.models import Attempt, Run, StepRun
@@ -30,6 +31,7 @@ def get_run(request, run_id):
 def _context(request, run, line):
     return {
         "run": run,
+        "started_here": run.id in started_runs.started_here(request),
         "timeline": line,
         "only_failures": line.only_failures,
         "version": _version_label(run),
@@ -49,7 +51,7 @@ def run_detail(request, run_id):
     only_failures = request.GET.get("only") == "failures"
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
-    context["reruns"] = _reruns(run)
+    context["reruns"] = _reruns(request, run)
     context["live"] = not run.is_finished or _any_active(context["reruns"])
     # The timeline read every step already; a filtered one did not (its nodes read their own).
     now = None if only_failures else run_graph.from_groups(line.groups)
@@ -71,7 +73,7 @@ def run_timeline(request, run_id):
     secrets = _secrets(request)
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
     # A finished run's page stays live while a rerun of it runs: its status is shown here.
-    reruns = _reruns(run)
+    reruns = _reruns(request, run)
     finished = finished and not _any_active(reruns)
     context = {**_context(request, _masked(run, secrets), line), "oob": True}
     context.update(reruns=reruns, live=not finished)
@@ -84,9 +86,12 @@ def run_timeline(request, run_id):
     return response
 
 
-def _reruns(run):
-    """The reruns of `run`, with their status (the original's page shows how they went)."""
-    return list(run.reruns.order_by("id").values("id", "status")[:20])
+def _reruns(request, run):
+    """The reruns of `run`, with their status (the original's page shows how they went),
+    and whether this browser started them (static/js/toast.js says when those end)."""
+    mine = started_runs.started_here(request)
+    reruns = list(run.reruns.order_by("id").values("id", "status")[:20])
+    return [{**rerun, "mine": rerun["id"] in mine} for rerun in reruns]
 
 
 def _any_active(reruns):
