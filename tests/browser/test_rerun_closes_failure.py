@@ -29,7 +29,10 @@ def test_rerun_with_an_edited_step_input_resolves_the_original(
     page.locator("#rerun-button").click()
     dialog = page.locator("#rerun-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Resolve the original when this succeeds")).to_be_checked()
+    resolve = dialog.get_by_label("Resolve the original when this succeeds")
+    expect(resolve).to_be_checked()
+    resolve.scroll_into_view_if_needed()
+    screenshot(page, "rerun-dialog-options", full_page=False)
     step_input = dialog.get_by_label(re.compile("Input of the failed step"))
     expect(step_input).to_have_value(re.compile('"fail_times": -1'))
     # the ledger says what the rerun reuses and what runs again, with side effects
