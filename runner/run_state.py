@@ -91,7 +91,12 @@ STEP_STATE = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=4096)
+# Runs a worker process has in hand: enough for every run in flight, few enough that a
+# worker's memory stays flat (each entry holds a run's definition and input).
+RUNS_CACHED = 512
+
+
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def _run_shape(run_id):
     """Safe to cache by id: these columns never change, and ids are never reused
     (PostgreSQL sequences, SQLite AUTOINCREMENT); an original deleted since is looked
@@ -117,12 +122,12 @@ def steps_of(run):
     return steps
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def _specs_by_key(run_id):
     return {spec["key"]: spec for spec in _run_shape(run_id)[0]["steps"]}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def outputs_needed(run_id):
     """Keys of the steps whose output a transition can use: those a step's or a
     compensation's input refers to, and the last ones (the run's output); None for all.
