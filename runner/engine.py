@@ -49,6 +49,7 @@ from runner.transition import (
     claim_of,
     make_claim,
     mark_handled,
+    resolve_original,
     send_safely,
     set_attempt,
     set_run,
@@ -86,6 +87,7 @@ def start_run(
     rerun_of=None,
     rerun_from="",
     reuse=None,
+    resolve_original=False,
     schedule=None,
     scheduled_for=None,
     parent_step=None,
@@ -121,6 +123,7 @@ def start_run(
             created_by=user,
             rerun_of=rerun_of,
             rerun_from=rerun_from,
+            resolve_original=resolve_original,
             schedule=schedule,
             scheduled_for=scheduled_for,
             concurrency_key=run_gate.key_of(definition, input),
@@ -154,6 +157,10 @@ def start_run(
                     to_status=StepStatus.SUCCEEDED,
                     message=f"output reused from run {rerun_of.id}" if rerun_of else "",
                 )
+        for step, spec in zip(steps, definition["steps"], strict=True):
+            if spec.get("skip") and step.status == StepStatus.PENDING:
+                why = decisions.skipped_by_person(spec)
+                set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
         _advance(tx, steps)
         tx.flush()
     return run
@@ -489,6 +496,8 @@ def _advance_steps(tx, steps):
         finished = all(s.status in decisions.FINISHED for s in actions)
         if finished and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
+            if run.rerun_of_id is not None and run.resolve_original:
+                resolve_original(tx, run.rerun_of_id)
 
 
 def _decide(tx, steps, step, by_key):

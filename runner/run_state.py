@@ -74,7 +74,9 @@ class RunState:
         for name in RUN_STATE:
             setattr(self, name, getattr(row, name))
         shape = _run_shape(self.id)
-        self.definition, self.action_versions, self.input, self.scheduled_for = shape
+        self.definition, self.action_versions, self.input, self.scheduled_for = shape[:4]
+        # The run this one reruns, and whether its success resolves it (runner/reruns.py).
+        self.rerun_of_id, self.resolve_original = shape[4:]
 
     def step_spec(self, key):
         return _specs_by_key(self.id)[key]
@@ -97,8 +99,10 @@ RUNS_CACHED = 512
 @functools.lru_cache(maxsize=RUNS_CACHED)
 def _run_shape(run_id):
     """Safe to cache by id: these columns never change, and ids are never reused
-    (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
+    (PostgreSQL sequences, SQLite AUTOINCREMENT); an original deleted since is looked
+    up again before it is resolved."""
     fields = ("definition", "action_versions", "input", "scheduled_for")
+    fields += ("rerun_of_id", "resolve_original")
     return Run.objects.values_list(*fields).get(id=run_id)
 
 

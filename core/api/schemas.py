@@ -57,6 +57,9 @@ class RerunIn(Strict):
     )
     version: Literal["pinned", "latest"] = "pinned"
     input: JSON_OBJECT | None = Field(None, description="A new input; the original when omitted")
+    resolve_original: bool = Field(
+        True, description="Mark this run resolved when the rerun succeeds"
+    )
     wait: float | None = Field(None, ge=0, le=30)
 
 
