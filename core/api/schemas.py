@@ -77,7 +77,15 @@ class StepOut(Schema):
     key: str
     kind: StepKind
     status: StepStatus
-    type: str = Field(description="action, or switch (decided by the engine: no action)")
+    type: str = Field(
+        description="action; or switch, sleep, event, approval (the engine's: no action)"
+    )
+    wake_at: datetime | None = Field(
+        None, description="a waiting step: when a sleep ends or a wait times out"
+    )
+    waiting_for: str = Field(
+        "", description='a waiting step: "sleep", "event:<name>" or "approval:<role>"'
+    )
     action: str | None
     handled: bool = Field(description="failed, and an on_error route took the failure")
     route: JSON_OBJECT | None = Field(

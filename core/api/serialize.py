@@ -60,7 +60,7 @@ def _step(step, secrets, why=""):
         "key": step.key,
         "kind": step.kind,
         "status": step.status,
-        "type": "action" if step.action_version_id else "switch",
+        "type": _type(step),
         "action": step.action_version.ref if step.action_version_id else None,
         "handled": step.handled is not None,
         "route": step.handled,
@@ -72,8 +72,16 @@ def _step(step, secrets, why=""):
         "reused_from_run": step.reused_from.run_id if step.reused_from_id else None,
         "started_at": step.started_at,
         "ended_at": step.ended_at,
+        "wake_at": step.wake_at,
+        "waiting_for": step.waiting_for,
         "attempts": [_attempt(attempt, secrets) for attempt in step.attempts.all()],
     }
+
+
+def _type(step):
+    if step.action_version_id:
+        return "action"
+    return step.run.step_spec(step.key).get("type", "switch")
 
 
 def _attempt(attempt, secrets):
