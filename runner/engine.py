@@ -435,7 +435,7 @@ def decide_approval(
             which = f"step {key!r}" if key else "an approval step"
             many = " (several are: name the step)" if len(found) > 1 else ""
             raise NotWaiting(f"{which} of run {run_id} is not waiting for a decision{many}")
-        _end_wait(tx, steps, found[0], waits.decided(approved, by, comment))
+        _end_wait(tx, steps, found[0], waits.decided(approved, by, comment, tx.now))
         _advance(tx, steps)
         tx.flush()
     return found[0].key

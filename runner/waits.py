@@ -122,10 +122,12 @@ def event_arrived(name: str, payload) -> End:
     return End(output=payload, message=f"event {name} arrived", data={"event": name})
 
 
-def decided(approved: bool, by: str, comment: str) -> End:
+def decided(approved: bool, by: str, comment: str, at: datetime) -> End:
+    """A decision's output; its event says who, when and why (the timeline shows it)."""
     verb = "approved" if approved else "rejected"
     output = {"approved": approved, "by": by, "comment": comment}
-    message = f"{verb} by {by}" + (f": {comment}" if comment else "")
+    when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    message = f"{verb} by {by} at {when}" + (f": {comment}" if comment else "")
     return End(output=output, message=message[:500], data={"decision": verb, **output})
 
 

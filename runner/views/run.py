@@ -16,7 +16,7 @@ from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
 from core.workspaces import can_edit, workspace_view
-from runner import launch, pruning, run_graph, timeline
+from runner import launch, pruning, run_graph, timeline, waits
 from runner.models import Attempt, Run, StepRun
 
 
@@ -27,6 +27,9 @@ def get_run(request, run_id):
 
 
 def _context(request, run, line):
+    for group in line.groups:
+        if group.waiting_for:
+            group.can_decide = waits.may_decide(group.waiting_for, request.role)
     return {
         "run": run,
         "timeline": line,
