@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from builder import concurrency, graph
 from builder import draft as drafts
-from builder.decisions import STEP_TYPES
+from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
-from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
+from builder.step_form import RETRY_FIELDS, WAIT_FIELDS, error_count, error_slots, json_text
 from builder.views.common import check, merge_errors
 from core.models import Secret
 from core.workspaces import can_edit
@@ -26,6 +26,9 @@ STEP_SLOTS = (
 STEP_SLOTS += ["type", "when", "after_any", "on_error"]
 # A switch has no action, input, retries or compensation: its cases and default instead.
 SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
+# A wait has its own fields and error routes, but no action, input, retries or compensation.
+WAIT_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "on_error"]
+WAIT_SLOTS += ["for_s", "until", "event", "role", "timeout_s", "on_timeout"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
@@ -156,7 +159,7 @@ def panel_context(request, workflow, index, fields):
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
         "errors": error_slots(fields, index),
-        "slots": SWITCH_SLOTS if step.get("type") == "switch" else STEP_SLOTS,
+        "slots": _slots(step.get("type")),
         **decision_fields(step),
         "preview": preview(step, version),
         "default_policy": _policy_summary(version),
@@ -171,11 +174,31 @@ def decision_fields(step):
         "type": kind if isinstance(kind, str) else json_text(kind),
         "types": list(STEP_TYPES),
         "is_switch": kind == "switch",
+        "is_wait": kind in WAIT_FIELDS,
+        "wait": wait_fields(step) if kind in WAIT_FIELDS else {},
         "when": when if isinstance(when, str) else "" if when is None else json_text(when),
         "after_any": step.get("after_any") is True,
         "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
         "cases_text": json_text(step.get("cases", [])),
         "default_text": json_text(step.get("default", [])),
+    }
+
+
+def _slots(kind):
+    if kind == "switch":
+        return SWITCH_SLOTS
+    return WAIT_SLOTS if kind in WAIT_FIELDS else STEP_SLOTS
+
+
+def wait_fields(step):
+    """A wait step's fields as the panel shows them (text as typed)."""
+    kind = step["type"]
+    return {
+        **{field: _text(step.get(field)) for field in ("for_s", "until", "event", "timeout_s")},
+        "role": step.get("role", "editor"),
+        "roles": APPROVER_ROLES,
+        "on_timeout": step.get("on_timeout", "fail"),
+        "policies": ON_TIMEOUT.get(kind, ()),
     }
 
 
