@@ -8,11 +8,11 @@ from django.urls import reverse
 
 from builder import concurrency, graph
 from builder import draft as drafts
-from builder.decisions import STEP_TYPES
+from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
 from builder.models import Workflow
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
-from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
+from builder.step_form import RETRY_FIELDS, WAIT_FIELDS, error_count, error_slots, json_text
 from builder.views.common import check, merge_errors
 from core.models import Secret
 from core.workspaces import can_edit
@@ -30,6 +30,9 @@ SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "ca
 # A sub-workflow step: the workflow it runs, its version, its input and error routes.
 SUBFLOW_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "workflow"]
 SUBFLOW_SLOTS += ["version", "input", "on_error"]
+# A wait has its own fields and error routes, but no action, input, retries or compensation.
+WAIT_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "on_error"]
+WAIT_SLOTS += ["for_s", "until", "event", "role", "timeout_s", "on_timeout"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
@@ -160,9 +163,7 @@ def panel_context(request, workflow, index, fields):
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
         "errors": error_slots(fields, index),
-        "slots": {"switch": SWITCH_SLOTS, "workflow": SUBFLOW_SLOTS}.get(
-            step.get("type"), STEP_SLOTS
-        ),
+        "slots": _slots(step.get("type")),
         **decision_fields(step),
         **subflow_fields(workflow, step),
         "preview": preview(step, version),
@@ -178,6 +179,8 @@ def decision_fields(step):
         "type": kind if isinstance(kind, str) else json_text(kind),
         "types": list(STEP_TYPES),
         "is_switch": kind == "switch",
+        "is_wait": kind in WAIT_FIELDS,
+        "wait": wait_fields(step) if kind in WAIT_FIELDS else {},
         "when": when if isinstance(when, str) else "" if when is None else json_text(when),
         "after_any": step.get("after_any") is True,
         "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
@@ -204,6 +207,26 @@ def subflow_fields(workflow, step):
         "subflow_selected": chosen,
         "subflow_listed": any(c["slug"] == chosen for c in choices),
         "subflow_version": _text(step.get("version", "latest")),
+    }
+
+
+def _slots(kind):
+    if kind == "switch":
+        return SWITCH_SLOTS
+    if kind == "workflow":
+        return SUBFLOW_SLOTS
+    return WAIT_SLOTS if kind in WAIT_FIELDS else STEP_SLOTS
+
+
+def wait_fields(step):
+    """A wait step's fields as the panel shows them (text as typed)."""
+    kind = step["type"]
+    return {
+        **{field: _text(step.get(field)) for field in ("for_s", "until", "event", "timeout_s")},
+        "role": step.get("role", "editor"),
+        "roles": APPROVER_ROLES,
+        "on_timeout": step.get("on_timeout", "fail"),
+        "policies": ON_TIMEOUT.get(kind, ()),
     }
 
 
