@@ -73,3 +73,4 @@ class Trigger(models.TextChoices):
     WEBHOOK = "webhook"
     RERUN = "rerun"
     SCHEDULE = "schedule"
+    TEST = "test"  # "Test this step" in the builder: one step's action, with sample data
