@@ -9,8 +9,8 @@ from django.urls import reverse
 from builder import concurrency, graph
 from builder import draft as drafts
 from builder.decisions import STEP_TYPES
-from builder.palette import palette, resolve
 from builder.input_fields import field_errors, input_fields
+from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
 from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
 from builder.views.common import check, merge_errors

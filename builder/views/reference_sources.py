@@ -25,8 +25,7 @@ def reference_sources(workflow, steps, index):
     draft = workflow.draft if isinstance(workflow.draft, dict) else {}
     sources = [Source("input", "the run input")]
     sources += [
-        Source(f"input.{name}", "run input")
-        for name in _properties(draft.get("input_schema"))
+        Source(f"input.{name}", "run input") for name in _properties(draft.get("input_schema"))
     ]
     upstream = drafts.upstream_keys(steps, index)
     outputs = last_outputs(workflow) if upstream else {}
@@ -37,7 +36,9 @@ def reference_sources(workflow, steps, index):
             for name, hint in _output_fields(workflow, steps, key, outputs)
         ]
     secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
-    sources += [Source(f"secrets.{name}", "secret") for name in secrets.values_list("name", flat=True)]
+    sources += [
+        Source(f"secrets.{name}", "secret") for name in secrets.values_list("name", flat=True)
+    ]
     sources.append(Source("run.id", "this run's id"))
     return sources
 

@@ -1,4 +1,4 @@
-""""Test this step": run one step's action once, through the real engine and worker.
+""" "Test this step": run one step's action once, through the real engine and worker.
 
 The test is a run of that action (a one-step run, trigger `test`) whose run input is the
 sample data: `{"input": <sample run input>, "steps": {<key>: {"output": ...}}}`. The

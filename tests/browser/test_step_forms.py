@@ -40,7 +40,9 @@ def field(page, name):
 def test_fill_two_steps_through_their_forms_and_test_one(
     worker, workspace, alice, alice_page, screenshot
 ):
-    workflow = Workflow.objects.create(workspace=workspace, slug="greeter", name="Greeter", draft=DRAFT)
+    workflow = Workflow.objects.create(
+        workspace=workspace, slug="greeter", name="Greeter", draft=DRAFT
+    )
     page = alice_page
     page.goto("/w/acme/workflows/greeter/")
 

@@ -1,4 +1,4 @@
-""""Test this step": a real one-step run of the step's action, executed by a real worker,
+""" "Test this step": a real one-step run of the step's action, executed by a real worker,
 with references read from the sample input or the last run, and secrets filled only there."""
 
 import json
@@ -124,8 +124,6 @@ def test_only_editors_test_and_outsiders_see_nothing(workspace, workflow, bob, c
 
 
 def test_a_test_result_of_another_workspace_is_not_found(workspace, other_workspace, charlie):
-    run = Run.objects.create(
-        workspace=workspace, definition={}, input={}, trigger=Trigger.TEST
-    )
+    run = Run.objects.create(workspace=workspace, definition={}, input={}, trigger=Trigger.TEST)
     response = client_of(charlie).get(f"/w/globex/step-tests/{run.id}/", **HTMX)
     assert response.status_code == 404
