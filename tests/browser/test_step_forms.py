@@ -48,9 +48,9 @@ def test_fill_two_steps_through_their_forms_and_test_one(
 
     # Given the fail step's typed form: a number, a checkbox, a text, required marks
     open_step(page, "check")
-    field(page, "fail_times").locator("input").fill("0")
-    field(page, "retryable").locator("input[type=checkbox]").check()
-    field(page, "code").locator("input").fill("E42")
+    field(page, "fail_times").locator("[data-typed]").fill("0")
+    field(page, "retryable").locator("[data-typed]").check()
+    field(page, "code").locator("[data-typed]").fill("E42")
     # When she switches `message` to a reference and picks input.name with the mouse
     field(page, "message").get_by_role("button", name="Ref").click()
     combo = field(page, "message").get_by_role("combobox")
@@ -71,7 +71,7 @@ def test_fill_two_steps_through_their_forms_and_test_one(
     # When she opens the sleep step (ms is required) and uses only the keyboard for `ms`
     open_step(page, "nap")
     expect(field(page, "ms").locator("label")).to_contain_text("(required)")
-    field(page, "ms").locator("input").focus()
+    field(page, "ms").locator("[data-typed]").focus()
     page.keyboard.press("Shift+Tab")  # back to the field's Ref toggle
     page.keyboard.press("Enter")
     combo = field(page, "ms").get_by_role("combobox")
@@ -82,6 +82,7 @@ def test_fill_two_steps_through_their_forms_and_test_one(
     expect(field(page, "ms").get_by_role("option", name="input.delay")).to_have_attribute(
         "aria-selected", "true"
     )
+    screenshot(page, "step-form-autocomplete", full_page=False)
     page.keyboard.press("Enter")
     expect(combo).to_have_value("{{ input.delay }}")
     expect(page.locator("#f-input")).to_have_value('{\n  "ms": "{{ input.delay }}"\n}')
@@ -103,5 +104,8 @@ def test_fill_two_steps_through_their_forms_and_test_one(
     expect(page.locator("#f-input")).to_be_hidden()
     page.locator("#json-toggle").click()
     page.locator("#f-input").fill('{"ms": 250}')
-    expect(field(page, "ms").locator("input")).to_have_value("250")
+    expect(field(page, "ms").locator("[data-typed]")).to_have_value("250")
     expect(field(page, "ms").locator(".typed-value")).to_be_visible()
+    saved(page)
+    workflow.refresh_from_db()
+    assert workflow.draft["steps"][1]["input"] == {"ms": 250}
