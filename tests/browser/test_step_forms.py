@@ -58,6 +58,7 @@ def test_fill_two_steps_through_their_forms_and_test_one(
     expect(combo).to_have_attribute("aria-expanded", "true")
     field(page, "message").get_by_role("option", name="input.name").click()
     expect(combo).to_have_value("{{ input.name }}")
+    screenshot(page, "step-form-fields", full_page=False)
     # Then the JSON view holds the same value, and the server saved it
     saved(page)
     workflow.refresh_from_db()
@@ -91,8 +92,9 @@ def test_fill_two_steps_through_their_forms_and_test_one(
     assert workflow.draft["steps"][1]["input"] == {"ms": "{{ input.delay }}"}
 
     # And "Test this step" with a sample input runs it on the worker and shows the output
+    page.get_by_text("Test this step").click()
     page.locator("#f-sample-input").fill('{"delay": 5}')
-    page.get_by_role("button", name="Test this step").click()
+    page.get_by_role("button", name="Run the action once").click()
     expect(page.locator("#test-output")).to_contain_text('"slept_ms": 5', timeout=20_000)
     run = Run.objects.get(trigger=Trigger.TEST)
     expect(page.locator("#test-run-link")).to_have_attribute("href", f"/w/acme/runs/{run.id}/")
