@@ -81,3 +81,4 @@ class Trigger(models.TextChoices):
     RERUN = "rerun"
     SCHEDULE = "schedule"
     PARENT = "parent"  # a sub-workflow step of another run (runner/subflows.py)
+    TEST = "test"  # "Test this step" in the builder: one step's action, with sample data

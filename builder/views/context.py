@@ -9,11 +9,14 @@ from django.urls import reverse
 from builder import concurrency, graph
 from builder import draft as drafts
 from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
+from builder.input_fields import field_errors, input_fields
 from builder.models import Workflow
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
 from builder.step_form import RETRY_FIELDS, WAIT_FIELDS, error_count, error_slots, json_text
 from builder.views.common import check, merge_errors
+from builder.views.reference_sources import last_input, reference_sources
+from core.actions.registry import run_form_hints
 from core.models import Secret
 from core.workspaces import can_edit
 
@@ -131,6 +134,21 @@ def panel_context(request, workflow, index, fields):
     refs = {version.ref for _, versions in actions for version in versions}
     action = version.ref if version else _text(step.get("action"))
     compensate_action = _compensate_ref(compensate.get("action"), workflow.workspace)
+    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
+    hints = run_form_hints(version) if version else {}
+    fields_ = input_fields(
+        version.input_schema if version else {},
+        step.get("input"),
+        secrets=list(secrets.values_list("name", flat=True)),
+        ui=hints.get("ui"),
+        order=hints.get("order", ()),
+    )
+    slots = _slots(step.get("type"))
+    if step.get("type", "action") == "action" and fields_:
+        slots = slots + [item.slot for item in fields_] + ["input-form"]
+    errors = error_slots(fields, index)
+    errors |= field_errors(fields_, fields, index)
+    errors["input-form"] = _form_level(errors.get("input", []), fields_)
     return {
         "workflow": workflow,
         "index": index,
@@ -143,7 +161,11 @@ def panel_context(request, workflow, index, fields):
         "action_listed": action in refs,
         "input_text": json_text(step.get("input", {})),
         "schema_fields": _schema_fields(version.input_schema if version else {}),
+        "input_fields": fields_,
+        "input_is_object": isinstance(step.get("input", {}), dict),
         "references": _references(workflow, steps, index),
+        "reference_sources": reference_sources(workflow, steps, index),
+        "sample_input": json_text(last_input(workflow)),
         "after_custom": "after" in step,
         "after_choices": [
             {"key": drafts.key_of(other), "checked": drafts.key_of(other) in chosen}
@@ -162,8 +184,8 @@ def panel_context(request, workflow, index, fields):
         "compensate_retry": {field: _text(comp_retry.get(field)) for field in RETRY_FIELDS},
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
-        "errors": error_slots(fields, index),
-        "slots": _slots(step.get("type")),
+        "errors": errors,
+        "slots": slots,
         **decision_fields(step),
         **subflow_fields(workflow, step),
         "preview": preview(step, version),
@@ -267,6 +289,12 @@ def _step_index(path):
         return None
     number = path[len("steps[") :].split("]", 1)[0]
     return int(number) if number.isdigit() else None
+
+
+def _form_level(messages, fields):
+    """The input's errors that belong to no typed field ("must be an object", JSON syntax)."""
+    names = tuple(f"{item.name}{end}" for item in fields for end in (":", ".", "["))
+    return [message for message in messages if not message.startswith(names)]
 
 
 def _schema_fields(schema):
