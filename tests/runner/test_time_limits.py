@@ -85,7 +85,7 @@ def test_a_run_that_ends_in_time_keeps_its_deadline_and_is_not_stopped(worker, w
     assert run.status == "succeeded" and run.deadline is not None and run.ending == ""
 
 
-def test_a_retry_budget_stops_retrying_before_the_attempts_run_out(worker, workspace):
+def test_a_retry_budget_stops_retrying_before_the_attempts_run_out(worker, workspace, alice):
     # Given a step failing its first 5 attempts, 10 allowed, 0.4 s apart, within 1.5 s
     retry = {"max_attempts": 10, "initial_interval_s": 0.4, "backoff_coefficient": 1,
              "jitter": False, "budget_s": 1.5}  # fmt: skip
@@ -105,3 +105,8 @@ def test_a_retry_budget_stops_retrying_before_the_attempts_run_out(worker, works
     assert (started[-1] - started[0]).total_seconds() <= 1.5
     event = run.events.get(type="attempt.failed", attempt=len(attempts))
     assert event.message == "no retry: budget of 1.5 s spent"
+    # The run's timeline says so on the last attempt
+    browser = Client()
+    browser.force_login(alice)
+    page = browser.get(f"/w/acme/runs/{run.id}/").content.decode()
+    assert "no retry: budget of 1.5 s spent" in page
