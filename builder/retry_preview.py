@@ -37,6 +37,7 @@ class Preview:
     warnings: list
     # With a time budget: the most attempts it lets start (attempts that fail at once).
     budget_attempts: int | None = None
+    capped: bool = False  # the worst case is the budget plus the last attempt's timeout
 
     @property
     def attempts(self):
@@ -76,8 +77,9 @@ def preview(step, action_version):
     kept = [row for row in rows if not row.cut]
     wait = sum(row.high_s for row in kept)
     total = wait + (len(kept) + 1) * timeout
-    if budget is not None:
-        total = min(total, budget + timeout)  # the last retry starts inside the budget
+    capped = budget is not None and budget + timeout < total
+    if capped:
+        total = budget + timeout  # the last retry starts inside the budget
     shown = rows if len(rows) <= SHOWN_ROWS + 1 else rows[: SHOWN_ROWS - 1] + rows[-1:]
     return Preview(
         policy=policy,
@@ -88,6 +90,7 @@ def preview(step, action_version):
         total_worst_s=total,
         warnings=_warnings(policy, timeout, wait, total),
         budget_attempts=len(kept) + 1 if budget is not None else None,
+        capped=capped,
     )
 
 

@@ -151,6 +151,12 @@ def test_the_retry_preview_shows_where_the_budget_cuts_the_schedule(alice, signu
     # Worst case: attempts 1-4 run their 5 s timeouts, with 10 + 20 + 40 s between them
     assert '<strong id="retry-total">1 min 30 s</strong>' in preview
     assert draft_of(signup)["steps"][1]["retry"]["budget_s"] == 120
+    # With long attempts, the worst case is the budget plus the last attempt's timeout
+    data.update(retry_budget_s="30", timeout_s="60")
+    response = client_of(alice).post("/w/acme/workflows/signup/steps/1/save/", data, **HTMX)
+    text = response.content.decode()
+    assert '<strong id="retry-total">1 min 30 s</strong>' in text
+    assert "the 30 s budget + the last attempt's 1 min timeout" in text
 
 
 def test_a_bad_budget_is_shown_under_its_field(alice, signup):
