@@ -7,8 +7,10 @@ import pytest
 from django.test import Client
 
 from builder.definition import validate
+from core.models import ApiKey
 from runner import launch
 from runner.models import RunEvent
+from tests.api import Api
 from tests.runs import attempts_of, duplicated_transitions, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,7 +48,7 @@ def test_a_run_past_its_deadline_is_stopped_and_compensated(worker, workspace, a
     # later step never started, and the succeeded steps were undone, newest first
     assert run.status == "compensated" and run.ending == "timed_out"
     assert run.error["code"] == "run_timeout"
-    assert (run.ended_at - run.created_at).total_seconds() < 5
+    assert (run.ended_at - run.created_at).total_seconds() < 6  # before the sleep ends
     steps = {(s.key, s.kind): s for s in run.steps.all()}
     slow = steps["slow", "action"]
     assert slow.status == "failed" and slow.error["code"] == "run_timeout"
@@ -72,6 +74,10 @@ def test_a_run_past_its_deadline_is_stopped_and_compensated(worker, workspace, a
     page = browser.get(f"/w/acme/runs/{run.id}/").content.decode()
     assert 'id="run-timed-out"' in page and 'id="run-deadline"' in page
     assert "Timed out: the run ran past its time limit" in page
+    # The API too
+    shown = Api(Client(), ApiKey.issue(workspace, "look")[1]).get(f"/runs/{run.id}").json()
+    assert shown["timed_out"] is True and shown["deadline"].startswith(str(run.deadline.date()))
+    assert shown["error"]["code"] == "run_timeout"
     # The worker's late result of the sleep changes nothing
     events = RunEvent.objects.filter(run=run).count()
     time.sleep(4.5)
@@ -101,8 +107,9 @@ def test_a_retry_budget_stops_retrying_before_the_attempts_run_out(worker, works
     assert all(a.retry_decision["retry"] for a in attempts[:-1])
     last = attempts[-1].retry_decision
     assert last == {"retry": False, "reason": "no retry: budget of 1.5 s spent", "budget_s": 1.5}
-    started = [a.started_at for a in attempts]
-    assert (started[-1] - started[0]).total_seconds() <= 1.5
+    # Each retry was due inside the budget (a busy worker may start it a little later)
+    due = attempts[-1].scheduled_for - attempts[0].started_at
+    assert due.total_seconds() <= 1.5
     event = run.events.get(type="attempt.failed", attempt=len(attempts))
     assert event.message == "no retry: budget of 1.5 s spent"
     # The run's timeline says so on the last attempt
