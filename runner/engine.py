@@ -398,8 +398,8 @@ def time_out_run(run_id: int, *, send: Send) -> bool:
 
     1. Nothing new starts: pending steps are skipped, retries waiting are cancelled
        (runner/compensation.py `begin`).
-    2. Running attempts fail with the error code `run_timeout`, and their steps with them;
-       a result their worker reports later is ignored (compare-and-set).
+    2. Running attempts fail with the error code `run_timeout`, and the steps still running
+       with them; a result their worker reports later is ignored (compare-and-set).
     3. The succeeded steps are compensated, whatever the deadline; the run ends
        `compensated`, or `failed` as any failed run does.
     Returns False when the run was no longer queued or running.
@@ -436,7 +436,9 @@ def time_out_run(run_id: int, *, send: Send) -> bool:
                 error=error,
                 retry_decision=decision,
             )
-            if step.status == StepStatus.RUNNING:
+        for step in steps:
+            # Its attempt failed above, or it holds none (a step that waits without one).
+            if step.kind == StepKind.ACTION and step.status == StepStatus.RUNNING:
                 set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
         _advance(tx, steps)
         tx.flush()
