@@ -4,12 +4,20 @@ and the succeeded steps are undone, newest first, one at a time; then the run en
 Called inside the engine's transitions (runner/engine.py), writing through them.
 """
 
-from runner import fastsql
-from runner.models import Attempt
-from runner.run_state import action_version
+from runner import fastsql, subflows
+from runner.models import Attempt, Run
+from runner.run_state import action_version, lock, steps_of
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
 from runner.steps import start_step
-from runner.transition import add_step, by_id, flag_run, set_attempt, set_run, set_step
+from runner.transition import (
+    Transition,
+    add_step,
+    by_id,
+    flag_run,
+    set_attempt,
+    set_run,
+    set_step,
+)
 
 
 def after_step_failed(tx, steps, step, error):
@@ -81,11 +89,15 @@ def compensate_next(tx, steps):
         if s.kind == StepKind.ACTION
         and s.status == StepStatus.SUCCEEDED
         and s.id not in compensated
-        and run.step_spec(s.key).get("compensate")
+        and _undoable(run.step_spec(s.key))
     ]
     while todo:
         todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
         original = todo.pop(0)
+        if subflows.is_subflow(run.step_spec(original.key)):
+            if _undo_child(tx, steps, original):
+                return
+            continue
         ref = run.step_spec(original.key)["compensate"]["action"]
         step = add_step(
             tx,
@@ -105,8 +117,50 @@ def compensate_next(tx, steps):
     ran = [s for s in steps if s.kind == StepKind.COMPENSATION]
     if run.ending == "cancelled":
         final = RunStatus.CANCELLED
-    elif ran and not any(s.status == StepStatus.FAILED for s in ran):
+    elif (ran or run.ending == "parent") and not any(s.status == StepStatus.FAILED for s in ran):
         final = RunStatus.COMPENSATED
     else:
         final = RunStatus.FAILED
     set_run(tx, final, ended_at=tx.now)
+
+
+def _undoable(spec):
+    """A step with a compensation, or a sub-workflow step (its child run has its own)."""
+    return bool(spec.get("compensate")) or subflows.is_subflow(spec)
+
+
+def _undo_child(tx, steps, original):
+    """Compensate the succeeded child run of a sub-workflow step, as a compensation step
+    that waits (no worker) until the child is undone. True while it is under way.
+
+    The child, locked after its parent as everywhere, goes succeeded -> compensating
+    with `ending` "parent" and undoes its own succeeded steps newest first; it ends
+    compensated, or failed when one of its compensations failed.
+    """
+    run = tx.run
+    step = add_step(
+        tx,
+        run_id=run.id,
+        key=original.key,
+        kind=StepKind.COMPENSATION,
+        position=original.position,
+        action_version_id=None,
+        compensates_id=original.id,
+    )
+    step.action_version = None
+    steps.append(step)
+    set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+    child_id = Run.objects.filter(parent_step_id=original.id).values_list("id", flat=True).first()
+    child = lock(child_id) if child_id else None
+    if child is None or child.status != RunStatus.SUCCEEDED:
+        # Its output was reused by a rerun, or it was undone already: nothing to do here.
+        set_step(tx, step, StepStatus.SUCCEEDED, ended_at=tx.now, message="no child run to undo")
+        return False
+    child_tx = Transition(child, tx.send)
+    child_steps = steps_of(child)
+    message = f"undone by its parent run {run.id}"
+    set_run(child_tx, RunStatus.COMPENSATING, ending="parent", error={"message": message})
+    compensate_next(child_tx, child_steps)
+    child_tx.flush()
+    subflows.settle(tx, steps, None)  # a child with nothing to undo is compensated now
+    return step.status == StepStatus.RUNNING
