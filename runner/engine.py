@@ -414,7 +414,8 @@ def time_out_run(run_id: int, *, send: Send) -> bool:
        (runner/compensation.py `begin`).
     2. Running attempts fail with the error code `run_timeout`, and the steps still running
        with them; a result their worker reports later is ignored (compare-and-set).
-    3. The succeeded steps are compensated, whatever the deadline; the run ends
+    3. Child runs of sub-workflow steps are cancelled, as when the run is cancelled.
+    4. The succeeded steps are compensated, whatever the deadline; the run ends
        `compensated`, or `failed` as any failed run does.
     Returns False when the run was no longer queued or running.
     """
@@ -452,7 +453,11 @@ def time_out_run(run_id: int, *, send: Send) -> bool:
             )
         for step in steps:
             # Its attempt failed above, or it holds none (a step that waits without one).
-            if step.kind == StepKind.ACTION and step.status == StepStatus.RUNNING:
+            # A sub-workflow step stays running: its child is cancelled below (`_advance`)
+            # and the step ends with it.
+            if step.kind != StepKind.ACTION or step.status != StepStatus.RUNNING:
+                continue
+            if not subflows.is_subflow(run.step_spec(step.key)):
                 set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
         _advance(tx, steps)
         tx.flush()

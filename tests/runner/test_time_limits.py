@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 
 from builder.definition import validate
+from builder.models import Workflow
 from core.models import ApiKey
 from runner import launch
-from runner.models import RunEvent
+from runner.models import Run, RunEvent
 from tests.api import Api
 from tests.runs import attempts_of, duplicated_transitions, wait_for
 
@@ -117,3 +118,18 @@ def test_a_retry_budget_stops_retrying_before_the_attempts_run_out(worker, works
     browser.force_login(alice)
     page = browser.get(f"/w/acme/runs/{run.id}/").content.decode()
     assert "no retry: budget of 1.5 s spent" in page
+
+
+def test_a_timed_out_parent_cancels_its_child_run(worker, workspace):
+    child_workflow = Workflow.objects.create(workspace=workspace, slug="slow", name="Slow")
+    steps = [{"key": "nap", "action": "debug.sleep", "input": {"ms": 4000}}]
+    child_workflow.publish(validate({"name": "Slow", "steps": steps}, workspace, "slow"))
+    run = start(workspace, [{"key": "ship", "type": "workflow", "workflow": "slow"}],
+                run_timeout_s=1)  # fmt: skip
+    run = wait_for(run, timeout=20)
+    assert run.status == "failed" and run.ending == "timed_out"
+    assert run.error["code"] == "run_timeout"
+    child = wait_for(Run.objects.get(parent_run=run))
+    assert child.status == "cancelled"
+    assert "cancelled with its parent" in child.error["message"]
+    assert run.steps.get(key="ship").status == "failed"
