@@ -35,7 +35,7 @@ def after_step_failed(tx, steps, step, error):
 
 
 def begin(tx, steps, ending, error):
-    """Nothing new starts: pending steps are skipped, waiting retries cancelled.
+    """Nothing new starts: pending and waiting steps are skipped, waiting retries cancelled.
 
     `ending` is why the run stops ("failed", "cancelled", "timed_out"): a cancelled run
     ends cancelled once compensated, the others compensated or failed.
@@ -67,7 +67,7 @@ def begin(tx, steps, ending, error):
     for step in steps:
         if step.kind != StepKind.ACTION:
             continue
-        if step.status == StepStatus.PENDING or step.id in cancelled_steps:
+        if step.status in (StepStatus.PENDING, StepStatus.WAITING) or step.id in cancelled_steps:
             set_step(
                 tx,
                 step,

@@ -87,7 +87,7 @@ CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
-    "error", "handled",
+    "error", "handled", "wake_at", "waiting_for",
 )  # fmt: skip
 
 
@@ -139,7 +139,8 @@ def outputs_needed(run_id):
         keys.update(decisions.referenced_steps(spec))  # what its conditions read
         if decisions.is_switch(spec):
             keys.add(spec["key"])  # its output is the case its dependants follow
-        for template in (spec.get("input"), (spec.get("compensate") or {}).get("input")):
+        templates = (spec.get("input"), (spec.get("compensate") or {}).get("input"))
+        for template in (*templates, spec.get("until")):  # a sleep's time may be a reference
             for _, path in references.find(template or {}):
                 head, _, rest = path.partition(".")
                 key = rest.split(".", 1)[0].split("[", 1)[0]
