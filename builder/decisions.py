@@ -9,6 +9,7 @@ checked by definition.py itself (action, input, retry, timeout, compensation).
 
 from dataclasses import dataclass
 
+from builder import for_each
 from core import expressions
 
 # What every step may have, whatever its type.
@@ -78,7 +79,8 @@ def _action_targets(step):
 # type -> what it takes. Another kind of step adds its row here.
 STEP_TYPES = {
     "action": StepType(
-        fields=frozenset({"action", "input", "retry", "timeout_s", "compensate", "on_error"}),
+        fields=frozenset({"action", "input", "retry", "timeout_s", "compensate", "on_error"})
+        | for_each.FIELDS,
         targets=_action_targets,
     ),
     "switch": StepType(

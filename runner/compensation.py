@@ -4,7 +4,7 @@ and the succeeded steps are undone, newest first, one at a time; then the run en
 Called inside the engine's transitions (runner/engine.py), writing through them.
 """
 
-from runner import fastsql
+from runner import fastsql, for_each
 from runner.models import Attempt
 from runner.run_state import action_version
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
@@ -43,8 +43,10 @@ def begin(tx, steps, ending, error):
         lock=True,
     )
     cancelled_steps = set()
+    top_level = {s.id for s in steps}
+    items = for_each.children([a.step_run_id for a in waiting if a.step_run_id not in top_level])
     for attempt in waiting:
-        step = by_id(steps, attempt.step_run_id)
+        step = items.get(attempt.step_run_id) or by_id(steps, attempt.step_run_id)
         set_attempt(
             tx,
             attempt.id,
@@ -55,11 +57,12 @@ def begin(tx, steps, ending, error):
             ended_at=tx.now,
         )
         cancelled_steps.add(step.id)
-    for step in steps:
-        if step.kind != StepKind.ACTION:
+    for step in [*steps, *items.values()]:
+        if step.kind not in (StepKind.ACTION, StepKind.ITEM):
             continue
         if step.status == StepStatus.PENDING or step.id in cancelled_steps:
             set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=f"the run {ending}")
+    for_each.stop(tx, steps, ending)
 
 
 def compensate_next(tx, steps):
@@ -67,18 +70,26 @@ def compensate_next(tx, steps):
     run = tx.run
     if any(s.status == StepStatus.RUNNING for s in steps):
         return  # in-flight attempts end first; a step that succeeds now gets undone too
+    nested = for_each.has_for_each(run)
+    if nested:
+        tx.send_writes()
+        if for_each.children_running(run):
+            return  # a for-each's items in flight, likewise
     compensated = {s.compensates_id for s in steps if s.kind == StepKind.COMPENSATION}
-    todo = [
-        s
-        for s in steps
-        if s.kind == StepKind.ACTION
-        and s.status == StepStatus.SUCCEEDED
-        and s.id not in compensated
-        and run.step_spec(s.key).get("compensate")
-    ]
+    todo = [s for s in steps if _to_undo(run, s) and s.id not in compensated]
     while todo:
         todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
         original = todo.pop(0)
+        if for_each.is_for_each(run.step_spec(original.key)):
+            # Its succeeded items, one at a time, newest first (whatever the step's status).
+            item = for_each.next_to_undo(original)
+            if item is None:
+                continue
+            if for_each.start_compensation(tx, steps, original, item) is None:
+                return
+            flag_run(tx, original, "a compensation failed")  # its input was unusable: go on
+            todo.append(original)
+            continue
         ref = run.step_spec(original.key)["compensate"]["action"]
         step = add_step(
             tx,
@@ -95,11 +106,24 @@ def compensate_next(tx, steps):
         if error is None:
             return
         flag_run(tx, step, "a compensation failed")  # its input was unusable: go on
-    ran = [s for s in steps if s.kind == StepKind.COMPENSATION]
+    ran = {s.status for s in steps if s.kind == StepKind.COMPENSATION}
+    if nested:
+        ran |= set(for_each.compensations_ran(run))  # the items' compensations
     if run.ending == "cancelled":
         final = RunStatus.CANCELLED
-    elif ran and not any(s.status == StepStatus.FAILED for s in ran):
+    elif ran and StepStatus.FAILED not in ran:
         final = RunStatus.COMPENSATED
     else:
         final = RunStatus.FAILED
     set_run(tx, final, ended_at=tx.now)
+
+
+def _to_undo(run, step):
+    """A succeeded step with a compensation; a for-each step, whatever its status: its
+    succeeded items are undone one by one."""
+    spec = run.step_spec(step.key)
+    if step.kind != StepKind.ACTION or not spec.get("compensate"):
+        return False
+    if for_each.is_for_each(spec):
+        return step.status != StepStatus.PENDING
+    return step.status == StepStatus.SUCCEEDED
