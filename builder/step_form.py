@@ -11,6 +11,7 @@ from core import jsonbody, references
 
 RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
 DECISION_SLOTS = ("type", "when", "after_any", "on_error", "cases", "default")
+FOR_EACH_SLOTS = ("for_each", "max_concurrency", "on_item_failure")
 
 
 def parse_json_field(text, where, errors, empty=None):
@@ -108,7 +109,20 @@ def parse_step(data, index, previous_key, stored=None):
         step["compensate"] = compensate
     if on_error := clean(data.get("on_error", "")).strip():
         step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
+    _parse_for_each(data, step)
     return _default_after(step, previous_key), errors
+
+
+def _parse_for_each(data, step):
+    """`for_each` as typed; its concurrency and failure mode only with it (none: defaults)."""
+    source = _text(data, "for_each")
+    if not source:
+        return
+    step["for_each"] = source
+    if (limit := parse_number(_text(data, "max_concurrency"))) is not None:
+        step["max_concurrency"] = limit
+    if mode := _text(data, "on_item_failure"):
+        step["on_item_failure"] = mode
 
 
 def _default_after(step, previous_key):
@@ -185,7 +199,7 @@ def _slot_of(rest):
         if sub == "retry":
             return ("compensate_retry", "") if not detail else (f"compensate_retry_{detail}", "")
         return "compensate", tail
-    if head in ("key", "name", "action", "input", "after", "timeout_s"):
+    if head in ("key", "name", "action", "input", "after", "timeout_s", *FOR_EACH_SLOTS):
         return head, tail
     return "step", rest
 

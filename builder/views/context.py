@@ -11,7 +11,7 @@ from builder import draft as drafts
 from builder.decisions import STEP_TYPES
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
-from builder.step_form import RETRY_FIELDS, error_count, error_slots, json_text
+from builder.step_form import FOR_EACH_SLOTS, RETRY_FIELDS, error_count, error_slots, json_text
 from builder.views.common import check, merge_errors
 from core.models import Secret
 from core.workspaces import can_edit
@@ -23,7 +23,7 @@ STEP_SLOTS = (
     + ["compensate_retry"]
     + [f"compensate_retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
 )
-STEP_SLOTS += ["type", "when", "after_any", "on_error"]
+STEP_SLOTS += ["type", "when", "after_any", "on_error", *FOR_EACH_SLOTS]
 # A switch has no action, input, retries or compensation: its cases and default instead.
 SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
@@ -174,6 +174,10 @@ def decision_fields(step):
         "when": when if isinstance(when, str) else "" if when is None else json_text(when),
         "after_any": step.get("after_any") is True,
         "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
+        **{
+            field: _text(step.get(field)) if step.get(field) is not None else ""
+            for field in FOR_EACH_SLOTS
+        },
         "cases_text": json_text(step.get("cases", [])),
         "default_text": json_text(step.get("default", [])),
     }
