@@ -421,7 +421,13 @@ def reconcile(run_id: int, *, send: Send) -> None:
         if run.status not in ACTIVE_RUN:
             return
         tx = Transition(run, send)
-        _advance(tx, run_state.steps_of(run))
+        steps = run_state.steps_of(run)
+        for step in steps:  # a for-each whose next items were never started
+            if step.status == StepStatus.RUNNING and for_each.is_for_each(run.step_spec(step.key)):
+                error = for_each.fill(tx, steps, step)
+                if error is not None:
+                    _after_failure(tx, steps, step, error)
+        _advance(tx, steps)
         tx.flush()
 
 
