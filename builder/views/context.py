@@ -251,6 +251,9 @@ def _references(workflow, steps, index):
     secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
     refs += [f"secrets.{name}" for name in secrets.values_list("name", flat=True)]
     refs.append("run.id")
+    step = steps[index] if 0 <= index < len(steps) else None
+    if isinstance(step, dict) and step.get("for_each"):
+        refs += ["item", "item_index"]  # a for-each's item (builder/for_each.py)
     return refs
 
 

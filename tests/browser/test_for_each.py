@@ -76,4 +76,5 @@ def test_the_builder_draws_a_for_each_as_a_stack(alice_page, workspace, screensh
     expect(node).to_contain_text("× 10 at once")
     expect(page.locator("#f-for-each")).to_have_value("{{ steps.fetch.output.orders }}")
     expect(page.locator("#f-on-item-failure")).to_have_value("collect")
+    expect(page.locator('[data-insert-ref="item_index"]')).to_have_count(1)
     screenshot(page, "for_each_builder")
