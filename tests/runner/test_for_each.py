@@ -2,8 +2,11 @@
 per item, compensation of the items that succeeded, reruns of the failed items only, and
 never more items at once than `max_concurrency`."""
 
+import time
+
 import pytest
 
+from runner import launch
 from runner.models import Attempt, StepRun
 from runner.reruns import rerun
 from tests.runs import duplicated_transitions, start, wait_for
@@ -220,3 +223,30 @@ def test_a_thousand_items_never_run_more_than_max_concurrency_at_once(worker, wo
     )
     assert len(attempts) == 1000
     assert 1 < _most_at_once(attempts) <= 10
+
+
+def test_cancelling_skips_the_pending_items_and_undoes_the_succeeded_ones(worker, workspace):
+    steps = [
+        {
+            "key": "each",
+            "action": "debug.sleep",
+            "for_each": "{{ input.items }}",
+            "max_concurrency": 2,
+            "input": {"ms": "{{ item }}"},
+            "compensate": {"action": "debug.echo", "input": {"undo": "{{ item_index }}"}},
+        }
+    ]
+    run = start(workspace, steps, {"items": [10, 10, 3000, 3000, 10, 10, 10]})
+    deadline = time.time() + 20
+    while StepRun.objects.filter(run=run, kind="item", status="succeeded").count() < 2:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    launch.cancel_run(run.id)
+    run = wait_for(run)
+    assert run.status == "cancelled"
+    assert run.steps.get(kind="action", key="each").status == "skipped"
+    statuses = [c.status for c in _items(run)]
+    assert statuses[:4] == ["succeeded", "succeeded", "succeeded", "succeeded"]  # ran out
+    assert statuses[4:] == ["skipped", "skipped", "skipped"]
+    undone = StepRun.objects.filter(run=run, kind="compensation", status="succeeded")
+    assert sorted(c.output["undo"] for c in undone) == [0, 1, 2, 3]
