@@ -12,6 +12,7 @@ from django.db import close_old_connections, connection
 
 from runner import launch
 from runner.soak import faults, report
+from runner.soak.memory import MemoryWatch
 from runner.soak.redis import PrivateRedis
 from runner.soak.workload import DEFINITIONS, published
 
@@ -24,6 +25,7 @@ class Options:
     rate: float = 4.0  # runs submitted per second
     kill_every: float = 5.0  # seconds between worker SIGKILLs
     settle: float = 120  # how long ended runs may take after the faults stop
+    faults: bool = True  # False: steady traffic only, and the workers' memory is watched
 
 
 # The engine's safety nets, tightened so that a 30 s soak sees them work; production
@@ -69,6 +71,7 @@ class _Soak:
         self.pool = faults.WorkerPool(options.workers, options.threads, env)
         self.accepted, self.unanswered = {}, {}
         self.stop = threading.Event()
+        self.memory = None if options.faults else MemoryWatch(options.duration)
 
     def run(self):
         began = time.monotonic()
@@ -87,6 +90,8 @@ class _Soak:
             self.stop.set()
             self.pool.stop()
         result["faults"] = self.faults
+        if self.memory is not None:
+            result.update(self.memory.report())
         result["seconds"] = round(time.monotonic() - began, 1)
         return result
 
@@ -142,6 +147,12 @@ class _Soak:
         redis_at, db_at = self.o.duration * 0.4, self.o.duration * 0.6
         next_kill = self.o.kill_every
         while (elapsed := time.monotonic() - start) < self.o.duration:
+            if self.memory is not None:
+                if self.memory.due(elapsed):
+                    at, mib = self.memory.sample(elapsed, self.pool)
+                    self.progress(f"{at:5.1f}s workers' resident memory {mib} MiB")
+                time.sleep(0.1)
+                continue  # no faults: steady traffic, memory watched
             if elapsed >= next_kill:
                 name = self.pool.kill_one()
                 self.faults["workers_killed"] += 1

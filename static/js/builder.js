@@ -80,9 +80,16 @@
     const form = panelForm();
     if (form && form.contains(event.detail.elt)) dirty = false;
   });
-  document.addEventListener("htmx:afterRequest", function () {
+  // A request whose element its own swap replaced reports its end on a detached element,
+  // which never reaches this document's listeners: so while "saving" shows, look again
+  // every 200 ms as well as after each request.
+  function maybeSaved() {
     if (!dirty && !document.querySelector("#builder .htmx-request")) saving(false);
-  });
+  }
+  document.addEventListener("htmx:afterRequest", maybeSaved);
+  setInterval(function () {
+    if (builder() && builder().dataset.saving === "true") maybeSaved();
+  }, 200);
   document.addEventListener("htmx:confirm", function (event) {
     const form = panelForm();
     if (!dirty || !form || form.contains(event.detail.elt)) return;

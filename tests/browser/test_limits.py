@@ -23,13 +23,13 @@ def test_add_a_limit_then_watch_a_step_it_throttles(worker, alice_page, workspac
         workspace=workspace, name="api.example.com", action="http.request",
         key="{{ input.url }}", key_part="host", max_concurrent=5, rate_per_s=10,
     )  # fmt: skip
-    # A long nap holds the only slot; a second run's nap waits for it
+    # A long nap holds the only slot; a second run, started once it runs, waits for it
     first = start(workspace, [{"key": "long_nap", "action": "debug.sleep", "input": {"ms": 6000}}])
-    second = start(workspace, [{"key": "nap", "action": "debug.sleep", "input": {"ms": 200}}])
-    for _ in range(100):
+    for _ in range(200):
         if Attempt.objects.filter(run=first, status="running").exists():
             break
         page.wait_for_timeout(100)
+    second = start(workspace, [{"key": "nap", "action": "debug.sleep", "input": {"ms": 200}}])
     page.goto("/w/acme/limits/")
     expect(page.locator("tbody")).to_contain_text("1 of 1")
     screenshot(page, "limits", full_page=False)

@@ -99,14 +99,15 @@ def test_one_alert_per_fingerprint_signed_on_both_channels_without_secrets(
     assert len(smtp_server.messages) == 1
     alert = Alert.objects.get(rule=rule)
     assert alert.fingerprint == "failed:checkout:charge:NonRetryable"
-    assert alert.run_id == runs[0].id
+    # whichever of the three failed first is the one named (two workers race to fail them)
+    assert alert.run_id in {run.id for run in runs}
 
     # The webhook is signed like our triggers, and Slack-compatible
     request = posts(http_server, "/alerts")[0]
     raw = request["body"].encode()
     verify_timestamped(SIGNING, raw, request["headers"]["Brickwork-Signature"], time.time())
     body = json.loads(raw)
-    assert body["text"].startswith(f"Run #{runs[0].id} of Checkout failed at step charge")
+    assert body["text"].startswith(f"Run #{alert.run_id} of Checkout failed at step charge")
     assert body["alert"]["workflow"] == "checkout" and body["alert"]["step"] == "charge"
     assert body["alert"]["error_code"] == "NonRetryable"
     # No secret value anywhere: masked in the message, never the signing secret

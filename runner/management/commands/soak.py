@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=defaults.rate, help="runs per second")
         parser.add_argument("--kill-every", type=float, default=defaults.kill_every)
         parser.add_argument("--settle", type=float, default=defaults.settle)
+        parser.add_argument(
+            "--no-faults",
+            action="store_true",
+            help="steady traffic only, and print the workers' resident memory at start and end",
+        )
         parser.add_argument("--json", action="store_true", help="print a JSON object last")
 
     def handle(self, *args, **opts):
@@ -28,12 +33,16 @@ class Command(BaseCommand):
             rate=opts["rate"],
             kill_every=opts["kill_every"],
             settle=opts["settle"],
+            faults=not opts["no_faults"],
         )
         result = soak(options, progress=lambda line: self.stderr.write(line))
         for key in ("submitted", "ended", "lost", "stuck", "duplicated_transitions"):
             self.stdout.write(f"{key:<24} {result[key]}")
         for key in ("submit_errors", "unexpected_outcomes", "retried_steps", "faults"):
             self.stdout.write(f"{key:<24} {result[key]}")
+        for key in ("worker_rss_start_mib", "worker_rss_end_mib", "worker_rss_growth_pct"):
+            if key in result:
+                self.stdout.write(f"{key:<24} {result[key]}")
         ok = result["lost"] == 0 and result["stuck"] == 0 and result["duplicated_transitions"] == 0
         self.stdout.write("verdict                  " + ("OK" if ok else "PROBLEMS FOUND"))
         if opts["json"]:
