@@ -12,6 +12,8 @@ from runner.reruns import rerun
 from tests.runs import duplicated_transitions, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# Generous: the machine running the suite may be busy with other work.
+WAIT_S = 120
 
 
 def _items(run, key="each"):
@@ -34,7 +36,7 @@ def test_outputs_come_back_in_item_order(worker, workspace):
             "input": {"n": "{{ item.n }}", "at": "{{ item_index }}", "text": "#{{ item.n }}"},
         },
     ]
-    run = wait_for(start(workspace, steps))
+    run = wait_for(start(workspace, steps), timeout=WAIT_S)
     assert run.status == "succeeded", run.error
     expected = [{"n": n, "at": n, "text": f"#{n}"} for n in range(25)]
     assert run.steps.get(kind="action", key="each").output == expected
@@ -51,7 +53,7 @@ def test_an_empty_list_succeeds_with_no_items(worker, workspace):
         _fetch([]),
         {"key": "each", "action": "debug.echo", "for_each": "{{ steps.fetch.output.items }}"},
     ]
-    run = wait_for(start(workspace, steps))
+    run = wait_for(start(workspace, steps), timeout=WAIT_S)
     assert run.status == "succeeded"
     assert run.steps.get(kind="action", key="each").output == []
     assert _items(run) == []
@@ -69,7 +71,7 @@ def test_an_empty_list_succeeds_with_no_items(worker, workspace):
 )
 def test_a_bad_reference_fails_the_step_with_a_clear_error(worker, workspace, source, message):
     steps = [_fetch([1, 2]), {"key": "each", "action": "debug.echo", "for_each": source}]
-    run = wait_for(start(workspace, steps))
+    run = wait_for(start(workspace, steps), timeout=WAIT_S)
     assert run.status == "failed"
     step = run.steps.get(kind="action", key="each")
     assert step.status == "failed"
@@ -81,7 +83,7 @@ def test_a_list_longer_than_the_limit_fails_the_step(worker, workspace):
     steps = [
         {"key": "each", "action": "debug.echo", "for_each": "{{ input.items }}"},
     ]
-    run = wait_for(start(workspace, steps, {"items": list(range(10_001))}))
+    run = wait_for(start(workspace, steps, {"items": list(range(10_001))}), timeout=WAIT_S)
     assert run.status == "failed"
     assert "10001 items; at most 10000" in run.steps.get(kind="action", key="each").error["message"]
     assert _items(run) == []
@@ -111,7 +113,8 @@ def _failing_step(mode, **extra):
 
 def test_collect_runs_every_item_then_fails_naming_the_failed_ones(worker, workspace):
     run = wait_for(
-        start(workspace, [_failing_step("collect", max_concurrency=2)], {"items": FAILING})
+        start(workspace, [_failing_step("collect", max_concurrency=2)], {"items": FAILING}),
+        timeout=WAIT_S,
     )
     assert run.status == "failed"
     step = run.steps.get(kind="action", key="each")
@@ -137,7 +140,7 @@ def test_fail_fast_stops_the_other_items_and_compensates_the_succeeded_ones(work
             },
         },
     )
-    run = wait_for(start(workspace, [step], {"items": FAILING}))
+    run = wait_for(start(workspace, [step], {"items": FAILING}), timeout=WAIT_S)
     assert run.status == "compensated", run.error
     each = run.steps.get(kind="action", key="each")
     assert each.status == "failed"
@@ -166,16 +169,18 @@ def test_a_later_failure_compensates_every_item_of_a_succeeded_for_each(worker, 
         },
         {"key": "boom", "action": "debug.fail", "input": {"retryable": False}},
     ]
-    run = wait_for(start(workspace, steps, {"items": ["a", "b", "c"]}))
+    run = wait_for(start(workspace, steps, {"items": ["a", "b", "c"]}), timeout=WAIT_S)
     assert run.status == "compensated"
     undone = StepRun.objects.filter(run=run, kind="compensation")
     assert sorted(c.output["undo"] for c in undone) == ["a", "b", "c"]
 
 
 def test_a_rerun_from_the_failed_step_runs_only_the_failed_items(worker, workspace):
-    first = wait_for(start(workspace, [_failing_step("collect")], {"items": FAILING}))
+    first = wait_for(
+        start(workspace, [_failing_step("collect")], {"items": FAILING}), timeout=WAIT_S
+    )
     assert first.status == "failed"
-    second = wait_for(rerun(first, start_from="failed", input={"items": FAILING}))
+    second = wait_for(rerun(first, start_from="failed", input={"items": FAILING}), timeout=WAIT_S)
     children = _items(second)
     reused = [c.item_index for c in children if c.reused_from_id]
     assert reused == [0, 1, 3, 5]
@@ -185,7 +190,7 @@ def test_a_rerun_from_the_failed_step_runs_only_the_failed_items(worker, workspa
     assert sorted(set(ran)) == [2, 4]
     # Fixed input: the failed items now succeed, the others' outputs are kept.
     fixed = [dict(item, fail=0) if item["fail"] == -1 else item for item in FAILING]
-    third = wait_for(rerun(first, start_from="failed", input={"items": fixed}))
+    third = wait_for(rerun(first, start_from="failed", input={"items": fixed}), timeout=WAIT_S)
     assert third.status == "succeeded", third.error
     assert [c.reused_from_id is not None for c in _items(third)] == [
         True, True, False, True, False, True,
@@ -215,7 +220,7 @@ def test_a_thousand_items_never_run_more_than_max_concurrency_at_once(worker, wo
             "input": {"i": "{{ item }}"},
         }
     ]
-    run = wait_for(start(workspace, steps, {"items": list(range(1000))}), timeout=240)
+    run = wait_for(start(workspace, steps, {"items": list(range(1000))}), timeout=4 * WAIT_S)
     assert run.status == "succeeded", run.error
     assert run.output == [{"i": i} for i in range(1000)]
     attempts = list(
@@ -237,12 +242,12 @@ def test_cancelling_skips_the_pending_items_and_undoes_the_succeeded_ones(worker
         }
     ]
     run = start(workspace, steps, {"items": [10, 10, 3000, 3000, 10, 10, 10]})
-    deadline = time.time() + 20
+    deadline = time.time() + WAIT_S
     while StepRun.objects.filter(run=run, kind="item", status="succeeded").count() < 2:
         assert time.time() < deadline
         time.sleep(0.05)
     launch.cancel_run(run.id)
-    run = wait_for(run)
+    run = wait_for(run, timeout=WAIT_S)
     assert run.status == "cancelled"
     assert run.steps.get(kind="action", key="each").status == "skipped"
     statuses = [c.status for c in _items(run)]
