@@ -9,7 +9,7 @@ checked by definition.py itself (action, input, retry, timeout, compensation).
 
 from dataclasses import dataclass
 
-from builder import for_each
+from builder import for_each, subflows
 from core import expressions
 
 # What every step may have, whatever its type.
@@ -85,6 +85,12 @@ STEP_TYPES = {
     ),
     "switch": StepType(
         fields=frozenset({"cases", "default"}), check=_check_switch, targets=_switch_targets
+    ),
+    # A child run of another workflow of the workspace (builder/subflows.py).
+    subflows.SUBFLOW: StepType(
+        fields=frozenset({"workflow", "version", "input", "on_error"}),
+        check=subflows.check_step,
+        targets=_action_targets,
     ),
 }
 

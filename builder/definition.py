@@ -10,7 +10,7 @@ import re
 import referencing.exceptions
 from django.db.models import Q
 
-from builder import concurrency, decisions, for_each
+from builder import concurrency, decisions, for_each, subflows
 from core import references, schemas
 from core.errors import InvalidDefinition
 from core.models import Action, ActionVersion
@@ -28,7 +28,9 @@ RUN_FIELDS = ("id", "scheduled_for")
 STEP_PARTS = ("output", "status", "error")
 
 
-def validate(definition, workspace):
+def validate(definition, workspace, slug=None):
+    """`slug`, the workflow being validated when known, lets a sub-workflow cycle back to
+    it be found (builder/subflows.py)."""
     errors = _Errors()
     if not isinstance(definition, dict):
         raise InvalidDefinition({"": ["must be a JSON object"]})
@@ -71,6 +73,8 @@ def validate(definition, workspace):
         key = step.get("key")
         if kind != "action":
             fields = decisions.check_type(kind, step, where, errors) if kind else {}
+            if kind == subflows.SUBFLOW:
+                fields.update(decisions.check_on_error(step, where, errors))
             normalized.append({"key": key, "type": kind, "after": after, **fields, **common})
             previous = key if isinstance(key, str) else previous
             continue
@@ -105,6 +109,8 @@ def validate(definition, workspace):
         normalized.append(clean)
         previous = key if isinstance(key, str) else previous
 
+    if not errors.fields:
+        subflows.check_targets(normalized, workspace, slug, errors)
     if not errors.fields:
         upstream = _upstream_sets(normalized, errors)
         if not errors.fields:

@@ -10,6 +10,7 @@ the run page both draw from this, so a workflow looks the same in both.
 from dataclasses import dataclass, field
 
 from builder import draft as drafts
+from builder.models import Workflow
 
 WAIT_TYPES = {"sleep": "Sleep", "event": "Wait for event", "approval": "Approval"}
 KINDS = ("next", "case", "default", "error")
@@ -37,7 +38,7 @@ class Edge:
 class Node:
     index: int
     key: str
-    type: str  # action | switch | sleep | event | approval | <anything else, drawn plainly>
+    type: str  # action | switch | workflow | sleep | event | approval | <else, drawn plainly>
     title: str  # the action ref, or what a non-action step does
     name: str = ""
     when: str = ""
@@ -63,7 +64,7 @@ class Node:
 
     @property
     def icon(self):
-        return {"switch": "◇", "sleep": "◷", "event": "⚑", "approval": "✓"}.get(
+        return {"switch": "◇", "workflow": "▣", "sleep": "◷", "event": "⚑", "approval": "✓"}.get(
             self.type, (self.group[:1] or "?").upper()
         )
 
@@ -72,12 +73,13 @@ class Node:
         return self.type in WAIT_TYPES
 
 
-def build(steps):
-    """(nodes, edges) of a list of step objects (a draft's or a version's)."""
+def build(steps, names=None):
+    """(nodes, edges) of a list of step objects (a draft's or a version's); `names` are
+    the workspace's workflow names by slug, for sub-workflow steps (`workflow_names`)."""
     after = drafts.effective_after(steps)
     keys = [drafts.key_of(step) for step in steps]
     known = set(keys)
-    nodes = [_node(index, step, after[index]) for index, step in enumerate(steps)]
+    nodes = [_node(index, step, after[index], names or {}) for index, step in enumerate(steps)]
     edges = {}
     for node in nodes:
         for source in node.after:
@@ -89,7 +91,17 @@ def build(steps):
     return nodes, list(edges.values())
 
 
-def _node(index, step, after):
+def workflow_names(workspace_id, steps):
+    """{slug: name} of the workflows the sub-workflow steps run (one query, none without)."""
+    slugs = {s.get("workflow") for s in steps if s.get("type") == "workflow"}
+    slugs = {slug for slug in slugs if isinstance(slug, str)}
+    if not slugs:
+        return {}
+    found = Workflow.objects.filter(workspace_id=workspace_id, slug__in=slugs)
+    return dict(found.values_list("slug", "name"))
+
+
+def _node(index, step, after, names):
     kind = step.get("type") if isinstance(step.get("type"), str) else "action"
     action = step.get("action") if isinstance(step.get("action"), str) else ""
     retry = step.get("retry") if isinstance(step.get("retry"), dict) else None
@@ -100,7 +112,7 @@ def _node(index, step, after):
         index=index,
         key=drafts.key_of(step) or f"(step {index + 1})",  # unique, so it can be drawn
         type=kind,
-        title=_title(kind, step, action),
+        title=_title(kind, step, action, names),
         name=_text(step.get("name")),
         when=_text(step.get("when")),
         after=after,
@@ -115,9 +127,14 @@ def _node(index, step, after):
     )
 
 
-def _title(kind, step, action):
+def _title(kind, step, action, names):
     if kind == "action":
         return action or "no action"
+    if kind == "workflow":
+        slug = _text(step.get("workflow"))
+        version = step.get("version", "latest")
+        pinned = "latest" if version == "latest" else f"v{version}"
+        return f"{names.get(slug, slug) or 'no workflow'} · {pinned}"
     if kind == "switch":
         count = len(step.get("cases")) if isinstance(step.get("cases"), list) else 0
         return f"Switch · {count} case{'s' if count != 1 else ''}"

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core import vault
+from core.audit import record
 from core.models import Workspace
 from core.retention import purge_before
 
@@ -44,6 +45,7 @@ class Workflow(models.Model):
             return False
         self.archived_at = timezone.now() if archived else None
         self.save(update_fields=["archived_at", "updated_at"])
+        record("workflow.archive" if archived else "workflow.unarchive", self.workspace, self)
         return True
 
     def latest_version(self):
@@ -55,13 +57,15 @@ class Workflow(models.Model):
             # Lock the workflow so two publishes cannot take the same number.
             Workflow.objects.select_for_update().filter(id=self.id).first()
             latest = self.versions.order_by("-number").first()
-            return WorkflowVersion.objects.create(
+            version = WorkflowVersion.objects.create(
                 workflow=self,
                 number=(latest.number + 1) if latest else 1,
                 definition=definition,
                 note=note,
                 created_by=user,
             )
+            record("workflow.publish", self.workspace, self, data={"version": version.number})
+            return version
 
 
 class WorkflowVersion(models.Model):

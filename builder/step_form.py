@@ -74,6 +74,13 @@ def parse_step(data, index, previous_key, stored=None):
         step["default"] = parse_json_field(data.get("default", ""), f"{where}.default", errors, [])
         if step["default"] == [] and "default" not in stored:
             del step["default"]  # none, as it was written
+    elif kind == "workflow":
+        step["workflow"] = _text(data, "workflow")
+        version = _text(data, "version") or "latest"
+        step["version"] = "latest" if version == "latest" else parse_number(version)
+        step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
+        if on_error := clean(data.get("on_error", "")).strip():
+            step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
     elif kind == "action":
         step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
     _parse_decisions(data, step, kind, where, errors)
@@ -199,7 +206,9 @@ def _slot_of(rest):
         if sub == "retry":
             return ("compensate_retry", "") if not detail else (f"compensate_retry_{detail}", "")
         return "compensate", tail
-    if head in ("key", "name", "action", "input", "after", "timeout_s", *FOR_EACH_SLOTS):
+    if head in ("key", "name", "action", "input", "after", "timeout_s", "workflow", "version") or (
+        head in FOR_EACH_SLOTS
+    ):
         return head, tail
     return "step", rest
 

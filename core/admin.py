@@ -8,6 +8,7 @@ from core.models import (
     Action,
     ActionVersion,
     ApiKey,
+    AuditEntry,
     IdempotencyKey,
     Membership,
     Secret,
@@ -138,3 +139,13 @@ class ActionVersionAdmin(ReadOnlyAdmin):
 class IdempotencyKeyAdmin(ReadOnlyAdmin):
     list_display = ["key", "workspace", "run", "created_at"]
     search_fields = ["key"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Append-only: the log of who did what is looked at here, never edited."""
+
+    list_display = ["at", "workspace", "actor_label", "action", "object_type", "object_label"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "object_label", "action"]
+    date_hierarchy = "at"

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from core import masking, vault
+from core.audit import AuditEntry, record  # noqa: F401 (AuditEntry: a model of this app)
 from core.errors import SecretUnreadable
 from core.retention import purge_before
 
@@ -60,6 +61,33 @@ class Membership(models.Model):
     def can_edit(self):
         return self.role in (Role.OWNER, Role.EDITOR)
 
+    @classmethod
+    def add(cls, workspace, user, role):
+        membership = cls.objects.create(workspace=workspace, user=user, role=role)
+        label, data = user.get_username(), {"role": role}
+        record("member.add", workspace, membership, object_type="member", label=label, data=data)
+        return membership
+
+    def change_role(self, role):
+        before, self.role = self.role, role
+        self.save(update_fields=["role"])
+        data = {"from": before, "to": role}
+        label = self.user.get_username()
+        record("member.role", self.workspace, self, object_type="member", label=label, data=data)
+
+    def remove(self):
+        member_id = self.id
+        self.delete()
+        record(
+            "member.remove",
+            self.workspace,
+            self,
+            object_type="member",
+            object_id=member_id,
+            label=self.user.get_username(),
+            data={"role": self.role},
+        )
+
     def is_last_owner(self):
         """True for the only owner: a workspace keeps at least one (page and API alike)."""
         owners = Membership.objects.filter(workspace_id=self.workspace_id, role=Role.OWNER)
@@ -95,6 +123,9 @@ class ApiKey(models.Model):
         key = cls.objects.create(
             workspace=workspace, name=name, prefix=raw[:10], hashed=_hash_key(raw), role=role
         )
+        record(
+            "api_key.create", workspace, key, object_type="api_key", label=name, data={"role": role}
+        )
         return key, raw
 
     @classmethod
@@ -113,6 +144,7 @@ class ApiKey(models.Model):
     def revoke(self):
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+        record("api_key.revoke", self.workspace, self, object_type="api_key", label=self.name)
 
 
 class Secret(models.Model):
@@ -159,10 +191,18 @@ class Secret(models.Model):
 
     @classmethod
     def set(cls, workspace, name, value):
-        """Create or replace the secret `name`: (secret, created)."""
-        return cls.objects.update_or_create(
+        """Create or replace the secret `name`: (secret, created). The audit entry has the
+        name only."""
+        secret, created = cls.objects.update_or_create(
             workspace=workspace, name=name, defaults={"encrypted": vault.encrypt(value)}
         )
+        record("secret.create" if created else "secret.replace", workspace, secret, label=name)
+        return secret, created
+
+    def remove(self):
+        secret_id = self.id
+        self.delete()
+        record("secret.delete", self.workspace, self, object_id=secret_id, label=self.name)
 
     @classmethod
     def values_of(cls, workspace_id):

@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "core.api.strict_query.strict_query",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.request_context.request_context",  # the audit log's actor, address, user agent
     "allauth.account.middleware.AccountMiddleware",
     "core.web.two_factor.owners_need_two_factor",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -293,6 +294,10 @@ OUTBOUND_ALLOW = env.list("OUTBOUND_ALLOW", default=[])
 OUTBOUND_DENY = env.list("OUTBOUND_DENY", default=[])
 
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=True)
+# Audit entries are kept this many days (the sweeper's pruning pass deletes older ones).
+AUDIT_RETENTION_DAYS = _int("AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1")
 SIGN_IN_FAILURES_PER_NAME = _int("SIGN_IN_FAILURES_PER_NAME", 10)  # 0: no limit
 SIGN_IN_FAILURES_PER_ADDRESS = _int("SIGN_IN_FAILURES_PER_ADDRESS", 100)
 SIGN_IN_WINDOW_MIN = _int("SIGN_IN_WINDOW_MIN", 15)

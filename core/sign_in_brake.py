@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 
 from core import counters
+from core.audit import record
 
 
 def engaged(name, address):
@@ -17,8 +18,18 @@ def engaged(name, address):
 
 
 def record_failure(name, address):
-    for key, _ in _keys(name, address):
-        counters.increment(key, settings.SIGN_IN_WINDOW_MIN * 60)
+    """Count a failed sign-in, and audit it; the failure that engages the brake for the
+    name or the address also records a lockout."""
+    locked = []
+    for (key, limit), kind in zip(_keys(name, address), ("name", "address"), strict=True):
+        count = counters.increment(key, settings.SIGN_IN_WINDOW_MIN * 60)
+        if limit and count == limit:
+            locked.append(kind)
+    label = (name or "").strip()[:150]
+    record("auth.sign_in_failed", object_type="account", label=label)
+    if locked:
+        data = {"by": locked, "minutes": settings.SIGN_IN_WINDOW_MIN}
+        record("auth.lockout", object_type="account", label=label, data=data)
 
 
 def message():

@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from core import limits, references
+from core.audit import delete_recorded, record_save
 from core.counters import coordination_redis
 from runner.models import ActionLimit, KeyPart
 
@@ -77,8 +78,14 @@ def save(limit, changes):
         limit.key = limit.key.strip()
     errors = problems(limit)
     if not errors:
+        created = limit.pk is None
         limit.save()
+        record_save("limit", limit.workspace, limit, created, changes)
     return errors
+
+
+def delete(limit):
+    delete_recorded("limit", limit.workspace, limit)
 
 
 def describe(limit):

@@ -30,14 +30,16 @@ def start(version, input, *, workspace, trigger=Trigger.API, user=None):
     )
 
 
-def rerun(run, *, start_from="start", version="pinned", input=None, user=None):
+def rerun(run, *, start_from="start", version="pinned", input=None, user=None, **choices):
     """reruns.rerun for a run of one action, after checking a new input against the schema
-    of the version that will run."""
+    of the version that will run; `choices` go to reruns.rerun as they are."""
     if input is not None:
         latest = version == "latest" and run.action_id
         target = run.action.latest_version() if latest else pinned_version(run)
         schemas.check(target.input_schema, input)
-    return reruns.rerun(run, start_from=start_from, version=version, input=input, user=user)
+    return reruns.rerun(
+        run, start_from=start_from, version=version, input=input, user=user, **choices
+    )
 
 
 def pinned_version(run):

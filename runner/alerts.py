@@ -23,6 +23,7 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
+from core.audit import delete_recorded, record_save
 from core.masking import mask
 from core.models import Secret
 from core.outbound import check_url
@@ -60,12 +61,20 @@ def save_rule(rule, changes):
         return errors
     if secret is not None:
         rule.webhook_secret = secret
+    created = rule.pk is None
     if rule.pk is None:
         rule.event_cursor = RunEvent.objects.aggregate(last=Max("id"))["last"] or 0
         rule.long_checked_at = timezone.now()
         rule.schedule_marks = {str(s.id): [s.missed, s.last_error] for s in _schedules(rule)}
     rule.save()
+    fields = [*changes, "webhook_secret"] if secret is not None else changes
+    record_save("alert_rule", rule.workspace, rule, created, fields)
     return {}
+
+
+def delete_rule(rule):
+    """Delete a rule and its delivery log."""
+    delete_recorded("alert_rule", rule.workspace, rule)
 
 
 def rule_problems(rule):

@@ -4,12 +4,20 @@ and the succeeded steps are undone, newest first, one at a time; then the run en
 Called inside the engine's transitions (runner/engine.py), writing through them.
 """
 
-from runner import fastsql, for_each
-from runner.models import Attempt
-from runner.run_state import action_version
+from runner import fastsql, for_each, subflows
+from runner.models import Attempt, Run
+from runner.run_state import action_version, lock, steps_of
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
 from runner.steps import start_step
-from runner.transition import add_step, by_id, flag_run, set_attempt, set_run, set_step
+from runner.transition import (
+    Transition,
+    add_step,
+    by_id,
+    flag_run,
+    set_attempt,
+    set_run,
+    set_step,
+)
 
 
 def after_step_failed(tx, steps, step, error):
@@ -80,6 +88,10 @@ def compensate_next(tx, steps):
     while todo:
         todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
         original = todo.pop(0)
+        if subflows.is_subflow(run.step_spec(original.key)):
+            if _undo_child(tx, steps, original):
+                return
+            continue
         if for_each.is_for_each(run.step_spec(original.key)):
             # Its succeeded items, one at a time, newest first (whatever the step's status).
             item = for_each.next_to_undo(original)
@@ -111,7 +123,7 @@ def compensate_next(tx, steps):
         ran |= set(for_each.compensations_ran(run))  # the items' compensations
     if run.ending == "cancelled":
         final = RunStatus.CANCELLED
-    elif ran and StepStatus.FAILED not in ran:
+    elif (ran or run.ending == "parent") and StepStatus.FAILED not in ran:
         final = RunStatus.COMPENSATED
     else:
         final = RunStatus.FAILED
@@ -119,11 +131,53 @@ def compensate_next(tx, steps):
 
 
 def _to_undo(run, step):
-    """A succeeded step with a compensation; a for-each step, whatever its status: its
-    succeeded items are undone one by one."""
+    """A succeeded step with a compensation or a child run (`_undoable`); a for-each step,
+    whatever its status: its succeeded items are undone one by one."""
     spec = run.step_spec(step.key)
-    if step.kind != StepKind.ACTION or not spec.get("compensate"):
+    if step.kind != StepKind.ACTION or not _undoable(spec):
         return False
     if for_each.is_for_each(spec):
         return step.status != StepStatus.PENDING
     return step.status == StepStatus.SUCCEEDED
+
+
+def _undoable(spec):
+    """A step with a compensation, or a sub-workflow step (its child run has its own)."""
+    return bool(spec.get("compensate")) or subflows.is_subflow(spec)
+
+
+def _undo_child(tx, steps, original):
+    """Compensate the succeeded child run of a sub-workflow step, as a compensation step
+    that waits (no worker) until the child is undone. True while it is under way.
+
+    The child, locked after its parent as everywhere, goes succeeded -> compensating
+    with `ending` "parent" and undoes its own succeeded steps newest first; it ends
+    compensated, or failed when one of its compensations failed.
+    """
+    run = tx.run
+    step = add_step(
+        tx,
+        run_id=run.id,
+        key=original.key,
+        kind=StepKind.COMPENSATION,
+        position=original.position,
+        action_version_id=None,
+        compensates_id=original.id,
+    )
+    step.action_version = None
+    steps.append(step)
+    set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+    child_id = Run.objects.filter(parent_step_id=original.id).values_list("id", flat=True).first()
+    child = lock(child_id) if child_id else None
+    if child is None or child.status != RunStatus.SUCCEEDED:
+        # Its output was reused by a rerun, or it was undone already: nothing to do here.
+        set_step(tx, step, StepStatus.SUCCEEDED, ended_at=tx.now, message="no child run to undo")
+        return False
+    child_tx = Transition(child, tx.send)
+    child_steps = steps_of(child)
+    message = f"undone by its parent run {run.id}"
+    set_run(child_tx, RunStatus.COMPENSATING, ending="parent", error={"message": message})
+    compensate_next(child_tx, child_steps)
+    child_tx.flush()
+    subflows.settle(tx, steps, None)  # a child with nothing to undo is compensated now
+    return step.status == StepStatus.RUNNING

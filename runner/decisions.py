@@ -8,6 +8,7 @@ them from its advance path and writes what they decide. The format is in the REA
   failure its error route handles); one of them skipped → skipped too ("skip propagates");
 - with `after_any`, it waits for all of them and runs when at least one succeeded;
 - then its `when` is evaluated: false → skipped, with the condition in the reason;
+- a step a person skipped in a rerun (`"skip": {"by", "at"}`) lets its dependants run;
 - a switch's targets not in the chosen case are skipped ("branch not taken"); a step
   named in an `on_error` route runs only when that route was taken.
 """
@@ -60,6 +61,8 @@ def _edge(run, parent, key) -> Verdict:
         return WAIT
     parent_spec = run.step_spec(parent.key)
     handlers = {k for route in parent_spec.get("on_error", []) for k in route["next"]}
+    if parent.status == StepStatus.SKIPPED and parent_spec.get("skip"):
+        return GO  # a person chose to go on without it (a rerun's "skip this step")
     if parent.status == StepStatus.SKIPPED:
         return Verdict("skip", f"upstream step {parent.key} was skipped")
     if parent.status == StepStatus.FAILED:
@@ -80,6 +83,14 @@ def _edge(run, parent, key) -> Verdict:
             case = (parent.output or {}).get("case")
             return Verdict("skip", f"branch not taken: {parent.key} chose {case}")
     return GO
+
+
+def skipped_by_person(spec: dict) -> str:
+    """The reason a rerun's step skipped by a person shows: who and when. The definition
+    of the rerun carries it as `"skip": {"by": "alice", "at": "<ISO time>"}`; the steps
+    after it run as if it had succeeded (with no output)."""
+    skip = spec["skip"]
+    return f"skipped by {skip.get('by') or 'someone'} at {skip.get('at', '')[:19]} UTC"
 
 
 def _reasons(edges):

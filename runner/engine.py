@@ -24,13 +24,23 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core import retry, schemas
+from core import references, retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
-from runner import compensation, decisions, fastsql, for_each, run_gate, run_state, throttle
+from runner import (
+    compensation,
+    decisions,
+    fastsql,
+    for_each,
+    run_gate,
+    run_state,
+    subflows,
+    throttle,
+)
 from runner.models import Attempt, Run, StepRun
 from runner.states import (
     ACTIVE_RUN,
+    FINISHED_RUN,
     AttemptStatus,
     RunStatus,
     StepKind,
@@ -48,6 +58,7 @@ from runner.transition import (
     claim_of,
     make_claim,
     mark_handled,
+    resolve_original,
     send_safely,
     set_attempt,
     set_run,
@@ -85,8 +96,10 @@ def start_run(
     rerun_of=None,
     rerun_from="",
     reuse=None,
+    resolve_original=False,
     schedule=None,
     scheduled_for=None,
+    parent_step=None,
 ) -> Run:
     """Create a run of a validated definition and start the steps that wait for nothing.
 
@@ -94,6 +107,9 @@ def start_run(
     2. Pin every action ref to its ActionVersion.
     3. In one transaction: the run, one StepRun per step (copies for `reuse`d steps),
        the first attempts, their events; `send` gets the attempts after the commit.
+
+    `parent_step` (a StepRun state of a running sub-workflow step) makes it that step's
+    child run (runner/subflows.py).
     """
     if not isinstance(input, dict):
         raise InvalidInput({"input": ["must be a JSON object"]})
@@ -116,9 +132,12 @@ def start_run(
             created_by=user,
             rerun_of=rerun_of,
             rerun_from=rerun_from,
+            resolve_original=resolve_original,
             schedule=schedule,
             scheduled_for=scheduled_for,
             concurrency_key=run_gate.key_of(definition, input),
+            parent_run_id=parent_step.run_id if parent_step else None,
+            parent_step_id=parent_step.id if parent_step else None,
         )
         tx = Transition(run, send)
         tx.writes.create([run])
@@ -147,6 +166,10 @@ def start_run(
                     to_status=StepStatus.SUCCEEDED,
                     message=f"output reused from run {rerun_of.id}" if rerun_of else "",
                 )
+        for step, spec in zip(steps, definition["steps"], strict=True):
+            if spec.get("skip") and step.status == StepStatus.PENDING:
+                why = decisions.skipped_by_person(spec)
+                set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
         _advance(tx, steps)
         tx.flush()
     return run
@@ -481,6 +504,20 @@ def _advance(tx, steps):
     """Start, skip or decide every step whose predecessors finished (runner/decisions.py);
     finish the run when nothing is left to do, or go on compensating."""
     run = tx.run
+    subflows.settle(tx, steps, _after_failure)
+    _advance_steps(tx, steps)
+    if run.status == RunStatus.COMPENSATING:
+        for child_id in subflows.active_children(run, steps):
+            _cancel_child(tx, child_id)
+        subflows.settle(tx, steps, _after_failure)  # a child with nothing to undo ended now
+        compensation.compensate_next(tx, steps)
+    if run.status in FINISHED_RUN and run.parent_run_id:
+        _wake_parent(tx, run.parent_run_id)
+
+
+def _advance_steps(tx, steps):
+    """Start, skip or decide the steps that may go; succeed the run when all are done."""
+    run = tx.run
     actions = [s for s in steps if s.kind == StepKind.ACTION]
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         by_key = {s.key: s for s in actions}
@@ -495,12 +532,11 @@ def _advance(tx, steps):
                     progress = True
                 if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
                     break
-        if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-            if all(s.status in decisions.FINISHED for s in actions):
-                set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
-            return
-    if run.status == RunStatus.COMPENSATING:
-        compensation.compensate_next(tx, steps)
+        finished = all(s.status in decisions.FINISHED for s in actions)
+        if finished and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            set_run(tx, RunStatus.SUCCEEDED, output=_run_output(run, actions), ended_at=tx.now)
+            if run.rerun_of_id is not None and run.resolve_original:
+                resolve_original(tx, run.rerun_of_id)
 
 
 def _decide(tx, steps, step, by_key):
@@ -519,6 +555,10 @@ def _decide(tx, steps, step, by_key):
         output, why = decisions.choose_case(spec, scope)
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
         set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now, message=why)
+    elif subflows.is_subflow(spec):
+        error = _start_child(tx, steps, step, spec)
+        if error is not None:
+            _after_failure(tx, steps, step, error)
     else:
         start = for_each.start if for_each.is_for_each(spec) else start_step
         error = start(tx, steps, step)
@@ -556,3 +596,71 @@ def _after_failure(tx, steps, step, error):
         mark_handled(tx, step, route)
     else:
         compensation.after_step_failed(tx, steps, step, error)
+
+
+# ---------------------------------------------------------------------------
+# Sub-workflow steps (runner/subflows.py): child runs, started and stopped here
+
+
+def _start_child(tx, steps, step, spec):
+    """Start the step's child run in this transaction; the step runs (no attempt, no
+    worker) until the child ends. Returns the error when it cannot start."""
+    run = tx.run
+    try:
+        rendered = references.render(spec.get("input", {}), decisions.scope(run, steps))
+        if not isinstance(rendered, dict):
+            raise InvalidInput({"input": ["must be a JSON object"]})
+        if subflows.depth_of(run.id) >= subflows.MAX_DEPTH:
+            raise InvalidInput(
+                {"workflow": [f"sub-workflows nest at most {subflows.MAX_DEPTH} deep"]}
+            )
+        workflow, version = subflows.child_target(run, spec)
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
+        if run.status == RunStatus.QUEUED:
+            set_run(tx, RunStatus.RUNNING, started_at=tx.now)
+        tx.send_writes()
+        child = start_run(
+            workspace=workflow.workspace,
+            definition=version.definition,
+            input=rendered,
+            send=tx.send,
+            trigger=Trigger.PARENT,
+            workflow=workflow,
+            workflow_version=version,
+            parent_step=step,
+        )
+    except (references.MissingReference, InvalidInput) as problem:
+        if isinstance(problem, references.MissingReference):
+            message, fields = f"the input refers to {problem.path}, which is missing", None
+        else:
+            message, fields = "the child run could not start", problem.fields
+        error = {"type": "InvalidInput", "code": "child_failed", "message": message}
+        error.update({"retryable": False, **({"fields": fields} if fields else {})})
+        if step.status == StepStatus.PENDING:
+            set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        return error
+    tx.event(
+        "step.child_started", step=step, message=f"child run {child.id}", data={"run": child.id}
+    )
+    return None
+
+
+def _cancel_child(tx, child_id):
+    """Cancel a child run of this (compensating) run, inside its transaction: parent
+    locked first, then the child, as everywhere."""
+    child = run_state.lock(child_id)
+    if child.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return
+    child_tx = Transition(child, tx.send)
+    child_steps = run_state.steps_of(child)
+    reason = {"message": f"cancelled with its parent run {tx.run.id}"}
+    compensation.begin(child_tx, child_steps, "cancelled", reason)
+    _advance(child_tx, child_steps)
+    child_tx.flush()
+
+
+def _wake_parent(tx, parent_id):
+    """Once this transaction committed, let the parent run see that its child ended."""
+    send = tx.send
+    transaction.on_commit(lambda: reconcile(parent_id, send=send), robust=True)

@@ -6,8 +6,14 @@ action runs start runs here: this module sits above the engine and hands it the 
 side (tasks -> executor -> engine) is no loop.
 """
 
+from core.audit import record
 from runner import engine
 from runner.models import Run
+from runner.states import Trigger
+
+# Runs someone asked for; webhooks and schedules start theirs as configured (that
+# configuration is what the audit log records).
+ASKED = (Trigger.MANUAL, Trigger.API, Trigger.RERUN)
 
 
 def send(dispatches):
@@ -19,13 +25,31 @@ def send(dispatches):
 
 
 def start_run(**options) -> Run:
-    """`engine.start_run` with the broker's send (same keyword arguments)."""
-    return engine.start_run(send=send, **options)
+    """`engine.start_run` with the broker's send (same keyword arguments); a run someone
+    asked for is recorded in the audit log."""
+    run = engine.start_run(send=send, **options)
+    if run.trigger in ASKED:
+        data = {"trigger": run.trigger}
+        if run.rerun_of_id:
+            data.update(rerun_of=run.rerun_of_id, rerun_from=run.rerun_from)
+        if run.workflow_version_id:
+            data["version"] = run.workflow_version.number
+        action = "run.rerun" if run.rerun_of_id else "run.start"
+        record(action, run.workspace, run, label=_label(run), data=data)
+    return run
 
 
 def cancel_run(run_id: int, user=None, by="") -> None:
     """`engine.cancel_run` with the broker's send."""
     engine.cancel_run(run_id, user, by, send=send)
+    run = Run.objects.select_related("workflow", "action", "workspace").get(id=run_id)
+    record("run.cancel", run.workspace, run, label=_label(run), data={"by": by} if by else None)
+
+
+def _label(run):
+    """ "#12 of nightly-sync" (its workflow's or action's name)."""
+    what = run.workflow.slug if run.workflow_id else (run.action.name if run.action_id else "")
+    return f"#{run.id} of {what}" if what else f"#{run.id}"
 
 
 def reconcile(run_id: int) -> None:

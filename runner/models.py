@@ -45,6 +45,15 @@ class Run(models.Model):
         "self", models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
     rerun_from = models.CharField(max_length=10, blank=True)
+    # A child run started by a sub-workflow step: the run and the step that wait for it.
+    parent_run = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    parent_step = models.ForeignKey(
+        "StepRun", models.SET_NULL, null=True, blank=True, related_name="child_runs"
+    )
+    # A rerun that succeeds marks its original resolved (ticked by default in the dialog).
+    resolve_original = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -61,6 +70,10 @@ class Run(models.Model):
     concurrency_key = models.CharField(max_length=200, blank=True, default="", db_default="")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
+    # The rerun whose success resolved this run, when it was not a person.
+    resolved_by_run = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -93,6 +106,8 @@ class Run(models.Model):
                 name="run_active",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
             ),
+            # (On PostgreSQL, migration 0015 adds `run_input_path`, a GIN index on input
+            # with jsonb_path_ops, for the runs search: runner/run_search.py.)
             # The run gate's count of a workflow's active runs, per concurrency key.
             models.Index(
                 fields=["workflow", "concurrency_key", "status"],

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from builder.models import WebhookDelivery
+from core.audit import AuditEntry, record
 from core.models import Workspace
 from core.retention import delete_at_once
 from runner.models import Attempt, Run, RunEvent, StepRun
@@ -45,10 +46,11 @@ class Removed:
     attempts: int = 0
     events: int = 0
     deliveries: int = 0
+    audit_entries: int = 0  # by their own retention, AUDIT_RETENTION_DAYS
     by_workspace: dict = field(default_factory=dict)
 
     def add(self, other, workspace_id=None):
-        for name in ("runs", "steps", "attempts", "events", "deliveries"):
+        for name in ("runs", "steps", "attempts", "events", "deliveries", "audit_entries"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if workspace_id is not None and other.runs:
             self.by_workspace[workspace_id] = self.by_workspace.get(workspace_id, 0) + other.runs
@@ -56,7 +58,8 @@ class Removed:
     def __str__(self):
         return (
             f"{self.runs} runs, {self.steps} steps, {self.attempts} attempts, "
-            f"{self.events} events, {self.deliveries} webhook deliveries"
+            f"{self.events} events, {self.deliveries} webhook deliveries, "
+            f"{self.audit_entries} audit entries"
         )
 
 
@@ -120,8 +123,9 @@ def _delete_runs(ids):
 def prune_pass(now=None, budget_s=PASS_BUDGET_S):
     """The sweeper's share: batches over the workspaces until none has due runs or the
     budget is spent; what was deleted. A workspace found with nothing more to delete is
-    looked at again QUIET_S later (by this process), not on every pass."""
-    removed = Removed()
+    looked at again QUIET_S later (by this process), not on every pass. Then a batch of
+    audit entries past AUDIT_RETENTION_DAYS."""
+    removed = Removed(audit_entries=AuditEntry.purge_expired(now))
     clock = time.monotonic()
     deadline = clock + budget_s
     pending = [w for w in Workspace.objects.all() if _quiet_until.get(w.id, 0) <= clock]
@@ -138,8 +142,11 @@ def prune_pass(now=None, budget_s=PASS_BUDGET_S):
 
 
 def prune_all(now=None, workspaces=None):
-    """Every due run now, batch after batch (`manage.py prune`)."""
+    """Every due run now, batch after batch, and (for all workspaces) every audit entry
+    past its retention (`manage.py prune`)."""
     removed = Removed()
+    while workspaces is None and (batch := AuditEntry.purge_expired(now)):
+        removed.audit_entries += batch
     for workspace in workspaces if workspaces is not None else Workspace.objects.all():
         while (batch := prune_batch(workspace, now)).runs:
             removed.add(batch, workspace.id)
@@ -167,6 +174,8 @@ def set_policy(workspace, keep_runs_days, keep_failed_runs_days):
     workspace.keep_runs_days = keep_runs_days
     workspace.keep_failed_runs_days = keep_failed_runs_days
     workspace.save(update_fields=["keep_runs_days", "keep_failed_runs_days"])
+    data = {"keep_runs_days": keep_runs_days, "keep_failed_runs_days": keep_failed_runs_days}
+    record("workspace.retention", workspace, workspace, data=data)
 
 
 def set_kept(run, keep):

@@ -4,6 +4,10 @@ A rerun is just a new run (runner/engine.py `start_run`) that may reuse succeede
 outputs, as a Step Functions redrive does; nothing here changes a status itself.
 """
 
+from dataclasses import dataclass
+
+from django.utils import timezone
+
 from core import references
 from core.errors import InvalidInput, InvalidTransition
 from runner import decisions
@@ -11,12 +15,71 @@ from runner.launch import start_run
 from runner.states import RunStatus, StepKind, StepStatus, Trigger
 
 
-def rerun(run, *, start_from="start", version="pinned", input=None, user=None, trigger=None):
-    """Start a new run linked to `run`.
+def rerun(
+    run,
+    *,
+    start_from="start",
+    version="pinned",
+    input=None,
+    step_inputs=None,
+    skip=(),
+    resolve_original=True,
+    user=None,
+    trigger=None,
+):
+    """Start a new run linked to `run` (what it runs: `plan`).
+
+    With `resolve_original`, the rerun's success marks `run` resolved, with a note
+    linking the two (runner/transition.py `resolve_original`).
+    """
+    chosen = plan(
+        run,
+        start_from=start_from,
+        version=version,
+        input=input,
+        step_inputs=step_inputs,
+        skip=skip,
+        user=user,
+    )
+    return start_run(
+        workspace=run.workspace,
+        definition=chosen.definition,
+        input=chosen.input,
+        trigger=trigger or Trigger.RERUN,
+        workflow=run.workflow,
+        workflow_version=chosen.workflow_version,
+        action=run.action,
+        user=user,
+        rerun_of=run,
+        rerun_from=start_from,
+        reuse=chosen.reuse,
+        resolve_original=resolve_original,
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a rerun would run: its definition, version and input, and the steps of the
+    original whose outputs it keeps ({key: StepRun})."""
+
+    definition: dict
+    workflow_version: object
+    input: dict
+    reuse: dict
+
+
+def plan(
+    run, *, start_from="start", version="pinned", input=None, step_inputs=None, skip=(), user=None
+) -> Plan:
+    """The rerun of `run` these choices make, without starting it (the dialog's ledger
+    shows it before the person commits to it).
 
     `start_from="failed"` reuses the outputs of the steps that succeeded (and were not
     compensated) when the new definition has them unchanged, as a Step Functions redrive
     does; `version="latest"` takes the workflow's newest published version.
+    `step_inputs` ({key: input}) replaces steps' inputs (the failed step's, edited in the
+    dialog); `skip` lists steps a person skips: recorded with who and when, and the steps
+    after them run.
     """
     if start_from not in ("start", "failed"):
         raise InvalidInput({"from": ["must be start or failed"]})
@@ -36,21 +99,32 @@ def rerun(run, *, start_from="start", version="pinned", input=None, user=None, t
     elif version == "latest" and run.action_id:
         newest = run.action.latest_version()
         definition = {**definition, "steps": [{**definition["steps"][0], "action": newest.ref}]}
+    definition = _with_choices(definition, step_inputs or {}, skip, user)
     new_input = run.input if input is None else input
     reuse = reusable_steps(run, definition, new_input) if start_from == "failed" else {}
-    return start_run(
-        workspace=run.workspace,
-        definition=definition,
-        input=new_input,
-        trigger=trigger or Trigger.RERUN,
-        workflow=run.workflow,
-        workflow_version=workflow_version,
-        action=run.action,
-        user=user,
-        rerun_of=run,
-        rerun_from=start_from,
-        reuse=reuse,
-    )
+    return Plan(definition, workflow_version, new_input, reuse)
+
+
+def _with_choices(definition, step_inputs, skip, user):
+    """The definition with the edited inputs and the person's skips written in; a skip
+    chosen for an earlier run is not carried over."""
+    keys = {spec["key"] for spec in definition["steps"] if spec.get("action")}
+    unknown = [key for key in [*step_inputs, *skip] if key not in keys]
+    if unknown:
+        raise InvalidInput({"steps": [f"no action step {key} in this version" for key in unknown]})
+    for key, value in step_inputs.items():
+        if not isinstance(value, dict):
+            raise InvalidInput({f"steps.{key}.input": ["must be a JSON object"]})
+    marker = {"by": getattr(user, "username", "") or "the API", "at": timezone.now().isoformat()}
+    steps = []
+    for spec in definition["steps"]:
+        spec = {k: v for k, v in spec.items() if k != "skip"}
+        if spec["key"] in step_inputs:
+            spec["input"] = step_inputs[spec["key"]]
+        if spec["key"] in skip:
+            spec["skip"] = marker
+        steps.append(spec)
+    return {**definition, "steps": steps}
 
 
 # What makes a step the same step in another definition (on_error only matters on failure).

@@ -69,7 +69,7 @@ def build(run, now=None):
     """(cards, edges) for the run page's graph: each node with its state (`now`, else read)."""
     steps = run.definition.get("steps") if isinstance(run.definition, dict) else None
     steps = [step for step in steps if isinstance(step, dict)] if isinstance(steps, list) else []
-    nodes, edges = graph.build(steps)
+    nodes, edges = graph.build(steps, graph.workflow_names(run.workspace_id, steps))
     now = states(run) if now is None else now
     cards = [{"node": node, "state": now.get(node.key) or NodeState(node.key)} for node in nodes]
     return cards, edges

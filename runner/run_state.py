@@ -74,13 +74,15 @@ class RunState:
         for name in RUN_STATE:
             setattr(self, name, getattr(row, name))
         shape = _run_shape(self.id)
-        self.definition, self.action_versions, self.input, self.scheduled_for = shape
+        self.definition, self.action_versions, self.input, self.scheduled_for = shape[:4]
+        # The run this one reruns, and whether its success resolves it (runner/reruns.py).
+        self.rerun_of_id, self.resolve_original = shape[4:]
 
     def step_spec(self, key):
         return _specs_by_key(self.id)[key]
 
 
-RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review")
+RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review", "parent_run_id")
 CLAIM_STEP = (
     "id", "key", "kind", "input", "secret_slots", "action_version_id", "parent_id", "item_index",
 )  # fmt: skip
@@ -91,11 +93,18 @@ STEP_STATE = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=4096)
+# Runs a worker process has in hand: enough for every run in flight, few enough that a
+# worker's memory stays flat (each entry holds a run's definition and input).
+RUNS_CACHED = 512
+
+
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def _run_shape(run_id):
     """Safe to cache by id: these columns never change, and ids are never reused
-    (PostgreSQL sequences, SQLite AUTOINCREMENT)."""
+    (PostgreSQL sequences, SQLite AUTOINCREMENT); an original deleted since is looked
+    up again before it is resolved."""
     fields = ("definition", "action_versions", "input", "scheduled_for")
+    fields += ("rerun_of_id", "resolve_original")
     return Run.objects.values_list(*fields).get(id=run_id)
 
 
@@ -117,12 +126,12 @@ def steps_of(run):
     return steps
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def _specs_by_key(run_id):
     return {spec["key"]: spec for spec in _run_shape(run_id)[0]["steps"]}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=RUNS_CACHED)
 def outputs_needed(run_id):
     """Keys of the steps whose output a transition can use: those a step's or a
     compensation's input refers to, and the last ones (the run's output); None for all.

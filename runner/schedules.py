@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.audit import delete_recorded, record_save
 from core.errors import InvalidInput, InvalidTransition
 from runner import launch
 from runner.models import Overlap, Run, Schedule
@@ -190,10 +191,17 @@ def save(schedule, changes):
     if errors:
         return errors
     after = (schedule.cron, schedule.interval_s, schedule.timezone, schedule.paused)
+    created = schedule.pk is None
     if schedule.pk is None:
         schedule.created_at = timezone.now()
     if schedule.pk is None or after != before:
         schedule.next_fire_at = first_fire_time(schedule)
         schedule.buffered_for = None
     schedule.save()
+    record_save("schedule", schedule.workspace, schedule, created, changes)
     return {}
+
+
+def delete(schedule):
+    """Delete a schedule (its runs stay)."""
+    delete_recorded("schedule", schedule.workspace, schedule)

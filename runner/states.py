@@ -27,12 +27,16 @@ RUN_TRANSITIONS = {
     RunStatus.RUNNING: {RunStatus.SUCCEEDED, RunStatus.COMPENSATING, RunStatus.FAILED}
     | {RunStatus.CANCELLED},
     RunStatus.COMPENSATING: {RunStatus.COMPENSATED, RunStatus.FAILED, RunStatus.CANCELLED},
+    # A succeeded child run is undone when its parent compensates (runner/subflows.py).
+    RunStatus.SUCCEEDED: {RunStatus.COMPENSATING},
 }
 
 
 class StepStatus(models.TextChoices):
     PENDING = "pending"  # waiting for the steps it runs after
-    RUNNING = "running"  # has an attempt scheduled (maybe delayed for a retry) or running
+    # Has an attempt scheduled (maybe delayed for a retry) or running; a sub-workflow step:
+    # its child run is under way (no attempt, no worker held).
+    RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # out of attempts, or a non-retryable error
     SKIPPED = "skipped"  # never started: the run failed or was cancelled first
@@ -74,3 +78,4 @@ class Trigger(models.TextChoices):
     WEBHOOK = "webhook"
     RERUN = "rerun"
     SCHEDULE = "schedule"
+    PARENT = "parent"  # a sub-workflow step of another run (runner/subflows.py)

@@ -245,6 +245,8 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
         group.why = why.get((step["kind"], step["key"]), "")
         if step["id"] in nested:
             group.items = counts.get(step["id"], ItemCounts())
+        if step["action_version__action__name"] is None:
+            group.ref = _engine_ref(run, step["key"])
         if only_failures:
             group.attempts = [r for r in group.attempts if r.status == AttemptStatus.FAILED]
             if not group.attempts and group.status != StepStatus.FAILED:
@@ -330,8 +332,17 @@ def _group(step, attempts, origin, now):
 
 def _ref(step):
     if step["action_version__action__name"] is None:
-        return "switch"  # the only step without an action today; decided by the engine
+        return "switch"  # decided by the engine; `_engine_ref` names it from the definition
     return f"{step['action_version__action__name']}@{step['action_version__version']}"
+
+
+def _engine_ref(run, key):
+    """A step without an action: a switch, or a sub-workflow step (its child workflow)."""
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    for spec in specs if isinstance(specs, list) else []:
+        if isinstance(spec, dict) and spec.get("key") == key and spec.get("type") == "workflow":
+            return f"sub-workflow {spec.get('workflow')}"
+    return "switch"
 
 
 def _joined(messages):

@@ -5,7 +5,8 @@ transaction. Every row a transition changes goes through the functions here, whi
 it on `tx.writes` (runner/fastsql.py `Writes`), checked against the tables of allowed
 status changes (runner/states.py):
 
-    runs       set_run                (status, output, error, needs_review)
+    runs       set_run                (status, output, error, needs_review),
+               resolve_original       (an original's resolution, when its rerun succeeds)
     steps      add_steps, add_step, set_step
     attempts   add_attempt, set_attempt
     events     Transition.event
@@ -167,6 +168,19 @@ def set_run(tx, status, **fields):
     for name, value in fields.items():
         setattr(run, name, value)
     tx.event(f"run.{status}", from_status=old, to_status=status)
+
+
+def resolve_original(tx, original_id):
+    """A rerun that succeeded takes its original out of the failures inbox, with a note
+    linking the two; an original someone already resolved (or deleted) is left alone."""
+    found = fastsql.rows(Run, ("id", "resolved_at"), {"id": original_id})
+    if not found or found[0].resolved_at is not None:
+        return
+    note = f"Resolved by rerun #{tx.run.id}, which succeeded."
+    tx.writes.update(
+        Run, original_id, None, resolved_at=tx.now, resolution_note=note, resolved_by_run=tx.run.id
+    )
+    tx.event("run.resolved_original", message=f"resolved run #{original_id}")
 
 
 def flag_run(tx, step, message):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from runner.views import alerts, failures, items, limits, rerun, run, runs
+from runner.views import alerts, export, failures, items, limits, rerun, run, runs
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
+    path("w/<slug:ws>/runs/export", export.run_export, name="run_export"),
     path("w/<slug:ws>/alerts/", alerts.alert_list, name="alert_list"),
     path("w/<slug:ws>/alerts/log", alerts.alert_log, name="alert_log"),
     path("w/<slug:ws>/alerts/new", alerts.alert_new, name="alert_new"),
@@ -18,6 +19,11 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
     path("w/<slug:ws>/runs/<int:run_id>/keep", run.run_keep, name="run_keep"),
     path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
+    path(
+        "w/<slug:ws>/runs/<int:run_id>/rerun/ledger",
+        rerun.run_rerun_ledger,
+        name="run_rerun_ledger",
+    ),
     path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
     path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),
     path("w/<slug:ws>/limits/", limits.limit_list, name="limit_list"),

@@ -17,10 +17,11 @@ def get_workflow(request, slug, lock=False):
     return get_object_or_404(workflows, workspace=request.workspace, slug=slug)
 
 
-def check(definition, workspace):
-    """(normalized definition, {}) when valid, else (None, {field path: [messages]})."""
+def check(definition, workspace, slug=None):
+    """(normalized definition, {}) when valid, else (None, {field path: [messages]}).
+    `slug`: the workflow it defines (a sub-workflow must not run it again)."""
     try:
-        return validate(definition, workspace), {}
+        return validate(definition, workspace, slug), {}
     except InvalidDefinition as error:
         return None, error.fields
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from builder import concurrency, graph
 from builder import draft as drafts
 from builder.decisions import STEP_TYPES
+from builder.models import Workflow
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
 from builder.step_form import FOR_EACH_SLOTS, RETRY_FIELDS, error_count, error_slots, json_text
@@ -26,11 +27,14 @@ STEP_SLOTS = (
 STEP_SLOTS += ["type", "when", "after_any", "on_error", *FOR_EACH_SLOTS]
 # A switch has no action, input, retries or compensation: its cases and default instead.
 SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
+# A sub-workflow step: the workflow it runs, its version, its input and error routes.
+SUBFLOW_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "workflow"]
+SUBFLOW_SLOTS += ["version", "input", "on_error"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
 def draft_state(workflow, local_errors=None):
-    normalized, fields = check(workflow.draft, workflow.workspace)
+    normalized, fields = check(workflow.draft, workflow.workspace, workflow.slug)
     return normalized, merge_errors(fields, local_errors or {})
 
 
@@ -48,7 +52,7 @@ def status_context(workflow, normalized, fields):
 def canvas_context(workflow, fields, selected=None):
     """The graph of the draft: nodes (with their problems) and typed edges."""
     steps = drafts.steps_of(workflow.draft)
-    nodes, edges = graph.build(steps)
+    nodes, edges = graph.build(steps, graph.workflow_names(workflow.workspace_id, steps))
     cards = []
     for node, step in zip(nodes, steps, strict=True):
         cards.append(
@@ -156,8 +160,11 @@ def panel_context(request, workflow, index, fields):
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
         "errors": error_slots(fields, index),
-        "slots": SWITCH_SLOTS if step.get("type") == "switch" else STEP_SLOTS,
+        "slots": {"switch": SWITCH_SLOTS, "workflow": SUBFLOW_SLOTS}.get(
+            step.get("type"), STEP_SLOTS
+        ),
         **decision_fields(step),
+        **subflow_fields(workflow, step),
         "preview": preview(step, version),
         "default_policy": _policy_summary(version),
     }
@@ -180,6 +187,27 @@ def decision_fields(step):
         },
         "cases_text": json_text(step.get("cases", [])),
         "default_text": json_text(step.get("default", [])),
+    }
+
+
+def subflow_fields(workflow, step):
+    """A sub-workflow step's choices: the workspace's published workflows but this one."""
+    if step.get("type") != "workflow":
+        return {"is_subflow": False}
+    published = (
+        Workflow.objects.filter(workspace=workflow.workspace, versions__isnull=False)
+        .exclude(id=workflow.id)
+        .distinct()
+        .order_by("name")
+    )
+    chosen = _text(step.get("workflow"))
+    choices = [{"slug": w.slug, "name": w.name} for w in published]
+    return {
+        "is_subflow": True,
+        "subflow_choices": choices,
+        "subflow_selected": chosen,
+        "subflow_listed": any(c["slug"] == chosen for c in choices),
+        "subflow_version": _text(step.get("version", "latest")),
     }
 
 

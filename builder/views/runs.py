@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from builder.views.common import get_workflow
 from core.errors import InvalidInput
 from core.models import Role
+from core.web import started_runs
 from core.web.schema_form import WHOLE, SchemaForm
 from core.workspaces import workspace_view
 from runner import launch
@@ -38,6 +39,7 @@ def run_workflow(request, slug):
         except InvalidInput as error:
             _attach(form, error.fields)
         else:
+            started_runs.remember(request, run.id)
             return redirect("run_detail", request.workspace.slug, run.id)
     context = {
         "workflow": workflow,

@@ -87,7 +87,7 @@ def toggle_schedule(request, slug, schedule_id):
 def delete_schedule(request, slug, schedule_id):
     workflow = get_workflow(request, slug)
     schedule = get_object_or_404(Schedule, workflow=workflow, id=schedule_id)
-    schedule.delete()
+    schedules.delete(schedule)
     messages.success(request, f"Deleted the schedule {schedule.name}; its runs stay.")
     return redirect("workflow_schedules", request.workspace.slug, workflow.slug)
 

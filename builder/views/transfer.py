@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from builder.forms import ImportForm
 from builder.models import WorkflowVersion
 from builder.views.common import check, get_workflow, save_draft
+from core.audit import record
 from core.models import Role
 from core.workspaces import workspace_view
 
@@ -48,13 +49,14 @@ def import_definition(request, slug):
         status = 422
         if form.is_valid():
             parsed = form.cleaned_data["parsed"]
-            _, fields = check(parsed, request.workspace)
+            _, fields = check(parsed, request.workspace, workflow.slug)
             steps = parsed.get("steps")
             shaped = isinstance(steps, list) and all(isinstance(step, dict) for step in steps)
             if not fields or (form.cleaned_data["save_invalid"] and shaped):
                 parsed.setdefault("steps", [])
                 save_draft(workflow, parsed)
                 problems = sum(len(messages) for messages in fields.values())
+                record("workflow.import", request.workspace, workflow, data={"problems": problems})
                 note = f" It has {problems} problem(s) to fix." if problems else ""
                 messages.success(request, f"Imported the definition into the draft.{note}")
                 return redirect("workflow_builder", request.workspace.slug, workflow.slug)
@@ -74,6 +76,6 @@ def validate_definition(request, slug):
     form = ImportForm(request.POST)
     fields = {}
     if form.is_valid():
-        _, fields = check(form.cleaned_data["parsed"], request.workspace)
+        _, fields = check(form.cleaned_data["parsed"], request.workspace, workflow.slug)
     context = {"workflow": workflow, "form": form, "fields": sorted(fields.items())}
     return render(request, "builder/import.html#checked", context)

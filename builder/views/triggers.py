@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from builder.forms import TriggerForm
 from builder.models import Trigger
 from builder.views.common import get_workflow
+from core.audit import delete_recorded, record_save
 from core.models import Role
 from core.workspaces import can_edit, workspace_view
 
@@ -35,6 +36,7 @@ def trigger_list(request, slug):
             if trigger.signature != Trigger.Signature.NONE:
                 trigger.secret = _new_secret()
             trigger.save()
+            record_save("trigger", request.workspace, trigger, True, form.changed_data)
             if trigger.secret:
                 _show_once(request, trigger)
             messages.success(request, f"Created the webhook {trigger}.")
@@ -69,6 +71,7 @@ def toggle_trigger(request, slug, trigger_id):
     trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
     trigger.enabled = not trigger.enabled
     trigger.save(update_fields=["enabled", "updated_at"])
+    record_save("trigger", request.workspace, trigger, False, ["enabled"])
     state = "enabled" if trigger.enabled else "disabled: its URL now answers 404"
     messages.success(request, f"Webhook {trigger} {state}.")
     return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
@@ -84,6 +87,7 @@ def rotate_secret(request, slug, trigger_id):
         raise Http404("This webhook checks no signature")
     trigger.secret = _new_secret()
     trigger.save(update_fields=["encrypted_secret", "updated_at"])
+    record_save("trigger", request.workspace, trigger, False, ["secret"])
     _show_once(request, trigger)
     messages.success(request, f"Webhook {trigger} has a new signing secret.")
     return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
@@ -94,7 +98,7 @@ def rotate_secret(request, slug, trigger_id):
 def delete_trigger(request, slug, trigger_id):
     workflow = get_workflow(request, slug)
     trigger = get_object_or_404(Trigger, workflow=workflow, id=trigger_id)
-    trigger.delete()
+    delete_recorded("trigger", request.workspace, trigger)
     messages.success(request, f"Deleted the webhook {trigger}.")
     return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
 

@@ -17,6 +17,7 @@ from builder.forms import PublishForm
 from builder.models import WorkflowVersion
 from builder.views.common import check, get_workflow, save_draft
 from builder.views.context import settings_context
+from core.audit import record
 from core.models import Role
 from core.workspaces import workspace_view
 
@@ -26,7 +27,7 @@ from core.workspaces import workspace_view
 def publish(request, slug):
     """Validate the draft and freeze it as the next version, with a note."""
     workflow = get_workflow(request, slug)
-    normalized, fields = check(workflow.draft, request.workspace)
+    normalized, fields = check(workflow.draft, request.workspace, workflow.slug)
     latest = workflow.latest_version()
     form = PublishForm(request.POST or None)
     status = 200
@@ -66,7 +67,7 @@ def versions(request, slug):
         changes = diff(_definition(history, old), _definition(history, new))
     draft_changes = None
     if history:
-        normalized, _ = check(workflow.draft, request.workspace)
+        normalized, _ = check(workflow.draft, request.workspace, workflow.slug)
         draft_changes = diff(history[0].definition, normalized or workflow.draft)
     context = {
         "workflow": workflow,
@@ -86,7 +87,8 @@ def version_detail(request, slug, number):
     workflow = get_workflow(request, slug)
     version = get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
     text = json.dumps(version.definition, indent=2, ensure_ascii=False)
-    nodes, edges = graph.build(drafts.steps_of(version.definition))
+    steps = drafts.steps_of(version.definition)
+    nodes, edges = graph.build(steps, graph.workflow_names(workflow.workspace_id, steps))
     context = {
         "workflow": workflow,
         "version": version,
@@ -105,6 +107,7 @@ def restore_version(request, slug, number):
     workflow = get_workflow(request, slug, lock=True)
     version = get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
     save_draft(workflow, version.definition)
+    record("workflow.restore", request.workspace, workflow, data={"version": version.number})
     messages.success(request, f"The draft is now a copy of v{version.number}. Publish to use it.")
     return redirect(_builder_url(workflow))
 

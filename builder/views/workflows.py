@@ -16,6 +16,7 @@ from builder import draft as drafts
 from builder.forms import WorkflowForm
 from builder.models import Workflow
 from builder.views.common import get_workflow
+from core.audit import delete_recorded
 from core.models import Role
 from core.workspaces import can_edit, workspace_view
 
@@ -80,6 +81,6 @@ def delete_workflow(request, slug):
     if workflow.archived_at is None:
         messages.error(request, "Archive the workflow before deleting it.")
     else:
-        workflow.delete()
+        delete_recorded("workflow", request.workspace, workflow)
         messages.success(request, f"{workflow.name} was deleted; its runs stay.")
     return redirect(reverse("workflow_list", args=[request.workspace.slug]) + "?archived=1")

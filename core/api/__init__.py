@@ -9,6 +9,7 @@ from core.api import (
     actions,
     alerts,
     apikeys,
+    audit,
     errors,
     failures,
     limits,
@@ -52,3 +53,4 @@ api.add_router("/api-keys", apikeys.router)
 api.add_router("/retention", retention.router)
 api.add_router("/alerts", alerts.router)
 api.add_router("/limits", limits.router)
+api.add_router("/audit", audit.router)

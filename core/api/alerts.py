@@ -184,7 +184,7 @@ def update_rule(request, rule_id: int, payload: AlertRulePatch):
 )  # fmt: skip
 def delete_rule(request, rule_id: int):
     require_editor(request)
-    one_or_404(_rules(request.workspace), rule_id).delete()
+    alerts.delete_rule(one_or_404(_rules(request.workspace), rule_id))
     return 204, None
 
 

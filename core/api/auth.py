@@ -16,6 +16,7 @@ class ApiKeyAuth(HttpBearer):
         if key is None:
             return None  # django-ninja answers 401 (core/api/errors.py shapes it)
         request.workspace, request.role = key.workspace, key.role
+        request.api_key = key  # the actor of what the request does (core/audit.py)
         if request.method not in SAFE_METHODS:
             # Before the body is read: a viewer key learns it may not, not what was wrong.
             require_editor(request)

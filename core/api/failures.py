@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import Http404
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from core.api.auth import require_editor
@@ -107,8 +106,8 @@ def list_failures(
 )
 def resolve(request, payload: ResolveIn):
     require_editor(request)
-    runs = _failures(request.workspace, payload.runs)
-    runs.update(resolved_at=timezone.now(), resolution_note=payload.note.strip())
+    ids = list(_failures(request.workspace, payload.runs).values_list("id", flat=True))
+    inbox.resolve(request.workspace, ids, payload.note.strip())
     return _changed(request.workspace, payload.runs)
 
 
@@ -122,7 +121,8 @@ def resolve(request, payload: ResolveIn):
 )
 def reopen(request, payload: ReopenIn):
     require_editor(request)
-    _failures(request.workspace, payload.runs).update(resolved_at=None, resolution_note="")
+    ids = list(_failures(request.workspace, payload.runs).values_list("id", flat=True))
+    inbox.reopen(request.workspace, ids)
     return _changed(request.workspace, payload.runs)
 
 

@@ -105,5 +105,5 @@ def update_limit(request, limit_id: int, payload: LimitPatch):
 def delete_limit(request, limit_id: int):
     require_editor(request)
     limit = _get(request, limit_id)
-    limit.delete()
+    action_limits.delete(limit)
     return 204, None

@@ -70,9 +70,7 @@ def add_member(request, payload: MemberIn):
     if not form.is_valid():
         fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         raise ApiError(422, "The member cannot be added", fields=fields)
-    membership = Membership.objects.create(
-        workspace=request.workspace, user=form.user, role=form.cleaned_data["role"]
-    )
+    membership = Membership.add(request.workspace, form.user, form.cleaned_data["role"])
     return 201, member_out(membership)
 
 
@@ -89,8 +87,7 @@ def change_role(request, member_id: int, payload: RoleIn):
         membership = _locked(request.workspace, member_id)
         if payload.role != Role.OWNER and membership.is_last_owner():
             raise ApiError(409, "A workspace keeps at least one owner", code="last_owner")
-        membership.role = payload.role
-        membership.save(update_fields=["role"])
+        membership.change_role(payload.role)
     return member_out(membership)
 
 
@@ -107,7 +104,7 @@ def remove_member(request, member_id: int):
         membership = _locked(request.workspace, member_id)
         if membership.is_last_owner():
             raise ApiError(409, "A workspace keeps at least one owner", code="last_owner")
-        membership.delete()
+        membership.remove()
     return 204, None
 
 

@@ -103,6 +103,7 @@ def rerun(
     require_editor(request)
     run = get_run(request.workspace, run_id)
     options = {"start_from": payload.from_, "version": payload.version, "input": payload.input}
+    options["resolve_original"] = payload.resolve_original
     if run.action_id:
         return launch(request, payload, idempotency_key, lambda: action_runs.rerun(run, **options))
     return launch(request, payload, idempotency_key, lambda: reruns.rerun(run, **options))

@@ -155,7 +155,7 @@ def update_schedule(request, slug: str, schedule_id: int, payload: SchedulePatch
 )  # fmt: skip
 def delete_schedule(request, slug: str, schedule_id: int):
     require_editor(request)
-    get_schedule(request.workspace, slug, schedule_id).delete()
+    schedules.delete(get_schedule(request.workspace, slug, schedule_id))
     return 204, None
 
 

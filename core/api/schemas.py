@@ -57,6 +57,9 @@ class RerunIn(Strict):
     )
     version: Literal["pinned", "latest"] = "pinned"
     input: JSON_OBJECT | None = Field(None, description="A new input; the original when omitted")
+    resolve_original: bool = Field(
+        True, description="Mark this run resolved when the rerun succeeds"
+    )
     wait: float | None = Field(None, ge=0, le=30)
 
 
@@ -77,8 +80,12 @@ class StepOut(Schema):
     key: str
     kind: StepKind
     status: StepStatus
-    type: str = Field(description="action, or switch (decided by the engine: no action)")
+    type: str = Field(
+        description="action; switch (decided by the engine: no action); or workflow (a "
+        "sub-workflow step: its child run is in `child_run`)"
+    )
     action: str | None
+    child_run: int | None = Field(None, description="A sub-workflow step's child run")
     handled: bool = Field(description="failed, and an on_error route took the failure")
     route: JSON_OBJECT | None = Field(
         description='the route taken: {"route": index, "match": word, "next": [steps]}'
@@ -115,7 +122,22 @@ class RunOut(Schema):
     ended_at: datetime | None
 
 
+class ParentOut(Schema):
+    run: int
+    step: str | None = Field(description="The parent's sub-workflow step that waits for it")
+    status: RunStatus
+
+
+class ChildOut(Schema):
+    run: int
+    step: str | None = Field(description="The sub-workflow step that started it")
+    workflow: str | None
+    status: RunStatus
+
+
 class RunDetailOut(RunOut):
+    parent: ParentOut | None = Field(description="The run whose sub-workflow step started it")
+    children: list[ChildOut] = Field(description="Runs its sub-workflow steps started")
     steps: list[StepOut]
 
 

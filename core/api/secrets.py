@@ -67,7 +67,8 @@ def delete_secret(request, name: str):
     require_editor(request)
     if Secret.check_name(name):
         raise Http404  # no secret has that name (and PostgreSQL refuses a NUL in a query)
-    deleted, _ = Secret.objects.filter(workspace=request.workspace, name=name).delete()
-    if not deleted:
+    secret = Secret.objects.filter(workspace=request.workspace, name=name).first()
+    if secret is None:
         raise Http404
+    secret.remove()
     return 204, None

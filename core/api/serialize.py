@@ -49,18 +49,51 @@ def run_detail(run, secrets=()):
         Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
     )
     notes = decision_notes(run.id)
+    children = list(run.children.select_related("workflow", "parent_step").order_by("id"))
+    child_of = {child.parent_step_id: child.id for child in children}
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    types = {
+        spec.get("key"): spec.get("type", "action")
+        for spec in (specs if isinstance(specs, list) else [])
+        if isinstance(spec, dict)
+    }
     return {
         **run_summary(run, secrets),
-        "steps": [_step(step, secrets, notes.get((step.kind, step.key), "")) for step in steps],
+        "parent": _parent(run),
+        "children": [
+            {
+                "run": child.id,
+                "step": child.parent_step.key if child.parent_step_id else None,
+                "workflow": child.workflow.slug if child.workflow_id else None,
+                "status": child.status,
+            }
+            for child in children
+        ],
+        "steps": [
+            _step(step, secrets, notes.get((step.kind, step.key), ""), types, child_of)
+            for step in steps
+        ],
     }
 
 
-def _step(step, secrets, why=""):
+def _parent(run):
+    if run.parent_run_id is None:
+        return None
+    parent = Run.objects.filter(id=run.parent_run_id).values("id", "status").first()
+    if parent is None:
+        return None
+    step = run.parent_step.key if run.parent_step_id else None
+    return {"run": parent["id"], "step": step, "status": parent["status"]}
+
+
+def _step(step, secrets, why="", types=None, child_of=None):
+    spec_type = (types or {}).get(step.key) or ("action" if step.action_version_id else "switch")
     return {
         "key": step.key,
         "kind": step.kind,
         "status": step.status,
-        "type": "action" if step.action_version_id else "switch",
+        "type": spec_type,
+        "child_run": (child_of or {}).get(step.compensates_id or step.id),
         "action": step.action_version.ref if step.action_version_id else None,
         "handled": step.handled is not None,
         "route": step.handled,

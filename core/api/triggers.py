@@ -17,6 +17,7 @@ from core.api.errors import ApiError
 from core.api.lookup import one_or_404
 from core.api.schemas import ERRORS, READ_ERRORS, Strict
 from core.api.workflows import get_workflow
+from core.audit import delete_recorded, record_save
 
 router = Router(tags=["triggers"])
 HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"
@@ -128,7 +129,9 @@ def _save(trigger, changes):
         trigger.secret = generated = secrets.token_urlsafe(32)
     if errors := trigger.config_errors():
         raise ApiError(422, "The trigger's settings do not fit together", fields=errors)
+    created = trigger.pk is None
     trigger.save()
+    record_save("trigger", trigger.workflow.workspace, trigger, created, changes)
     return generated
 
 
@@ -195,7 +198,7 @@ def update_trigger(request, slug: str, trigger_id: int, payload: TriggerIn):
 )
 def delete_trigger(request, slug: str, trigger_id: int):
     require_editor(request)
-    get_trigger(request.workspace, slug, trigger_id).delete()
+    delete_recorded("trigger", request.workspace, get_trigger(request.workspace, slug, trigger_id))
     return 204, None
 
 

@@ -21,6 +21,7 @@ from core.api.auth import require_editor
 from core.api.errors import ApiError
 from core.api.launch import launch
 from core.api.schemas import ERRORS, JSON_OBJECT, READ_ERRORS, RunIn, RunOut
+from core.audit import delete_recorded, record
 from runner.launch import start_run
 from runner.states import Trigger
 
@@ -141,7 +142,7 @@ def put(
     require_editor(request)
     if not SLUG.match(slug):
         raise ApiError(422, "Invalid slug", fields={"slug": ["1-100 letters, digits, - or _"]})
-    normalized = checked(definition, request.workspace)
+    normalized = checked(definition, request.workspace, slug)
     name, description = definition.get("name") or "", definition.get("description") or ""
     try:
         with transaction.atomic():
@@ -154,6 +155,7 @@ def put(
             workflow.name = name or workflow.name
             workflow.description = description or workflow.description
             workflow.save()
+            record("workflow.import", request.workspace, workflow, data={"created": created})
             if publish:
                 latest = workflow.latest_version()
                 if latest is None or latest.definition != normalized:
@@ -163,9 +165,9 @@ def put(
     return (201 if created else 200), workflow_out(workflow)
 
 
-def checked(definition, workspace):
+def checked(definition, workspace, slug=None):
     """The normalized definition; 422 with field errors, as the import page shows them."""
-    normalized = validate(definition, workspace)
+    normalized = validate(definition, workspace, slug)
     name, description = definition.get("name") or "", definition.get("description") or ""
     if len(name) > 200 or not isinstance(description, str):
         fields = {"name": ["at most 200 characters"]} if len(name) > 200 else {}
@@ -194,7 +196,7 @@ def validate_definition(
 ):
     require_editor(request)
     get_workflow(request.workspace, slug)
-    return {"definition": checked(definition, request.workspace)}
+    return {"definition": checked(definition, request.workspace, slug)}
 
 
 @router.get(
@@ -305,5 +307,5 @@ def delete(request, slug: str):
     workflow = get_workflow(request.workspace, slug)
     if workflow.archived_at is None:
         raise ApiError(409, "Archive the workflow before deleting it", code="not_archived")
-    workflow.delete()
+    delete_recorded("workflow", request.workspace, workflow)
     return 204, None

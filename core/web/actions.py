@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.actions.registry import run_form_hints
 from core.errors import FieldErrors
 from core.models import Action, ActionKind, Role
+from core.web import started_runs
 from core.web.action_forms import FORMS
 from core.web.schema_form import WHOLE, SchemaForm
 from core.workspaces import workspace_view
@@ -139,6 +140,7 @@ def action_run(request, name):
         except FieldErrors as invalid:
             _attach(form, invalid.fields)
         else:
+            started_runs.remember(request, run.id)
             return redirect("run_detail", request.workspace.slug, run.id)
     context = {"action": action, "version": version, "form": form, "whole": form.whole}
     return render(request, "core/action_run.html", context, status=422 if form.errors else 200)

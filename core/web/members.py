@@ -36,9 +36,7 @@ def member_add(request):
     form = MemberForm(request.POST, workspace=request.workspace)
     if not form.is_valid():
         return _page(request, form, status=422)
-    Membership.objects.create(
-        workspace=request.workspace, user=form.user, role=form.cleaned_data["role"]
-    )
+    Membership.add(request.workspace, form.user, form.cleaned_data["role"])
     messages.success(request, f"{form.user.username} joined as {form.cleaned_data['role']}.")
     return redirect("member_list", request.workspace.slug)
 
@@ -53,8 +51,7 @@ def member_role(request, member_id):
     elif form.cleaned_data["role"] != Role.OWNER and membership.is_last_owner():
         messages.error(request, "A workspace keeps at least one owner.")
     else:
-        membership.role = form.cleaned_data["role"]
-        membership.save(update_fields=["role"])
+        membership.change_role(form.cleaned_data["role"])
         messages.success(request, f"{membership.user.username} is now {membership.role}.")
     return redirect("member_list", request.workspace.slug)
 
@@ -66,6 +63,6 @@ def member_remove(request, member_id):
     if membership.is_last_owner():
         messages.error(request, "A workspace keeps at least one owner.")
     else:
-        membership.delete()
+        membership.remove()
         messages.success(request, f"{membership.user.username} was removed.")
     return redirect("member_list", request.workspace.slug)

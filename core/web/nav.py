@@ -2,6 +2,8 @@
 
 from django.urls import NoReverseMatch, reverse
 
+from core.models import Role
+
 # (label, url name, url-name prefixes that mark it current, SVG path of its icon)
 PAGES = [
     (
@@ -45,6 +47,7 @@ PAGES = [
         "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10a7 7 0 0 1 14 0M17 3a4 4 0 0 1 0 8m5 10a7 7 0 0 0-4-6.3",
     ),
     ("Alerts", "alert_list", ("alert_",), "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4"),
+    ("Audit log", "audit_list", ("audit_",), "M6 3h9l4 4v14H6zm3 7h7m-7 4h7m-7 4h4"),
     (
         "Settings",
         "workspace_settings",
@@ -54,11 +57,18 @@ PAGES = [
 ]
 
 
+# Pages only owners may open: the others do not see the link either.
+OWNERS_ONLY = {"audit_list"}
+
+
 def nav_items(request, workspace, failures=0):
     """The sidebar links for `workspace`; pages whose URL is not defined yet are left out."""
     current = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+    owner = getattr(request, "role", None) == Role.OWNER
     items = []
     for label, name, prefixes, icon in PAGES:
+        if name in OWNERS_ONLY and not owner:
+            continue
         try:
             url = reverse(name, args=[workspace.slug])
         except NoReverseMatch:

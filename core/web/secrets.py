@@ -99,8 +99,7 @@ def secret_replace(request, name):
     form = SecretValueForm(request.POST)
     if not form.is_valid():
         return _page(request, replacing=secret, value_form=form, status=422)
-    secret.value = form.cleaned_data["value"]
-    secret.save(update_fields=["encrypted", "updated_at"])
+    Secret.set(request.workspace, secret.name, form.cleaned_data["value"])
     messages.success(request, f"{name} has a new value; steps that start from now on use it.")
     return redirect("secrets", request.workspace.slug)
 
@@ -109,6 +108,6 @@ def secret_replace(request, name):
 @workspace_view(min_role=Role.EDITOR)
 def secret_delete(request, name):
     secret = _get_secret(request, name)
-    secret.delete()
+    secret.remove()
     messages.success(request, f"Secret {name} was deleted.")
     return redirect("secrets", request.workspace.slug)

@@ -99,6 +99,6 @@ def alert_test(request, rule_id):
 @workspace_view(min_role=Role.EDITOR)
 def alert_delete(request, rule_id):
     rule = _rule(request, rule_id)
-    rule.delete()
+    alerts.delete_rule(rule)
     messages.success(request, f"Deleted the alert rule {rule.name} and its delivery log.")
     return redirect("alert_list", request.workspace.slug)

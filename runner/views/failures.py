@@ -5,12 +5,12 @@ from django.contrib import messages
 from django.db.models import Count, Max, Q
 from django.db.models.fields.json import KT
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from builder.models import Workflow
 from core.errors import BrickworkError
 from core.models import Role
+from core.web import started_runs
 from core.workspaces import workspace_view
 from runner import inbox, reruns
 from runner.listing import light_runs
@@ -94,6 +94,11 @@ class BulkForm(forms.Form):
         queryset=None, error_messages={"required": "Select at least one run."}
     )
     action = forms.ChoiceField(choices=[("rerun", "Rerun"), ("resolve", "Resolve")])
+    version = forms.ChoiceField(
+        choices=[("pinned", "Their pinned version"), ("latest", "The latest version")],
+        required=False,
+        initial="pinned",
+    )
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -174,9 +179,7 @@ def failure_bulk(request):
     if bulk.cleaned_data["action"] == "resolve":
         note = bulk.cleaned_data["note"].strip()
         ids = [run.id for run in runs]
-        inbox.failures(request.workspace).filter(id__in=ids).update(
-            resolved_at=timezone.now(), resolution_note=note
-        )
+        inbox.resolve(request.workspace, ids, note)
         messages.success(request, f"Resolved {len(ids)} run{'s' if len(ids) != 1 else ''}.")
     else:
         started, refused = [], []
@@ -185,7 +188,10 @@ def failure_bulk(request):
                 "failed" if run.status in (RunStatus.FAILED, RunStatus.COMPENSATED) else "start"
             )
             try:
-                started.append(reruns.rerun(run, start_from=start_from, user=request.user).id)
+                version = bulk.cleaned_data["version"] or "pinned"
+                new = reruns.rerun(run, start_from=start_from, version=version, user=request.user)
+                started.append(new.id)
+                started_runs.remember(request, new.id)
             except BrickworkError as error:
                 refused.append(f"#{run.id}: {error}")
         if started:

@@ -44,7 +44,7 @@ def limit_list(request):
 @workspace_view(min_role=Role.EDITOR)
 def limit_delete(request, limit_id):
     limit = get_object_or_404(ActionLimit, workspace=request.workspace, id=limit_id)
-    limit.delete()
+    action_limits.delete(limit)
     messages.success(request, f"Deleted the limit {limit.name}.")
     return redirect("limit_list", request.workspace.slug)
 

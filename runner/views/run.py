@@ -15,20 +15,25 @@ from django_htmx.http import HttpResponseStopPolling
 from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
+from core.web import started_runs
 from core.workspaces import can_edit, workspace_view
 from runner import launch, pruning, run_graph, timeline
 from runner.models import Attempt, Run, StepRun
+from runner.states import ACTIVE_RUN
 
 
 def get_run(request, run_id):
     """The run, if it belongs to the request's workspace; 404 otherwise."""
-    runs = Run.objects.select_related("workflow", "workflow_version", "action", "created_by")
+    runs = Run.objects.select_related(
+        "workflow", "workflow_version", "action", "created_by", "parent_run", "parent_step"
+    )
     return get_object_or_404(runs, id=run_id, workspace=request.workspace)
 
 
 def _context(request, run, line):
     return {
         "run": run,
+        "started_here": run.id in started_runs.started_here(request),
         "timeline": line,
         "only_failures": line.only_failures,
         "version": _version_label(run),
@@ -37,7 +42,20 @@ def _context(request, run, line):
         # Reversed once here: one `{% url %}` per row costs more than the whole row.
         "step_url": reverse("run_step", args=[request.workspace.slug, run.id]),
         "attempt_url": reverse("run_attempt", args=[request.workspace.slug, run.id]),
+        # Sub-workflows: the runs its steps started, with their live status (the head is
+        # redrawn at every poll); the parent is `run.parent_run`.
+        "children": _children(run),
     }
+
+
+def _children(run):
+    """Read only for a run with sub-workflow steps: no query for every other run's poll."""
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    if not isinstance(specs, list) or not any(
+        isinstance(spec, dict) and spec.get("type") == "workflow" for spec in specs
+    ):
+        return []
+    return list(run.children.select_related("workflow", "parent_step").order_by("id")[:50])
 
 
 @require_GET
@@ -48,7 +66,8 @@ def run_detail(request, run_id):
     only_failures = request.GET.get("only") == "failures"
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
-    context["reruns"] = list(run.reruns.order_by("id").values_list("id", flat=True)[:20])
+    context["reruns"] = _reruns(request, run)
+    context["live"] = not run.is_finished or _any_active(context["reruns"])
     # The timeline read every step already; a filtered one did not (its nodes read their own).
     now = None if only_failures else run_graph.from_groups(line.groups)
     context["graph_cards"], context["graph_edges"] = run_graph.build(run, now)
@@ -68,7 +87,11 @@ def run_timeline(request, run_id):
     only_failures = request.GET.get("only") == "failures"
     secrets = _secrets(request)
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
-    context = {**_context(request, _masked(run, secrets), line), "oob": True, "finished": finished}
+    # A finished run's page stays live while a rerun of it runs: its status is shown here.
+    reruns = _reruns(request, run)
+    finished = finished and not _any_active(reruns)
+    context = {**_context(request, _masked(run, secrets), line), "oob": True}
+    context.update(reruns=reruns, live=not finished)
     context["graph_states"] = run_graph.states(run).values()
     response = render(request, "runner/run.html#update", context)
     if finished:
@@ -76,6 +99,18 @@ def run_timeline(request, run_id):
         stop["Content-Type"] = response["Content-Type"]
         return stop
     return response
+
+
+def _reruns(request, run):
+    """The reruns of `run`, with their status (the original's page shows how they went),
+    and whether this browser started them (static/js/toast.js says when those end)."""
+    mine = started_runs.started_here(request)
+    reruns = list(run.reruns.order_by("id").values("id", "status")[:20])
+    return [{**rerun, "mine": rerun["id"] in mine} for rerun in reruns]
+
+
+def _any_active(reruns):
+    return any(rerun["status"] in ACTIVE_RUN for rerun in reruns)
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from builder.models import Workflow
 from core.workspaces import workspace_view
+from runner import run_search
 from runner.listing import light_runs
 from runner.models import Run
 from runner.states import RunStatus, Trigger
@@ -28,6 +29,13 @@ class RunFilter(forms.Form):
         required=False,
         label="Time",
     )
+    q = forms.CharField(
+        required=False,
+        max_length=run_search.MAX_LENGTH,
+        label="Input",
+        widget=forms.TextInput(attrs={"placeholder": "input.customer_id = 42"}),
+    )
+    error = forms.CharField(required=False, max_length=200, label="Error text")
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
@@ -38,8 +46,18 @@ class RunFilter(forms.Form):
         )
         self.fields["workflow"].empty_label = "Any workflow"
 
+    def clean_q(self):
+        try:
+            return run_search.parse(self.cleaned_data["q"])
+        except run_search.SearchError as error:
+            raise forms.ValidationError(str(error)) from None
+
     def apply(self, runs):
         data = self.cleaned_data
+        if data["q"]:
+            runs = run_search.matching(runs, data["q"])
+        if data["error"]:
+            runs = runs.filter(error__message__icontains=data["error"])
         if data["workflow"]:
             runs = runs.filter(workflow=data["workflow"])
         if data["status"]:
@@ -74,23 +92,34 @@ def keyset_page(runs, before=None, after=None, size=PAGE_SIZE):
     }
 
 
-@require_GET
-@workspace_view()
-def run_list(request):
+def filtered_runs(request):
+    """(the bound filter form, the workspace's runs it selects or None when invalid)."""
     form = RunFilter(request.GET or None, workspace=request.workspace)
-    runs = light_runs(Run.objects.filter(workspace=request.workspace))
+    runs = Run.objects.filter(workspace=request.workspace)
     if form.is_bound and not form.is_valid():
+        return form, None
+    return form, form.apply(runs) if form.is_bound else runs
+
+
+def render_list(request, form, runs):
+    """The runs page; a 400 with the form's errors when `runs` is None (invalid filters)."""
+    if runs is None:
         page, cursors = [], {}
         status = 400
     else:
         data = form.cleaned_data if form.is_bound else {}
-        if form.is_bound:
-            runs = form.apply(runs)
-        page, cursors = keyset_page(runs, data.get("before"), data.get("after"))
+        page, cursors = keyset_page(light_runs(runs), data.get("before"), data.get("after"))
         status = 200
     query = request.GET.copy()
-    query.pop("before", None)
-    query.pop("after", None)
+    for key in ("before", "after", "format"):
+        query.pop(key, None)
     context = {"form": form, "runs": page, "cursors": cursors, "query": query.urlencode()}
     template = "runner/runs.html#results" if request.htmx else "runner/runs.html"
     return render(request, template, context, status=status)
+
+
+@require_GET
+@workspace_view()
+def run_list(request):
+    form, runs = filtered_runs(request)
+    return render_list(request, form, runs)

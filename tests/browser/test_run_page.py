@@ -84,11 +84,11 @@ def test_failing_run_live_then_rerun_from_failed_step(
     screenshot(page, "rerun-dialog", full_page=False)
     # a broken edit is refused with a field error, and the dialog stays open
     dialog.get_by_label("Edited input", exact=True).check()
-    dialog.locator("textarea").fill('{"name": "Ada", "fail_times": 0')
+    dialog.locator("#id_input").fill('{"name": "Ada", "fail_times": 0')
     dialog.get_by_role("button", name="Start rerun").click()
     expect(page.locator("#rerun-dialog .errorlist")).to_contain_text("Not valid JSON")
     dialog = page.locator("#rerun-dialog")
-    dialog.locator("textarea").fill('{"name": "Ada", "fail_times": 0}')
+    dialog.locator("#id_input").fill('{"name": "Ada", "fail_times": 0}')
     dialog.get_by_role("button", name="Start rerun").click()
 
     # Then the new run succeeds and links to the original

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 VALUE = "s3cr3t-value"
 HISTORY = [
     "core.ActionVersion",
+    "core.AuditEntry",
     "builder.WorkflowVersion",
     "builder.WebhookDelivery",
     "runner.Run",

@@ -283,7 +283,7 @@
     const layout = this.layout;
     const parts = this.nodes().map(function (node) {
       const place = layout.nodes[node.dataset.key];
-      const css = "mini-node" + (node.dataset.state ? " s-" + esc(node.dataset.state) : "") + (node.classList.contains("selected") ? " selected" : "");
+      const css = "mini-node" + (node.dataset.state ? " s-" + esc(node.dataset.state) : "") + (node.classList.contains("selected") ? " selected" : "") + (node.classList.contains("type-workflow") ? " subflow" : "");
       return '<rect x="' + (place.x - nw / 2 + pad) + '" y="' + (place.y - nh / 2 + pad) + '" width="' + nw + '" height="' + nh + '" rx="10" class="' + css + '"/>';
     });
     parts.push('<rect class="mini-view"/>');

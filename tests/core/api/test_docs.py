@@ -12,6 +12,7 @@ def test_openapi_document_lists_every_endpoint(client):
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {
         "/api/v1/actions",
+        "/api/v1/audit",
         "/api/v1/actions/{name}/run",
         "/api/v1/actions/{name}/versions",
         "/api/v1/actions/{name}/versions/{version}",

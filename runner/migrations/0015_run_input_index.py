@@ -1,0 +1,29 @@
+"""A GIN index on Run.input (jsonb_path_ops) for the runs search on PostgreSQL.
+
+`input @> '{"customer_id": 42}'` (runner/run_search.py) is answered from it on any number
+of runs. jsonb_path_ops indexes containment only, and is smaller and faster at it than the
+default operator class. SQLite has no such index: it compares extracted values instead.
+"""
+
+from django.db import migrations
+
+CREATE = "CREATE INDEX IF NOT EXISTS run_input_path ON runner_run USING gin (input jsonb_path_ops)"
+DROP = "DROP INDEX IF EXISTS run_input_path"
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("runner", "0014_rerun_resolves_original"),
+    ]
+
+    operations = [migrations.RunPython(create, drop)]
