@@ -7,10 +7,12 @@ ones, and the function that checks them and returns their normalized form. "acti
 checked by definition.py itself (action, input, retry, timeout, compensation).
 """
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from builder import for_each, subflows
-from core import expressions
+from core import expressions, references
 
 # What every step may have, whatever its type.
 COMMON_FIELDS = {"key", "name", "after", "type", "when", "after_any"}
@@ -76,6 +78,95 @@ def _action_targets(step):
     ]
 
 
+# Waits (runner/waits.py): at most 30 days, like a sleep's `for_s`.
+MAX_WAIT_S = 30 * 24 * 3600
+EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+APPROVER_ROLES = ("editor", "owner")
+ON_TIMEOUT = {"event": ("fail", "continue"), "approval": ("fail", "reject", "approve")}
+
+
+def _seconds(step, name, where, errors, *, required=False):
+    value = step.get(name)
+    if value is None:
+        if required:
+            errors.add(f"{where}.{name}", "is required: a number of seconds")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.add(f"{where}.{name}", "must be a number of seconds")
+    elif not 0 <= value <= MAX_WAIT_S or (value == 0 and name == "timeout_s"):
+        low = "above 0" if name == "timeout_s" else "0"
+        errors.add(f"{where}.{name}", f"must be between {low} and {MAX_WAIT_S} (30 days)")
+    else:
+        return value
+    return None
+
+
+def _check_sleep(step, where, errors):
+    has_for, has_until = "for_s" in step, "until" in step
+    if has_for == has_until:
+        errors.add(where, 'give either for_s (seconds) or until (a time, e.g. "{{ input.at }}")')
+        return {}
+    if has_for:
+        for_s = _seconds(step, "for_s", where, errors, required=True)
+        return {} if for_s is None else {"for_s": for_s, **check_on_error(step, where, errors)}
+    until = step["until"]
+    if isinstance(until, str) and references.is_whole_reference(until):
+        return {"until": until, **check_on_error(step, where, errors)}
+    if not isinstance(until, str) or not _is_iso_time(until):
+        errors.add(
+            f"{where}.until",
+            'must be an ISO 8601 time ("2026-12-01T09:00:00Z") or one reference ("{{ input.at }}")',
+        )
+        return {}
+    return {"until": until}
+
+
+def _is_iso_time(text):
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_timeout_policy(kind, step, where, errors):
+    clean = {}
+    timeout = _seconds(step, "timeout_s", where, errors)
+    if timeout is not None:
+        clean["timeout_s"] = timeout
+    policy = step.get("on_timeout", "fail")
+    allowed = ON_TIMEOUT[kind]
+    if policy not in allowed:
+        errors.add(f"{where}.on_timeout", f"must be one of: {', '.join(allowed)}")
+    elif policy != "fail":
+        if "timeout_s" not in step:
+            errors.add(f"{where}.on_timeout", "has no effect without timeout_s")
+        clean["on_timeout"] = policy
+    return clean
+
+
+def _check_event(step, where, errors):
+    name = step.get("event")
+    if not isinstance(name, str) or not EVENT_NAME.match(name):
+        errors.add(
+            f"{where}.event",
+            "is required: the event's name, 1-100 letters, digits, _ . or - (payment_received)",
+        )
+    clean = {"event": name, **_check_timeout_policy("event", step, where, errors)}
+    return {**clean, **check_on_error(step, where, errors)}
+
+
+def _check_approval(step, where, errors):
+    role = step.get("role", "editor")
+    if role not in APPROVER_ROLES:
+        errors.add(
+            f"{where}.role",
+            f"must be one of: {', '.join(APPROVER_ROLES)} (members of it or higher decide)",
+        )
+    clean = {"role": role, **_check_timeout_policy("approval", step, where, errors)}
+    return {**clean, **check_on_error(step, where, errors)}
+
+
 # type -> what it takes. Another kind of step adds its row here.
 STEP_TYPES = {
     "action": StepType(
@@ -90,6 +181,22 @@ STEP_TYPES = {
     subflows.SUBFLOW: StepType(
         fields=frozenset({"workflow", "version", "input", "on_error"}),
         check=subflows.check_step,
+        targets=_action_targets,
+    ),
+    # Waits: a timeout (or a sleep's unusable `until`) is a failure `on_error` can route.
+    "sleep": StepType(
+        fields=frozenset({"for_s", "until", "on_error"}),
+        check=_check_sleep,
+        targets=_action_targets,
+    ),
+    "event": StepType(
+        fields=frozenset({"event", "timeout_s", "on_timeout", "on_error"}),
+        check=_check_event,
+        targets=_action_targets,
+    ),
+    "approval": StepType(
+        fields=frozenset({"role", "timeout_s", "on_timeout", "on_error"}),
+        check=_check_approval,
         targets=_action_targets,
     ),
 }

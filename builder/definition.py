@@ -117,6 +117,8 @@ def validate(definition, workspace, slug=None):
             decisions.check_links(normalized, upstream, keys, RUN_FIELDS, errors)
             for index, step in enumerate(normalized):
                 own = upstream[step["key"]]
+                if "until" in step:  # a sleep until a time one reference gives
+                    _check_references(step["until"], f"steps[{index}].until", own, keys, errors)
                 if "input" not in step:
                     continue  # a switch or a wait: nothing to render
                 items = "for_each" in step

@@ -42,14 +42,39 @@ def new_key(steps, action_name):
     return f"{base}_{number}"
 
 
-def add_step(draft, action_version, position=None):
-    """Insert a step running `action_version` at `position` (default: the end)."""
-    steps = steps_of(draft)
-    step = {
-        "key": new_key(steps, action_version.action.name),
-        "action": action_version.ref,
-        "input": starter_input(action_version.input_schema),
+# What the palette's waits start as: valid, and each field there to edit.
+WAIT_STARTERS = {
+    "sleep": {"for_s": 60},
+    "event": {"event": "event_name", "timeout_s": 3600},
+    "approval": {"role": "editor", "timeout_s": 86400},
+}
+WAIT_PREFIX = "wait:"  # how the palette names a wait where it names actions (`wait:sleep`)
+
+
+def wait_kind(ref):
+    """ "sleep" for the palette's `wait:sleep`; None for anything else."""
+    if isinstance(ref, str) and ref.startswith(WAIT_PREFIX):
+        kind = ref.removeprefix(WAIT_PREFIX)
+        return kind if kind in WAIT_STARTERS else None
+    return None
+
+
+def new_step(steps, what):
+    """A step running an ActionVersion, or a wait of the kind named (`"sleep"`)."""
+    if isinstance(what, str):
+        return {"key": new_key(steps, what), "type": what, **WAIT_STARTERS[what]}
+    return {
+        "key": new_key(steps, what.action.name),
+        "action": what.ref,
+        "input": starter_input(what.input_schema),
     }
+
+
+def add_step(draft, what, position=None):
+    """Insert a step running `what` (an ActionVersion, or a wait's kind) at `position`
+    (default: the end)."""
+    steps = steps_of(draft)
+    step = new_step(steps, what)
     if position is None or not 0 <= position <= len(steps):
         position = len(steps)
     steps.insert(position, step)

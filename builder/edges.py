@@ -15,8 +15,9 @@ class EdgeError(ValueError):
     pass
 
 
-def insert_step(draft, action_version, *, after=(), before=None):
-    """A new step running `action_version` that waits for the steps `after`.
+def insert_step(draft, what, *, after=(), before=None):
+    """A new step running `what` (an ActionVersion, or a wait's kind: draft.new_step)
+    that waits for the steps `after`.
 
     `before` (a step's key) inserts it on the edge from `after[0]` to that step: the
     step then waits for the new one instead. Returns (draft, index of the new step).
@@ -27,12 +28,7 @@ def insert_step(draft, action_version, *, after=(), before=None):
     for key in [*after, *([before] if before else [])]:
         if key not in index_of:
             raise EdgeError(f"There is no step {key!r} any more; reloaded.")
-    step = {
-        "key": drafts.new_key(steps, action_version.action.name),
-        "action": action_version.ref,
-        "input": drafts.starter_input(action_version.input_schema),
-        "after": list(dict.fromkeys(after)),
-    }
+    step = {**drafts.new_step(steps, what), "after": list(dict.fromkeys(after))}
     if before:
         target = steps[index_of[before]]
         if after and after[0] not in target["after"]:

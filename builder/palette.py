@@ -5,6 +5,13 @@ from django.db.models import Q
 from builder.definition import ACTION_REF
 from core.models import Action, ActionVersion
 
+# The waits the palette offers beside the actions: (type, icon, what it does).
+WAITS = [
+    ("sleep", "◷", "Pause for a time, or until one"),
+    ("event", "⚑", "Wait for an event sent to the run"),
+    ("approval", "✓", "Wait for a member to approve"),
+]
+
 
 def visible_actions(workspace):
     return Action.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace))

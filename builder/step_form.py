@@ -12,6 +12,14 @@ from core import jsonbody, references
 RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
 DECISION_SLOTS = ("type", "when", "after_any", "on_error", "cases", "default")
 FOR_EACH_SLOTS = ("for_each", "max_concurrency", "on_item_failure")
+WAIT_SLOTS = ("for_s", "until", "event", "role", "on_timeout")
+# A wait's own fields, by type (builder/decisions.py checks them).
+WAIT_FIELDS = {
+    "sleep": ("for_s", "until"),
+    "event": ("event", "timeout_s", "on_timeout"),
+    "approval": ("role", "timeout_s", "on_timeout"),
+}
+NUMBERS = ("for_s", "timeout_s")
 
 
 def parse_json_field(text, where, errors, empty=None):
@@ -83,6 +91,8 @@ def parse_step(data, index, previous_key, stored=None):
             step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
     elif kind == "action":
         step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
+    elif kind in WAIT_FIELDS:
+        _parse_wait(data, step, kind, where, errors)
     _parse_decisions(data, step, kind, where, errors)
     if data.get("after_mode") == "custom":
         step["after"] = [clean(key) for key in data.getlist("after") if clean(key)]
@@ -130,6 +140,18 @@ def _parse_for_each(data, step):
         step["max_concurrency"] = limit
     if mode := _text(data, "on_item_failure"):
         step["on_item_failure"] = mode
+
+
+def _parse_wait(data, step, kind, where, errors):
+    """A wait's fields as typed (numbers when they are); the default `on_timeout` ("fail")
+    and empty fields are left out, as the validator writes them."""
+    for field in WAIT_FIELDS[kind]:
+        text = _text(data, field)
+        if not text or (field == "on_timeout" and text == "fail"):
+            continue
+        step[field] = parse_number(text) if field in NUMBERS else text
+    if on_error := clean(data.get("on_error", "")).strip():
+        step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
 
 
 def _default_after(step, previous_key):
@@ -194,6 +216,8 @@ def _slot_of(rest):
     if not rest:
         return "step", ""
     base = rest.split(".", 1)[0].split("[", 1)[0]
+    if base in WAIT_SLOTS:
+        return base, ""
     if base in DECISION_SLOTS:
         return base, rest if rest != base else ""  # "cases[0].when: …" under the cases
     head, _, tail = rest.partition(".")

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from builder.views import builder, runs, schedules, transfer, triggers, versions, workflows
+from builder.views import (
+    builder,
+    runs,
+    schedules,
+    step_test,
+    transfer,
+    triggers,
+    versions,
+    workflows,
+)
 
 WF = "w/<slug:ws>/workflows/<slug:slug>/"
 
@@ -21,6 +30,8 @@ urlpatterns = [
     path(WF + "steps/<int:index>/remove/", builder.remove_step, name="builder_remove_step"),
     path(WF + "steps/<int:index>/connect/", builder.connect_dialog, name="builder_connect"),
     path(WF + "edges/", builder.link_steps, name="builder_link"),
+    path(WF + "steps/<int:index>/test/", step_test.test_step, name="builder_test_step"),
+    path("w/<slug:ws>/step-tests/<int:run_id>/", step_test.test_result, name="builder_test_result"),
     # Versions
     path(WF + "publish/", versions.publish, name="workflow_publish"),
     path(WF + "versions/", versions.versions, name="workflow_versions"),

@@ -1,4 +1,6 @@
-"""`POST /hooks/<token>`: a delivery to a webhook trigger starts a run of its workflow.
+"""`POST /hooks/<token>`: a delivery to a webhook trigger starts a run of its workflow, or,
+with `?run=<id>&event=<name>`, is that event for a run of the workflow (its JSON body the
+waiting step's output, as `POST /api/v1/runs/<id>/events/<name>`).
 
 Built to answer fast: the trigger and its workflow's latest version come from a short
 per-process cache (builder/webhook_cache.py), the checks (size, signature, JSON) need no
@@ -22,12 +24,14 @@ from builder import signatures, webhook_cache
 from builder.models import Trigger, WebhookDelivery
 from core import counters, jsonbody
 from core.api.errors import error_response
-from core.errors import FieldErrors, SecretUnreadable
+from core.errors import FieldErrors, InvalidTransition, SecretUnreadable
 from runner import fastsql, launch
+from runner.models import Run
 from runner.states import Trigger as RunTrigger
 
 PREFIX = "/hooks/"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MAX_RECORDED_SIZE = 2**31 - 1  # WebhookDelivery.size is a 32-bit column
 Verdict = WebhookDelivery.Verdict
 # A timestamped signature is accepted within ± the tolerance of its time: remembered as
@@ -86,7 +90,10 @@ def _deliver(request, target):
         body = _read_body(request, size)
         size = len(body)
         signature = _check_signature(trigger, request, body)
-        run_input = _run_input(trigger, request, _parse(trigger, body))
+        payload = _parse(trigger, body)
+        if "run" in request.GET or "event" in request.GET:
+            return _resume(trigger, request, payload if body.strip() else None, size)
+        run_input = _run_input(trigger, request, payload)
         event_id = _event_id(trigger, request)
         return _start(trigger, target.version, run_input, event_id, size, signature)
     except Refused as refused:
@@ -176,6 +183,28 @@ def _event_id(trigger, request):
     if len(value) > 200 or jsonbody.unstorable(value):
         return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
     return value
+
+
+def _resume(trigger, request, payload, size):
+    """An event for a waiting run of the trigger's workflow; 404 for any other run."""
+    run_id, name = request.GET.get("run", ""), request.GET.get("event", "")
+    fields = {}
+    if not run_id.isdigit() or len(run_id) > 18:
+        fields["run"] = ["must be the id of a run of this workflow"]
+    if not EVENT_NAME.match(name):
+        fields["event"] = ["must be an event name: 1-100 letters, digits, _ . or -"]
+    if fields:
+        raise Refused(422, Verdict.REJECTED, "Name the run and the event", code="invalid",
+                      fields=fields)  # fmt: skip
+    if not Run.objects.filter(id=int(run_id), workflow_id=trigger.workflow_id).exists():
+        raise Refused(404, Verdict.REJECTED, "Not found", code="not_found")
+    try:
+        resumed = launch.deliver_event(int(run_id), name, payload)
+    except InvalidTransition as refused:
+        raise Refused(409, Verdict.REJECTED, str(refused), code="invalid_transition")
+    message = f"event {name}: resumed {', '.join(resumed)}"
+    _record(trigger, size, 200, Verdict.ACCEPTED, run_id=int(run_id), message=message)
+    return JsonResponse({"run": int(run_id), "event": name, "resumed": resumed}, status=200)
 
 
 def _start(trigger, version, run_input, event_id, size, signature):

@@ -391,6 +391,26 @@ class Run:
         self.data = self.client.request("POST", f"/runs/{self.id}/cancel")
         return self
 
+    def send_event(self, name, payload=None):
+        """Send event `name` to this run: `payload` (any JSON) becomes the output of its
+        steps waiting for it. BrickworkError 409 when none waits."""
+        answer = self.client.request("POST", f"/runs/{self.id}/events/{name}", payload)
+        self.data = answer["run"]
+        return self
+
+    def approve(self, step=None, comment=""):
+        """Approve this run's waiting approval step (`step` names it when several wait)."""
+        return self._decide("approve", step, comment)
+
+    def reject(self, step=None, comment=""):
+        """Reject it: the step's output is {"approved": false, ...} and the run goes on."""
+        return self._decide("reject", step, comment)
+
+    def _decide(self, verb, step, comment):
+        body = {"comment": comment, **({"step": step} if step else {})}
+        self.data = self.client.request("POST", f"/runs/{self.id}/{verb}", body)["run"]
+        return self
+
     def keep(self, keep=True):
         """Keep this run for ever (retention never deletes it), or let it go: keep=False."""
         self.data = self.client.request("POST", f"/runs/{self.id}/keep", {"keep": keep})

@@ -5,6 +5,7 @@ def workspace(request):
     """The current workspace, the user's role in it and the sidebar, for every template."""
     from core.web.nav import nav_items
     from core.workspaces import can_edit, workspaces_of
+    from runner.approvals import awaiting
     from runner.inbox import unresolved
 
     current = getattr(request, "workspace", None)
@@ -14,8 +15,11 @@ def workspace(request):
         context["workspaces"] = workspaces_of(request.user)
         # Lazy: an htmx partial (the timeline's poll every second) never draws the sidebar,
         # so it never counts the inbox.
+        role = context["role"]
         context["nav"] = SimpleLazyObject(
-            lambda: nav_items(request, current, unresolved(current).count())
+            lambda: nav_items(
+                request, current, unresolved(current).count(), awaiting(current, role).count()
+            )
         )
     return context
 

@@ -35,7 +35,7 @@ def after_step_failed(tx, steps, step, error):
 
 
 def begin(tx, steps, ending, error):
-    """Nothing new starts: pending steps are skipped, waiting retries cancelled.
+    """Nothing new starts: pending and waiting steps are skipped, waiting retries cancelled.
 
     `ending` is what the run becomes once compensated ("failed", "cancelled", "timeout").
     """
@@ -68,7 +68,7 @@ def begin(tx, steps, ending, error):
     for step in [*steps, *items.values()]:
         if step.kind not in (StepKind.ACTION, StepKind.ITEM):
             continue
-        if step.status == StepStatus.PENDING or step.id in cancelled_steps:
+        if step.status in (StepStatus.PENDING, StepStatus.WAITING) or step.id in cancelled_steps:
             set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=f"the run {ending}")
     for_each.stop(tx, steps, ending)
 

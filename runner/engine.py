@@ -36,6 +36,7 @@ from runner import (
     run_state,
     subflows,
     throttle,
+    waits,
 )
 from runner.models import Attempt, Run, StepRun
 from runner.states import (
@@ -419,6 +420,120 @@ def expire_attempt(attempt_id: int, reason: str, *, send: Send):
 
 
 # ---------------------------------------------------------------------------
+# Waits: wake, events, approvals (runner/waits.py)
+
+
+class NotWaiting(InvalidTransition):
+    """Nothing in the run waits for this event or decision (any more)."""
+
+
+def wake_due(run_id: int, *, send: Send) -> int:
+    """Resume the run's waiting steps whose `wake_at` has passed (the sweeper's call): a
+    sleep succeeds, an event or approval times out by its `on_timeout`. Returns how many."""
+    with transaction.atomic():
+        run = run_state.lock(run_id)
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return 0
+        tx = Transition(run, send)
+        steps = run_state.steps_of(run)
+        due = [s for s in _waiting(steps) if s.wake_at is not None and s.wake_at <= tx.now]
+        for step in due:
+            if step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
+                _end_wait(tx, steps, step, waits.woke(run.step_spec(step.key), step.wake_at))
+        _advance(tx, steps)
+        tx.flush()
+    return len(due)
+
+
+def deliver_event(run_id: int, name: str, payload, *, send: Send) -> list[str]:
+    """Resume every step of the run waiting for event `name`, the payload as its output.
+    Returns their keys; NotWaiting when none waits (an early event is refused, not kept)."""
+    with transaction.atomic():
+        run = run_state.lock(run_id)
+        tx = Transition(run, send)
+        steps = run_state.steps_of(run)
+        found = [s for s in _waiting(steps, run) if s.waiting_for == f"event:{name}"]
+        if not found:
+            raise NotWaiting(f"no step of run {run_id} is waiting for event {name!r}")
+        for step in found:
+            _end_wait(tx, steps, step, waits.event_arrived(name, payload))
+        _advance(tx, steps)
+        tx.flush()
+    return [s.key for s in found]
+
+
+def decide_approval(
+    run_id: int, key: str | None, *, approved: bool, by: str, comment: str, send: Send
+) -> str:
+    """Approve or reject the run's waiting approval step `key` (None: its only one); the
+    step succeeds with {"approved", "by", "comment"}. Who may decide is the caller's
+    check (`waits.may_decide`). Returns the step's key; NotWaiting when it does not wait."""
+    with transaction.atomic():
+        run = run_state.lock(run_id)
+        tx = Transition(run, send)
+        steps = run_state.steps_of(run)
+        found = [
+            s
+            for s in _waiting(steps, run)
+            if waits.approval_role(s.waiting_for) and (key is None or s.key == key)
+        ]
+        if len(found) != 1:
+            which = f"step {key!r}" if key else "an approval step"
+            many = " (several are: name the step)" if len(found) > 1 else ""
+            raise NotWaiting(f"{which} of run {run_id} is not waiting for a decision{many}")
+        _end_wait(tx, steps, found[0], waits.decided(approved, by, comment, tx.now))
+        _advance(tx, steps)
+        tx.flush()
+    return found[0].key
+
+
+def _waiting(steps, run=None):
+    if run is not None and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return []
+    return [s for s in steps if s.status == StepStatus.WAITING and s.kind == StepKind.ACTION]
+
+
+def _begin_wait(tx, steps, step, spec):
+    """Pending -> waiting, with when it wakes and what it waits for; no attempt, no
+    message: the sweeper, an event or a decision resumes it."""
+    begun = waits.start(spec, decisions.scope(tx.run, steps), tx.now)
+    if begun.error is not None:
+        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
+        _fail_step(tx, steps, step, begun.error)
+        return
+    if tx.run.status == RunStatus.QUEUED:
+        set_run(tx, RunStatus.RUNNING, started_at=tx.now)
+    set_step(
+        tx,
+        step,
+        StepStatus.WAITING,
+        started_at=tx.now,
+        wake_at=begun.wake_at,
+        waiting_for=begun.waiting_for,
+        message=begun.message,
+    )
+    if begun.waiting_for == waits.SLEEP and begun.wake_at <= tx.now:
+        _end_wait(tx, steps, step, waits.woke(spec, begun.wake_at))  # a time already past
+
+
+def _end_wait(tx, steps, step, end):
+    """Waiting -> succeeded with the end's output, or failed (its `on_error` routes apply)."""
+    if end.error is not None:
+        set_step(tx, step, StepStatus.FAILED, error=end.error, ended_at=tx.now, message=end.message)
+        _after_failure(tx, steps, step, end.error)
+        return
+    set_step(
+        tx,
+        step,
+        StepStatus.SUCCEEDED,
+        output=end.output,
+        ended_at=tx.now,
+        message=end.message,
+        data=end.data,
+    )
+
+
+# ---------------------------------------------------------------------------
 # Runs: cancel, reconcile (reruns: runner/reruns.py)
 
 
@@ -559,6 +674,8 @@ def _decide(tx, steps, step, by_key):
         error = _start_child(tx, steps, step, spec)
         if error is not None:
             _after_failure(tx, steps, step, error)
+    elif waits.is_wait(spec):
+        _begin_wait(tx, steps, step, spec)
     else:
         start = for_each.start if for_each.is_for_each(spec) else start_step
         error = start(tx, steps, step)

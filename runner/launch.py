@@ -58,3 +58,17 @@ def reconcile(run_id: int) -> None:
 
 def expire_attempt(attempt_id: int, reason: str):
     return engine.expire_attempt(attempt_id, reason, send=send)
+
+
+def wake_due(run_id: int) -> int:
+    return engine.wake_due(run_id, send=send)
+
+
+def deliver_event(run_id: int, name: str, payload) -> list[str]:
+    """`engine.deliver_event` with the broker's send."""
+    return engine.deliver_event(run_id, name, payload, send=send)
+
+
+def decide_approval(run_id: int, key: str | None, *, approved: bool, by: str, comment: str):
+    """`engine.decide_approval` with the broker's send."""
+    return engine.decide_approval(run_id, key, approved=approved, by=by, comment=comment, send=send)

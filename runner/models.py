@@ -182,6 +182,11 @@ class StepRun(models.Model):
     reused_from = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="reused_by"
     )
+    # A waiting step (runner/waits.py): when the sweeper wakes it (a sleep's end, an
+    # event's or approval's timeout; None: never), and what it waits for: "sleep",
+    # "event:<name>" or "approval:<role>", for the API and the "Waiting for me" page.
+    wake_at = models.DateTimeField(null=True, blank=True)
+    waiting_for = models.CharField(max_length=120, blank=True, default="", db_default="")
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     # A for-each step's children (runner/for_each.py): its items and their compensations
@@ -218,6 +223,12 @@ class StepRun(models.Model):
                 fields=["parent", "kind", "status", "item_index"],
                 name="item_by_status",
                 condition=models.Q(parent__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The sweeper's scan for due waits, several times a second: only waiting rows.
+            models.Index(
+                fields=["wake_at"], name="step_waiting", condition=models.Q(status="waiting")
             ),
         ]
         ordering = ["run_id", "position", "id"]

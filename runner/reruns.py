@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core import references
 from core.errors import InvalidInput, InvalidTransition
-from runner import decisions
+from runner import decisions, waits
 from runner.launch import start_run
 from runner.states import RunStatus, StepKind, StepStatus, Trigger
 
@@ -129,6 +129,9 @@ def _with_choices(definition, step_inputs, skip, user):
 
 # What makes a step the same step in another definition (on_error only matters on failure).
 SAME_FIELDS = ("type", "action", "input", "after", "after_any", "when", "cases", "default")
+# A wait is the same wait when these are: a sleep that ended, an event that arrived or an
+# approval given is not waited for again by a rerun from the failed step.
+SAME_WAIT_FIELDS = ("for_s", "until", "event", "role", "timeout_s", "on_timeout")
 
 
 def reusable_steps(run, definition, input=None):
@@ -181,6 +184,8 @@ def _same_step(old, new, step, input, reused):
         return False
     if decisions.is_switch(new):
         return decisions.choose_case(new, scope)[0] == step.output
+    if waits.is_wait(new):
+        return all(old.get(f) == new.get(f) for f in SAME_WAIT_FIELDS)
     try:
         rendered = references.render(new.get("input", {}), scope, keep=("secrets",))
     except references.MissingReference:

@@ -89,7 +89,7 @@ CLAIM_STEP = (
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
-    "error", "handled", "parent_id", "item_index",
+    "error", "handled", "wake_at", "waiting_for", "parent_id", "item_index",
 )  # fmt: skip
 
 
@@ -144,7 +144,11 @@ def outputs_needed(run_id):
         if decisions.is_switch(spec):
             keys.add(spec["key"])  # its output is the case its dependants follow
         templates = (spec.get("input"), (spec.get("compensate") or {}).get("input"))
-        for template in (*templates, spec.get("for_each")):
+        for template in (
+            *templates,
+            spec.get("until"),
+            spec.get("for_each"),
+        ):  # a sleep's time may be a reference
             for _, path in references.find(template or {}):
                 head, _, rest = path.partition(".")
                 key = rest.split(".", 1)[0].split("[", 1)[0]

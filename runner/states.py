@@ -37,15 +37,18 @@ class StepStatus(models.TextChoices):
     # Has an attempt scheduled (maybe delayed for a retry) or running; a sub-workflow step:
     # its child run is under way (no attempt, no worker held).
     RUNNING = "running"
+    WAITING = "waiting"  # a wait step (sleep, event, approval): no attempt, no worker held
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # out of attempts, or a non-retryable error
     SKIPPED = "skipped"  # never started: the run failed or was cancelled first
 
 
 STEP_TRANSITIONS = {
-    StepStatus.PENDING: {StepStatus.RUNNING, StepStatus.SKIPPED},
+    StepStatus.PENDING: {StepStatus.RUNNING, StepStatus.WAITING, StepStatus.SKIPPED},
     # RUNNING -> SKIPPED: its attempt was still waiting (a retry) when the run stopped.
     StepStatus.RUNNING: {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED},
+    # WAITING -> succeeded (woke, event, decision), failed (timed out), skipped (run stopped).
+    StepStatus.WAITING: {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED},
 }
 # A step row starts pending, or succeeded when a rerun reuses an earlier run's output.
 STEP_BORN = {StepStatus.PENDING, StepStatus.SUCCEEDED}
@@ -79,3 +82,4 @@ class Trigger(models.TextChoices):
     RERUN = "rerun"
     SCHEDULE = "schedule"
     PARENT = "parent"  # a sub-workflow step of another run (runner/subflows.py)
+    TEST = "test"  # "Test this step" in the builder: one step's action, with sample data

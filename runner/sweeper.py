@@ -1,8 +1,11 @@
 """The safety net that keeps every run moving whatever crashed.
 
-Each worker process runs `loop` in a thread. Every SWEEP_INTERVAL_S it records its own
-heartbeat, then, if it wins the short lock in the coordination Redis (`REDIS_URL`, the
-broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
+Each worker process runs `loop` in a thread. Every WAKE_INTERVAL_S, if it wins a short
+lock of its own, it resumes the wait steps whose time came (runner/waits.py): a sleep
+ends, an event or approval times out, within a second of its `wake_at`. Every
+SWEEP_INTERVAL_S it records its own heartbeat, then, if it wins the short lock in the
+coordination Redis (`REDIS_URL`, the broker's own unless the broker is RabbitMQ; one
+sweeper at a time), it:
 1. expires running attempts whose worker stopped beating (killed) or whose deadline
    passed; the engine fails them as timeouts and retries them by policy;
 2. sends again the messages of scheduled attempts the broker lost: all of them when the
@@ -11,8 +14,8 @@ broker's own unless the broker is RabbitMQ; one sweeper at a time), it:
    (LOST_MESSAGE_AFTER_S, doubling, at most MAX_RESEND_INTERVAL), recorded on the attempt
    and counted in /metrics, so a backlog that workers are merely slow to drain is not
    sent again on every pass;
-3. reconciles active runs that have no open attempt at all (nothing should cause that;
-   this makes sure nothing stays running for ever if something does);
+3. reconciles active runs that have no open attempt and no waiting step (nothing should
+   cause that; this makes sure nothing stays running for ever if something does);
    then starts the runs that schedules are due for (runner/schedules.py);
 4. purges expired idempotency keys and old webhook deliveries, a batch at a time, and
    the runs each workspace's retention policy lets go (runner/pruning.py), for at most
@@ -26,6 +29,7 @@ a sweeper and a late worker, cannot both apply one transition.
 import logging
 import os
 import socket
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -38,13 +42,16 @@ from core import counters
 from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
 from runner import alert_channels, alerts, launch, pruning, schedules
-from runner.models import Attempt, Run
-from runner.states import ACTIVE_RUN, AttemptStatus
+from runner.models import Attempt, Run, StepRun
+from runner.states import ACTIVE_RUN, AttemptStatus, StepStatus
 from runner.transition import Dispatch
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "brickwork:sweeper-lock"
+WAKE_LOCK_KEY = "brickwork:wake-lock"
+# How often due waits are looked for: a sleep ends within this (plus one transaction).
+WAKE_INTERVAL_S = 0.25
 DEADLINE_GRACE = timedelta(seconds=2)
 BATCH = 500
 MAX_RESEND_INTERVAL = timedelta(minutes=10)
@@ -52,15 +59,20 @@ RESENT_COUNTER = "brickwork:metrics:resent"
 
 
 def loop(stop):
+    next_sweep = 0.0
     while not stop.is_set():
         try:
             close_old_connections()
-            heartbeat()
-            if _take_lock():
-                sweep()
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + settings.SWEEP_INTERVAL_S
+                heartbeat()
+                if _take_lock():
+                    sweep()
+            elif _take_lock(WAKE_LOCK_KEY, WAKE_INTERVAL_S):
+                wake_due(timezone.now())
         except Exception:
             log.exception("sweeper pass failed; trying again next interval")
-        stop.wait(settings.SWEEP_INTERVAL_S)
+        stop.wait(min(WAKE_INTERVAL_S, settings.SWEEP_INTERVAL_S))
 
 
 def heartbeat():
@@ -92,6 +104,7 @@ def sweep(now=None):
     """One pass; returns what it did, for tests and the logs."""
     now = now or timezone.now()
     done = {"expired": 0, "redispatched": 0, "reconciled": 0}
+    done["woken"] = wake_due(now)
     done["expired"] = _expire_running(now)
     done["redispatched"] = _redispatch_lost(now)
     done["reconciled"] = _reconcile_idle_runs(now)
@@ -102,6 +115,16 @@ def sweep(now=None):
     if any(done.values()):
         log.info("sweeper: %s", done)
     return done
+
+
+def wake_due(now):
+    """Resume the waits whose `wake_at` has passed, run by run; returns the steps resumed."""
+    due = (
+        StepRun.objects.filter(status=StepStatus.WAITING, wake_at__lte=now)
+        .order_by("wake_at")
+        .values_list("run_id", flat=True)[:BATCH]
+    )
+    return sum(launch.wake_due(run_id) for run_id in dict.fromkeys(due))
 
 
 def _expire_running(now):
@@ -174,9 +197,11 @@ def _reconcile_idle_runs(now):
     open_attempts = Attempt.objects.filter(
         run_id=OuterRef("id"), status__in=[AttemptStatus.SCHEDULED, AttemptStatus.RUNNING]
     )
+    # A step waiting (a sleep, an event, an approval) is something in flight too.
+    waiting = StepRun.objects.filter(run_id=OuterRef("id"), status=StepStatus.WAITING)
     idle = (
         Run.objects.filter(status__in=ACTIVE_RUN, created_at__lt=now - timedelta(seconds=10))
-        .filter(~Exists(open_attempts))
+        .filter(~Exists(open_attempts), ~Exists(waiting))
         .values_list("id", flat=True)[:BATCH]
     )
     count = 0
@@ -217,6 +242,7 @@ def _alert(now):
         return 0, 0
 
 
-def _take_lock():
-    interval_ms = max(100, int(settings.SWEEP_INTERVAL_S * 1000) - 50)
-    return bool(coordination_redis().set(LOCK_KEY, "1", nx=True, px=interval_ms))
+def _take_lock(key=LOCK_KEY, interval_s=None):
+    interval_s = settings.SWEEP_INTERVAL_S if interval_s is None else interval_s
+    interval_ms = max(100, int(interval_s * 1000) - 50)
+    return bool(coordination_redis().set(key, "1", nx=True, px=interval_ms))

@@ -54,10 +54,13 @@ STEP_COLUMNS = (
     "action_version__version",
     "action_version__action__name",
     "handled",
+    "wake_at",
+    "waiting_for",
 )
 # Events whose message says why a step was skipped, which case a switch chose, or which
-# error route took a failure: shown under the step (runner/decisions.py writes them).
-DECISION_EVENTS = ("step.skipped", "step.handled", "step.succeeded")
+# error route took a failure, what a wait waits for and who decided an approval: shown
+# under the step (runner/decisions.py and runner/waits.py write them).
+DECISION_EVENTS = ("step.skipped", "step.handled", "step.succeeded", "step.waiting")
 ATTEMPT_COLUMNS = ("id", "step_run_id", "number", "status", "duration_ms", "retry_decision")
 WAITING = {AttemptStatus.RUNNING: "running…", AttemptStatus.SCHEDULED: "waiting"}
 
@@ -94,6 +97,9 @@ class StepGroup:
     error_fields: list = field(default_factory=list)  # [(path, "message; message")]
     why: str = ""  # "condition false: …", "case big: …", "handled by on_error[0] …"
     handled: bool = False  # failed, and an on_error route took the failure
+    wake_at: str = ""  # a waiting step: ISO time it wakes or times out (a live countdown)
+    waiting_for: str = ""  # "sleep", "event:<name>", "approval:<role>" (runner/waits.py)
+    can_decide: bool = False  # set by the page for the member looking at it
     attempts: list = field(default_factory=list)
     order: int = 0
     items: object = None  # a for-each step's ItemCounts
@@ -242,10 +248,10 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     groups = []
     for step in wanted:
         group = _group(step, by_step.get(step["id"], []), origin, now)
-        group.why = why.get((step["kind"], step["key"]), "")
+        group.why = mask(why.get((step["kind"], step["key"]), ""), secrets)  # a comment
         if step["id"] in nested:
             group.items = counts.get(step["id"], ItemCounts())
-        if step["action_version__action__name"] is None:
+        if not step["action_version__action__name"]:
             group.ref = _engine_ref(run, step["key"])
         if only_failures:
             group.attempts = [r for r in group.attempts if r.status == AttemptStatus.FAILED]
@@ -314,6 +320,9 @@ def _group(step, attempts, origin, now):
         duration=step["status"],
         attempts=attempts,
     )
+    if step["status"] == StepStatus.WAITING:
+        group.waiting_for = step["waiting_for"]
+        group.wake_at = step["wake_at"].isoformat() if step["wake_at"] else ""
     if step["kind"] == StepKind.COMPENSATION:
         # Compensations follow in the order they were created (flex `order`), wherever
         # their placeholder sits in the page; action steps keep their definition order.
@@ -332,17 +341,19 @@ def _group(step, attempts, origin, now):
 
 def _ref(step):
     if step["action_version__action__name"] is None:
-        return "switch"  # decided by the engine; `_engine_ref` names it from the definition
+        return ""  # a step the engine runs: named from the definition (`_engine_ref`)
     return f"{step['action_version__action__name']}@{step['action_version__version']}"
 
 
 def _engine_ref(run, key):
-    """A step without an action: a switch, or a sub-workflow step (its child workflow)."""
+    """A step without an action: a switch, a wait (sleep, event, approval), or a
+    sub-workflow step (named by its child workflow)."""
     specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
-    for spec in specs if isinstance(specs, list) else []:
-        if isinstance(spec, dict) and spec.get("key") == key and spec.get("type") == "workflow":
-            return f"sub-workflow {spec.get('workflow')}"
-    return "switch"
+    found = [s for s in specs if isinstance(s, dict) and s.get("key") == key] if specs else []
+    spec = found[0] if found else {}
+    if spec.get("type") == "workflow":
+        return f"sub-workflow {spec.get('workflow')}"
+    return spec.get("type", "switch")
 
 
 def _joined(messages):

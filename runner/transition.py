@@ -212,14 +212,17 @@ def add_step(tx, **row):
     return step
 
 
-def set_step(tx, step, status, message="", **fields):
-    """`message` says why, in the step's event (a skip's reason, a switch's case)."""
+def set_step(tx, step, status, message="", data=None, **fields):
+    """`message` says why, in the step's event (a skip's reason, a switch's case); `data`
+    is the event's (who decided an approval)."""
     old = step.status
     tx.writes.update(StepRun, step.id, old, status=status, **fields)
     step.status = status
     for name, value in fields.items():
         setattr(step, name, value)
-    tx.event(f"step.{status}", step=step, from_status=old, to_status=status, message=message)
+    tx.event(
+        f"step.{status}", step=step, from_status=old, to_status=status, message=message, data=data
+    )
 
 
 def skip_items(tx, parent, ids, message):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runner.views import alerts, export, failures, items, limits, rerun, run, runs
+from runner.views import alerts, export, failures, items, limits, rerun, run, runs, waits
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/attempt", run.attempt_detail, name="run_attempt"),
     path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
     path("w/<slug:ws>/runs/<int:run_id>/keep", run.run_keep, name="run_keep"),
+    path("w/<slug:ws>/runs/<int:run_id>/decide", waits.run_decide, name="run_decide"),
+    path("w/<slug:ws>/waiting/", waits.waiting_list, name="waiting_list"),
     path("w/<slug:ws>/runs/<int:run_id>/rerun", rerun.run_rerun, name="run_rerun"),
     path(
         "w/<slug:ws>/runs/<int:run_id>/rerun/ledger",

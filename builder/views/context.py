@@ -8,12 +8,22 @@ from django.urls import reverse
 
 from builder import concurrency, graph
 from builder import draft as drafts
-from builder.decisions import STEP_TYPES
+from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
+from builder.input_fields import field_errors, input_fields
 from builder.models import Workflow
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
-from builder.step_form import FOR_EACH_SLOTS, RETRY_FIELDS, error_count, error_slots, json_text
+from builder.step_form import (
+    FOR_EACH_SLOTS,
+    RETRY_FIELDS,
+    WAIT_FIELDS,
+    error_count,
+    error_slots,
+    json_text,
+)
 from builder.views.common import check, merge_errors
+from builder.views.reference_sources import last_input, reference_sources
+from core.actions.registry import run_form_hints
 from core.models import Secret
 from core.workspaces import can_edit
 
@@ -30,6 +40,9 @@ SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "ca
 # A sub-workflow step: the workflow it runs, its version, its input and error routes.
 SUBFLOW_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "workflow"]
 SUBFLOW_SLOTS += ["version", "input", "on_error"]
+# A wait has its own fields and error routes, but no action, input, retries or compensation.
+WAIT_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "on_error"]
+WAIT_SLOTS += ["for_s", "until", "event", "role", "timeout_s", "on_timeout"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
 
 
@@ -128,6 +141,21 @@ def panel_context(request, workflow, index, fields):
     refs = {version.ref for _, versions in actions for version in versions}
     action = version.ref if version else _text(step.get("action"))
     compensate_action = _compensate_ref(compensate.get("action"), workflow.workspace)
+    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
+    hints = run_form_hints(version) if version else {}
+    fields_ = input_fields(
+        version.input_schema if version else {},
+        step.get("input"),
+        secrets=list(secrets.values_list("name", flat=True)),
+        ui=hints.get("ui"),
+        order=hints.get("order", ()),
+    )
+    slots = _slots(step.get("type"))
+    if step.get("type", "action") == "action" and fields_:
+        slots = slots + [item.slot for item in fields_] + ["input-form"]
+    errors = error_slots(fields, index)
+    errors |= field_errors(fields_, fields, index)
+    errors["input-form"] = _form_level(errors.get("input", []), fields_)
     return {
         "workflow": workflow,
         "index": index,
@@ -140,7 +168,11 @@ def panel_context(request, workflow, index, fields):
         "action_listed": action in refs,
         "input_text": json_text(step.get("input", {})),
         "schema_fields": _schema_fields(version.input_schema if version else {}),
+        "input_fields": fields_,
+        "input_is_object": isinstance(step.get("input", {}), dict),
         "references": _references(workflow, steps, index),
+        "reference_sources": reference_sources(workflow, steps, index),
+        "sample_input": json_text(last_input(workflow)),
         "after_custom": "after" in step,
         "after_choices": [
             {"key": drafts.key_of(other), "checked": drafts.key_of(other) in chosen}
@@ -159,10 +191,8 @@ def panel_context(request, workflow, index, fields):
         "compensate_retry": {field: _text(comp_retry.get(field)) for field in RETRY_FIELDS},
         "compensate_jitter": comp_retry.get("jitter", True) is True,
         "compensate_timeout": _text(compensate.get("timeout_s")),
-        "errors": error_slots(fields, index),
-        "slots": {"switch": SWITCH_SLOTS, "workflow": SUBFLOW_SLOTS}.get(
-            step.get("type"), STEP_SLOTS
-        ),
+        "errors": errors,
+        "slots": slots,
         **decision_fields(step),
         **subflow_fields(workflow, step),
         "preview": preview(step, version),
@@ -178,6 +208,8 @@ def decision_fields(step):
         "type": kind if isinstance(kind, str) else json_text(kind),
         "types": list(STEP_TYPES),
         "is_switch": kind == "switch",
+        "is_wait": kind in WAIT_FIELDS,
+        "wait": wait_fields(step) if kind in WAIT_FIELDS else {},
         "when": when if isinstance(when, str) else "" if when is None else json_text(when),
         "after_any": step.get("after_any") is True,
         "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
@@ -208,6 +240,26 @@ def subflow_fields(workflow, step):
         "subflow_selected": chosen,
         "subflow_listed": any(c["slug"] == chosen for c in choices),
         "subflow_version": _text(step.get("version", "latest")),
+    }
+
+
+def _slots(kind):
+    if kind == "switch":
+        return SWITCH_SLOTS
+    if kind == "workflow":
+        return SUBFLOW_SLOTS
+    return WAIT_SLOTS if kind in WAIT_FIELDS else STEP_SLOTS
+
+
+def wait_fields(step):
+    """A wait step's fields as the panel shows them (text as typed)."""
+    kind = step["type"]
+    return {
+        **{field: _text(step.get(field)) for field in ("for_s", "until", "event", "timeout_s")},
+        "role": step.get("role", "editor"),
+        "roles": APPROVER_ROLES,
+        "on_timeout": step.get("on_timeout", "fail"),
+        "policies": ON_TIMEOUT.get(kind, ()),
     }
 
 
@@ -248,6 +300,12 @@ def _step_index(path):
         return None
     number = path[len("steps[") :].split("]", 1)[0]
     return int(number) if number.isdigit() else None
+
+
+def _form_level(messages, fields):
+    """The input's errors that belong to no typed field ("must be an object", JSON syntax)."""
+    names = tuple(f"{item.name}{end}" for item in fields for end in (":", ".", "["))
+    return [message for message in messages if not message.startswith(names)]
 
 
 def _schema_fields(schema):

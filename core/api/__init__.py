@@ -19,6 +19,7 @@ from core.api import (
     schedules,
     secrets,
     triggers,
+    waits,
     workflows,
 )
 from core.api.auth import ApiKeyAuth
@@ -46,6 +47,7 @@ api.add_router("/workflows", workflows.router)
 api.add_router("/workflows", triggers.router)
 api.add_router("/workflows", schedules.router)
 api.add_router("/runs", runs.router)
+api.add_router("/runs", waits.router)
 api.add_router("/secrets", secrets.router)
 api.add_router("/failures", failures.router)
 api.add_router("/members", members.router)

@@ -1,4 +1,5 @@
-"""`/api/v1/runs`: list and read runs of the workspace, rerun them, cancel them."""
+"""`/api/v1/runs`: list and read runs of the workspace, rerun them, cancel them, and
+resume their waits: send an event, approve or reject."""
 
 from datetime import UTC, datetime
 

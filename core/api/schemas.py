@@ -81,8 +81,14 @@ class StepOut(Schema):
     kind: StepKind
     status: StepStatus
     type: str = Field(
-        description="action; switch (decided by the engine: no action); or workflow (a "
-        "sub-workflow step: its child run is in `child_run`)"
+        description="action; switch, sleep, event, approval (the engine's: no action); or "
+        "workflow (a sub-workflow step: its child run is in `child_run`)"
+    )
+    wake_at: datetime | None = Field(
+        None, description="a waiting step: when a sleep ends or a wait times out"
+    )
+    waiting_for: str = Field(
+        "", description='a waiting step: "sleep", "event:<name>" or "approval:<role>"'
     )
     action: str | None
     child_run: int | None = Field(None, description="A sub-workflow step's child run")

@@ -106,6 +106,8 @@ def _step(step, secrets, why="", types=None, child_of=None):
         "reused_from_run": step.reused_from.run_id if step.reused_from_id else None,
         "started_at": step.started_at,
         "ended_at": step.ended_at,
+        "wake_at": step.wake_at,
+        "waiting_for": step.waiting_for,
         "attempts": [_attempt(attempt, secrets) for attempt in step.attempts.all()],
     }
 

@@ -19,6 +19,12 @@ PAGES = [
         "M6 3a3 3 0 1 0 0 6 3 3 0 0 0 0-6zm12 12a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM6 9v3a3 3 0 0 0 3 3h6",
     ),
     ("Runs", "run_list", ("run_",), "M5 3l14 9-14 9z"),
+    (
+        "Waiting for me",
+        "waiting_list",
+        ("waiting_",),
+        "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm-4 9l3 3 5-6",
+    ),
     ("Schedules", "schedule_all", ("schedule_",), "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 4v5l3 2"),
     ("Actions", "action_list", ("action_",), "M13 2L3 14h8l-1 8 10-12h-8z"),
     ("Limits", "limit_list", ("limit_",), "M4 20h16M6 16V9m4 7V5m4 11v-6m4 6V8"),
@@ -61,8 +67,15 @@ PAGES = [
 OWNERS_ONLY = {"audit_list"}
 
 
-def nav_items(request, workspace, failures=0):
+COUNTS = {
+    "failure_list": "{} unresolved",
+    "waiting_list": "{} awaiting your decision",
+}
+
+
+def nav_items(request, workspace, failures=0, waiting=0):
     """The sidebar links for `workspace`; pages whose URL is not defined yet are left out."""
+    counts = {"failure_list": failures, "waiting_list": waiting}
     current = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
     owner = getattr(request, "role", None) == Role.OWNER
     items = []
@@ -79,7 +92,8 @@ def nav_items(request, workspace, failures=0):
                 "url": url,
                 "icon": icon,
                 "current": current.startswith(prefixes),
-                "count": failures if name == "failure_list" else 0,
+                "count": counts.get(name, 0),
+                "count_title": COUNTS.get(name, "").format(counts.get(name, 0)),
             }
         )
     return items

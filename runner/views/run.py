@@ -17,7 +17,7 @@ from core.masking import mask
 from core.models import Role, Secret
 from core.web import started_runs
 from core.workspaces import can_edit, workspace_view
-from runner import launch, pruning, run_graph, timeline
+from runner import launch, pruning, run_graph, timeline, waits
 from runner.models import Attempt, Run, StepRun
 from runner.states import ACTIVE_RUN
 
@@ -31,6 +31,9 @@ def get_run(request, run_id):
 
 
 def _context(request, run, line):
+    for group in line.groups:
+        if group.waiting_for:
+            group.can_decide = waits.may_decide(group.waiting_for, request.role)
     return {
         "run": run,
         "started_here": run.id in started_runs.started_here(request),

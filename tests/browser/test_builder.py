@@ -211,8 +211,9 @@ def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
     expect(page.locator("#version-graph .gnode")).to_have_count(5)
 
 
-def tab_to(page, selector, limit=80):
-    """Press Tab until `selector` has the focus, as a keyboard user would."""
+def tab_to(page, selector, limit=120):
+    """Press Tab until `selector` has the focus, as a keyboard user would. (A full lap of
+    the builder page, sidebar to panel, with five steps is about 80 stops.)"""
     for _ in range(limit):
         if page.evaluate("s => document.activeElement.matches(s)", selector):
             return

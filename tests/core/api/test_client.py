@@ -7,7 +7,7 @@ import pytest
 
 from core.client import Brickwork, BrickworkError
 from runner.models import Run
-from tests.runs import attempts_of
+from tests.runs import attempts_of, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -168,3 +168,18 @@ def test_retention_keep_and_alerts(brickwork, live_server, workspace, worker):
     assert brickwork.alerts.deliveries(rule=rule["id"])[0]["test"] is True
     brickwork.alerts.delete(rule["id"])
     assert brickwork.alerts.rules() == []
+
+
+def test_events_approvals_and_rejections(brickwork, live_server, workspace):
+    paid = brickwork.run(start(workspace, [{"key": "pay", "type": "event", "event": "paid"}]).id)
+    assert paid.send_event("paid", {"amount": 3}).status == "succeeded"
+    assert paid.refresh().steps[0]["output"] == {"amount": 3}
+    with pytest.raises(BrickworkError) as caught:
+        paid.send_event("paid")
+    assert caught.value.status == 409
+    review = [{"key": "review", "type": "approval"}]
+    approved = brickwork.run(start(workspace, review).id).approve(comment="fine")
+    assert approved.status == "succeeded"
+    assert approved.refresh().steps[0]["output"]["comment"] == "fine"
+    rejected = brickwork.run(start(workspace, review).id).reject("review", "no")
+    assert rejected.refresh().steps[0]["output"]["approved"] is False

@@ -43,6 +43,7 @@ TWINS = {
     "run_cancel": ["cancelRun"],
     "run_rerun": ["rerunRun"],
     "run_keep": ["keepRun"],  # {"keep": false} lets it go
+    "run_decide": ["approveRun", "rejectRun"],
     "failure_bulk": ["resolveFailures", "rerunRun"],
     # Actions
     "action_new": ["createAction"],

@@ -1,0 +1,86 @@
+"""What a step's input may reference, for the panel's autocomplete.
+
+`input.*` comes from the workflow's input schema, `steps.<key>.output.*` from each step
+this one depends on (its action's output schema, else the output of that step's last run),
+`secrets.*` from the workspace's secret names. Everything is looked up within the
+workflow's own workspace.
+"""
+
+from dataclasses import dataclass
+
+from builder import draft as drafts
+from builder.palette import resolve
+from core.models import Secret
+from runner.models import Run, StepRun
+from runner.states import StepStatus
+
+
+@dataclass(frozen=True)
+class Source:
+    ref: str
+    hint: str  # where it comes from, shown beside it
+
+
+def reference_sources(workflow, steps, index):
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    sources = [Source("input", "the run input")]
+    sources += [
+        Source(f"input.{name}", "run input") for name in _properties(draft.get("input_schema"))
+    ]
+    upstream = drafts.upstream_keys(steps, index)
+    outputs = last_outputs(workflow) if upstream else {}
+    for key in upstream:
+        sources.append(Source(f"steps.{key}.output", f"output of {key}"))
+        sources += [
+            Source(f"steps.{key}.output.{name}", hint)
+            for name, hint in _output_fields(workflow, steps, key, outputs)
+        ]
+    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
+    sources += [
+        Source(f"secrets.{name}", "secret") for name in secrets.values_list("name", flat=True)
+    ]
+    sources.append(Source("run.id", "this run's id"))
+    return sources
+
+
+def last_input(workflow):
+    """The input of the workflow's latest run: the sample a step test starts from."""
+    run = Run.objects.filter(workflow=workflow, workspace=workflow.workspace).order_by("-id")
+    found = run.values_list("input", flat=True).first()
+    return found if isinstance(found, dict) else {}
+
+
+def last_outputs(workflow):
+    """Each step key's output in the workflow's latest runs (newest wins)."""
+    rows = (
+        StepRun.objects.filter(
+            run__workflow=workflow,
+            run__workspace=workflow.workspace,
+            status=StepStatus.SUCCEEDED,
+            compensates__isnull=True,
+        )
+        .order_by("-id")
+        .values_list("key", "output")[:200]
+    )
+    outputs = {}
+    for key, output in rows:
+        outputs.setdefault(key, output)
+    return outputs
+
+
+def _output_fields(workflow, steps, key, outputs):
+    step = next((step for step in steps if drafts.key_of(step) == key), {})
+    version = resolve(step.get("action"), workflow.workspace) if isinstance(step, dict) else None
+    declared = _properties(version.output_schema if version else None)
+    if declared:
+        return [(name, f"output of {key}") for name in declared]
+    output = outputs.get(key)
+    if isinstance(output, dict):
+        return [(name, f"{key}, last run") for name in output]
+    return []
+
+
+def _properties(schema):
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return []
+    return list(schema["properties"])
