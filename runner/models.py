@@ -224,8 +224,6 @@ class StepRun(models.Model):
                 name="item_by_status",
                 condition=models.Q(parent__isnull=False),
             ),
-        ]
-        indexes = [
             # The sweeper's scan for due waits, several times a second: only waiting rows.
             models.Index(
                 fields=["wake_at"], name="step_waiting", condition=models.Q(status="waiting")
