@@ -9,7 +9,7 @@ from core.audit import AuditEntry
 # Every action recorded, by family: the page's choices, the API's documentation.
 ACTIONS = {
     "workflow": ["publish", "restore", "import", "archive", "unarchive", "delete"],
-    "run": ["start", "rerun", "cancel", "resolve", "reopen"],
+    "run": ["start", "rerun", "cancel", "resolve", "reopen", "approve", "reject"],
     "trigger": ["create", "update", "delete"],
     "schedule": ["create", "update", "delete"],
     "limit": ["create", "update", "delete"],

@@ -70,5 +70,10 @@ def deliver_event(run_id: int, name: str, payload) -> list[str]:
 
 
 def decide_approval(run_id: int, key: str | None, *, approved: bool, by: str, comment: str):
-    """`engine.decide_approval` with the broker's send."""
-    return engine.decide_approval(run_id, key, approved=approved, by=by, comment=comment, send=send)
+    """`engine.decide_approval` with the broker's send; the decision is audited (the
+    comment is not copied: it may quote anything)."""
+    step = engine.decide_approval(run_id, key, approved=approved, by=by, comment=comment, send=send)
+    run = Run.objects.select_related("workflow", "action", "workspace").get(id=run_id)
+    action = "run.approve" if approved else "run.reject"
+    record(action, run.workspace, run, label=_label(run), data={"step": step})
+    return step

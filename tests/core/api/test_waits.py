@@ -3,6 +3,7 @@ the API, its errors, roles, and the wall between workspaces."""
 
 import pytest
 
+from core.audit import AuditEntry
 from core.models import ApiKey
 from tests.api import Api, error_of
 from tests.runs import start
@@ -87,6 +88,13 @@ def test_approve_and_reject_record_who_and_why(client, workspace):
     assert owner.post(f"/runs/{rejected.id}/reject", {}).status_code == 200
     assert _step(rejected, "review").output["approved"] is False
     assert owner.post(f"/runs/{rejected.id}/reject", {}).status_code == 409
+    # Both decisions are in the audit log, by the key, naming the step (not the comment)
+    entries = AuditEntry.objects.filter(action__in=["run.approve", "run.reject"])
+    found = sorted(entries.values_list("action", "object_id", "actor_label", "data"))
+    assert found == [
+        ("run.approve", str(run.id), "release bot", {"step": "review"}),
+        ("run.reject", str(rejected.id), "release bot", {"step": "review"}),
+    ]
 
 
 def test_roles_below_the_steps_cannot_decide(client, workspace, api):
