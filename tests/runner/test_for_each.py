@@ -230,7 +230,8 @@ def test_a_thousand_items_never_run_more_than_max_concurrency_at_once(worker, wo
         Attempt.objects.filter(run=run, step_run__kind="item").values_list("started_at", "ended_at")
     )
     assert len(attempts) >= 1000
-    assert 1 < _most_at_once(attempts) <= 10
+    # (Pure echo items may also run one after the other, inline: never more, is the rule.)
+    assert _most_at_once(attempts) <= 10
 
 
 def test_cancelling_skips_the_pending_items_and_undoes_the_succeeded_ones(worker, workspace):
