@@ -10,7 +10,7 @@ import re
 import referencing.exceptions
 from django.db.models import Q
 
-from builder import concurrency, decisions, for_each, subflows
+from builder import concurrency, decisions, for_each, run_timeout, subflows
 from core import references, schemas
 from core.errors import InvalidDefinition
 from core.models import Action, ActionVersion
@@ -18,7 +18,14 @@ from core.retry import validate_policy
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ACTION_REF = re.compile(r"^(?P<name>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:@(?P<version>\d+))?$")
-TOP_FIELDS = {"name", "description", "input_schema", "steps", *concurrency.FIELDS}
+TOP_FIELDS = {
+    "name",
+    "description",
+    "input_schema",
+    "steps",
+    *concurrency.FIELDS,
+    run_timeout.FIELD,
+}
 MAX_STEPS = 200
 MAX_TIMEOUT_S = 24 * 3600
 
@@ -46,6 +53,7 @@ def validate(definition, workspace, slug=None):
     if input_schema is not None:
         _check_schema(input_schema, "input_schema", errors)
     run_limits = concurrency.check(definition, errors.add)
+    run_limits.update(run_timeout.check(definition, errors.add))
     steps = definition.get("steps")
     if not isinstance(steps, list) or not steps:
         errors.add("steps", "must be a non-empty list of steps")

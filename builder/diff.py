@@ -8,7 +8,7 @@ import difflib
 import json
 from dataclasses import dataclass, field
 
-TOP_FIELDS = ("name", "description", "input_schema")
+TOP_FIELDS = ("name", "description", "input_schema", "run_timeout_s")
 STEP_FIELDS = ("name", "action", "after", "input", "retry", "timeout_s", "compensate")
 INLINE_CHARS = 60  # a JSON value shorter than this reads best on one line
 

@@ -5,7 +5,9 @@ the preview and the worker cannot disagree.
 """
 
 from dataclasses import dataclass
+from itertools import accumulate
 
+from core.durations import duration
 from core.retry import RetryPolicy, validate_policy
 
 JITTER = 0.2  # compute_backoff picks within ±20%
@@ -20,6 +22,8 @@ class Row:
     low_s: float
     high_s: float
     percent: int  # of the longest delay, for the bar
+    starts_s: float  # after the first attempt started, if every attempt failed at once
+    cut: bool  # past the time budget: never runs
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Preview:
     wait_worst_s: float
     total_worst_s: float
     warnings: list
+    # With a time budget: the most attempts it lets start (attempts that fail at once).
+    budget_attempts: int | None = None
+    capped: bool = False  # the worst case is the budget plus the last attempt's timeout
 
     @property
     def attempts(self):
@@ -52,14 +59,27 @@ def preview(step, action_version):
     spread = JITTER if policy.jitter else 0
     delays = policy.schedule()
     longest = max(delays, default=0) or 1
+    budget = policy.budget_s
     rows = [
         Row(
-            attempt, delay, delay * (1 - spread), delay * (1 + spread), round(100 * delay / longest)
+            attempt,
+            delay,
+            delay * (1 - spread),
+            delay * (1 + spread),
+            round(100 * delay / longest),
+            starts,
+            budget is not None and not policy.within_budget(starts - delay, delay),
         )
-        for attempt, delay in enumerate(delays, start=2)
+        for attempt, delay, starts in zip(
+            range(2, policy.max_attempts + 1), delays, accumulate(delays), strict=True
+        )
     ]
-    wait = sum(row.high_s for row in rows)
-    total = wait + policy.max_attempts * timeout
+    kept = [row for row in rows if not row.cut]
+    wait = sum(row.high_s for row in kept)
+    total = wait + (len(kept) + 1) * timeout
+    capped = budget is not None and budget + timeout < total
+    if capped:
+        total = budget + timeout  # the last retry starts inside the budget
     shown = rows if len(rows) <= SHOWN_ROWS + 1 else rows[: SHOWN_ROWS - 1] + rows[-1:]
     return Preview(
         policy=policy,
@@ -69,6 +89,8 @@ def preview(step, action_version):
         wait_worst_s=wait,
         total_worst_s=total,
         warnings=_warnings(policy, timeout, wait, total),
+        budget_attempts=len(kept) + 1 if budget is not None else None,
+        capped=capped,
     )
 
 
@@ -87,18 +109,3 @@ def _warnings(policy, timeout, wait, total):
             "and compensation starts."
         )
     return warnings
-
-
-def duration(seconds):
-    """0.25 -> '250 ms', 1.5 -> '1.5 s', 64 -> '1 min 4 s', 7380 -> '2 h 3 min'."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)} ms"
-    if seconds < 60:
-        text = f"{seconds:.1f}".rstrip("0").rstrip(".")
-        return f"{text} s"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min {secs} s" if secs else f"{minutes} min"

@@ -9,7 +9,9 @@ import json
 
 from core import jsonbody, references
 
-RETRY_FIELDS = ("max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s")
+RETRY_FIELDS = (
+    "max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s", "budget_s",
+)  # fmt: skip
 DECISION_SLOTS = ("type", "when", "after_any", "on_error", "cases", "default")
 FOR_EACH_SLOTS = ("for_each", "max_concurrency", "on_item_failure")
 WAIT_SLOTS = ("for_s", "until", "event", "role", "on_timeout")

@@ -3,6 +3,8 @@
 import random
 from dataclasses import asdict, dataclass
 
+from core.durations import duration
+
 DEFAULT_POLICY = {
     "max_attempts": 3,
     "initial_interval_s": 1.0,
@@ -10,6 +12,11 @@ DEFAULT_POLICY = {
     "max_interval_s": 60.0,
     "jitter": True,
 }
+# Optional fields: absent from an action's default policy unless someone sets them.
+# `budget_s`: no retry starts later than this many seconds after the first attempt started.
+OPTIONAL = {"budget_s": None}
+FIELDS = {**DEFAULT_POLICY, **OPTIONAL}
+MAX_BUDGET_S = 30 * 86400
 LIMITS = {"max_attempts": (1, 100), "initial_interval_s": (0, 3600), "max_interval_s": (0, 86400)}
 
 
@@ -20,13 +27,14 @@ class RetryPolicy:
     backoff_coefficient: float = 2.0
     max_interval_s: float = 60.0
     jitter: bool = True
+    budget_s: float | None = None
 
     @classmethod
     def from_dict(cls, *layers):
         """Merge policy dicts, later ones winning (action default, then the step's)."""
-        merged = dict(DEFAULT_POLICY)
+        merged = dict(FIELDS)
         for layer in layers:
-            merged.update({k: v for k, v in (layer or {}).items() if k in DEFAULT_POLICY})
+            merged.update({k: v for k, v in (layer or {}).items() if k in FIELDS})
         return cls(**merged)
 
     def as_dict(self):
@@ -52,12 +60,27 @@ class RetryPolicy:
             for n in range(1, self.max_attempts)
         ]
 
+    def within_budget(self, elapsed_s, delay_s):
+        """Whether a retry `delay_s` from now, `elapsed_s` after the first attempt started,
+        still starts inside the budget (always, without one)."""
+        return self.budget_s is None or elapsed_s + delay_s <= self.budget_s
 
-def decide(policy, number, *, retryable, wanted=True, retry_after=None, max_retry_after_s=3600):
+
+def decide(
+    policy,
+    number,
+    *,
+    retryable,
+    wanted=True,
+    retry_after=None,
+    max_retry_after_s=3600,
+    elapsed_s=0.0,
+):
     """What follows the failure of attempt `number` under `policy`: a retry
     `{"retry": True, "delay_s", "next_attempt", "max_attempts", "retry_after"}`, or
     `{"retry": False, "reason"}`. `wanted` is False when the run no longer wants the step;
-    `retry_after` is the delay the action asked for (capped at `max_retry_after_s`)."""
+    `retry_after` is the delay the action asked for (capped at `max_retry_after_s`);
+    `elapsed_s` is the time since the step's first attempt started (for `budget_s`)."""
     if not wanted:
         return {"retry": False, "reason": "not retried: the run is stopping"}
     if not retryable:
@@ -68,6 +91,12 @@ def decide(policy, number, *, retryable, wanted=True, retry_after=None, max_retr
         delay = min(float(retry_after), max_retry_after_s)
     else:
         delay = policy.delay_before(number + 1)
+    if not policy.within_budget(elapsed_s, delay):
+        return {
+            "retry": False,
+            "reason": f"no retry: budget of {duration(policy.budget_s)} spent",
+            "budget_s": policy.budget_s,
+        }
     return {
         "retry": True,
         "delay_s": round(delay, 3),
@@ -105,12 +134,12 @@ def validate_policy(policy):
     if not isinstance(policy, dict):
         return {"": "must be an object"}
     for key in policy:
-        if key not in DEFAULT_POLICY:
-            errors[key] = f"unknown field; allowed: {', '.join(DEFAULT_POLICY)}"
+        if key not in FIELDS:
+            errors[key] = f"unknown field; allowed: {', '.join(FIELDS)}"
     for key in ("max_attempts",):
         if key in policy and (type(policy[key]) is not int):
             errors[key] = "must be a whole number"
-    for key in ("initial_interval_s", "backoff_coefficient", "max_interval_s"):
+    for key in ("initial_interval_s", "backoff_coefficient", "max_interval_s", "budget_s"):
         value = policy.get(key)
         if key in policy and (isinstance(value, bool) or not isinstance(value, int | float)):
             errors[key] = "must be a number"
@@ -127,4 +156,7 @@ def validate_policy(policy):
         and not 1 <= coefficient <= 10
     ):
         errors["backoff_coefficient"] = "must be between 1 and 10"
+    budget = policy.get("budget_s")
+    if "budget_s" not in errors and budget is not None and not 0 < budget <= MAX_BUDGET_S:
+        errors["budget_s"] = f"must be more than 0 and at most {MAX_BUDGET_S} (30 days)"
     return errors

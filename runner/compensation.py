@@ -37,7 +37,8 @@ def after_step_failed(tx, steps, step, error):
 def begin(tx, steps, ending, error):
     """Nothing new starts: pending and waiting steps are skipped, waiting retries cancelled.
 
-    `ending` is what the run becomes once compensated ("failed", "cancelled", "timeout").
+    `ending` is why the run stops ("failed", "cancelled", "timed_out"): a cancelled run
+    ends cancelled once compensated, the others compensated or failed.
     """
     run = tx.run
     set_run(tx, RunStatus.COMPENSATING, ending=ending, error=error)
@@ -69,8 +70,14 @@ def begin(tx, steps, ending, error):
         if step.kind not in (StepKind.ACTION, StepKind.ITEM):
             continue
         if step.status in (StepStatus.PENDING, StepStatus.WAITING) or step.id in cancelled_steps:
-            set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=f"the run {ending}")
-    for_each.stop(tx, steps, ending)
+            set_step(
+                tx,
+                step,
+                StepStatus.SKIPPED,
+                ended_at=tx.now,
+                message=f"the run {ending.replace('_', ' ')}",
+            )
+    for_each.stop(tx, steps, ending.replace("_", " "))
 
 
 def compensate_next(tx, steps):

@@ -139,6 +139,7 @@ def start_run(
             concurrency_key=run_gate.key_of(definition, input),
             parent_run_id=parent_step.run_id if parent_step else None,
             parent_step_id=parent_step.id if parent_step else None,
+            deadline=deadline_of(definition, timezone.now()),
         )
         tx = Transition(run, send)
         tx.writes.create([run])
@@ -386,7 +387,7 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
                 step = by_id(steps, claimed.step_run_id)
             else:
                 step = for_each.child(claimed.step_run_id)
-            decision = _retry_decision(run, steps, step, claimed.number, retryable, retry_after)
+            decision = _retry_decision(tx, steps, step, claimed, retryable, retry_after)
             _finish_attempt(tx, claimed, AttemptStatus.FAILED, error=error, retry_decision=decision)
             # Sent now: a late result must change nothing, not collide with the retry
             # someone else already scheduled.
@@ -552,6 +553,79 @@ def cancel_run(run_id: int, user=None, by="", *, send: Send) -> None:
         tx.flush()
 
 
+def time_out_run(run_id: int, *, send: Send) -> bool:
+    """End a run past its deadline (sweeper), as a failure that no route can take.
+
+    1. Nothing new starts: pending steps are skipped, retries waiting are cancelled
+       (runner/compensation.py `begin`).
+    2. Running attempts fail with the error code `run_timeout`, and the steps still running
+       with them; a result their worker reports later is ignored (compare-and-set).
+    3. Child runs of sub-workflow steps are cancelled, as when the run is cancelled.
+    4. The succeeded steps are compensated, whatever the deadline; the run ends
+       `compensated`, or `failed` as any failed run does.
+    Returns False when the run was no longer queued or running.
+    """
+    with transaction.atomic():
+        run = run_state.lock(run_id)
+        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return False
+        tx = Transition(run, send)
+        steps = run_state.steps_of(run)
+        deadline = Run.objects.values_list("deadline", flat=True).get(id=run_id)
+        error = run_timeout_error(deadline)
+        compensation.begin(tx, steps, "timed_out", error)
+        running = fastsql.rows(
+            Attempt,
+            ("id", "step_run_id", "number", "started_at"),
+            {"run_id": run.id, "status": AttemptStatus.RUNNING},
+        )
+        decision = {"retry": False, "reason": "not retried: the run timed out"}
+        for attempt in running:
+            step = by_id(steps, attempt.step_run_id)
+            duration_ms = (tx.now - attempt.started_at).total_seconds() * 1000
+            set_attempt(
+                tx,
+                attempt.id,
+                AttemptStatus.RUNNING,
+                AttemptStatus.FAILED,
+                step=step,
+                number=attempt.number,
+                data={"duration_ms": round(duration_ms, 2), "error": error},
+                message=decision["reason"],
+                ended_at=tx.now,
+                duration_ms=duration_ms,
+                error=error,
+                retry_decision=decision,
+            )
+        for step in steps:
+            # Its attempt failed above, or it holds none (a step that waits without one).
+            # A sub-workflow step stays running: its child is cancelled below (`_advance`)
+            # and the step ends with it.
+            if step.kind != StepKind.ACTION or step.status != StepStatus.RUNNING:
+                continue
+            if not subflows.is_subflow(run.step_spec(step.key)):
+                set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
+        _advance(tx, steps)
+        tx.flush()
+    return True
+
+
+def deadline_of(definition, started_at):
+    """When a run of `definition` started at `started_at` runs out of time, or None."""
+    seconds = definition.get("run_timeout_s")
+    return started_at + timedelta(seconds=seconds) if seconds else None
+
+
+def run_timeout_error(deadline):
+    at = deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "its deadline"
+    return {
+        "type": "RunTimeout",
+        "code": "run_timeout",
+        "message": f"the run ran past its time limit ({at})",
+        "retryable": False,
+    }
+
+
 def reconcile(run_id: int, *, send: Send) -> None:
     """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
     with transaction.atomic():
@@ -593,7 +667,8 @@ def _finish_attempt(tx, claimed, status, **fields):
     )
 
 
-def _retry_decision(run, steps, step, number, retryable, retry_after):
+def _retry_decision(tx, steps, step, claimed, retryable, retry_after):
+    run = tx.run
     spec = spec_of(run, step)
     policy = retry.RetryPolicy.from_dict(step.action_version.retry_policy, spec.get("retry"))
     wanted = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or (
@@ -603,12 +678,24 @@ def _retry_decision(run, steps, step, number, retryable, retry_after):
         wanted = wanted and by_id(steps, step.parent_id).status == StepStatus.RUNNING
     return retry.decide(
         policy,
-        number,
+        claimed.number,
         retryable=retryable,
         wanted=wanted,
         retry_after=retry_after,
         max_retry_after_s=MAX_RETRY_AFTER_S,
+        elapsed_s=_since_first_attempt(tx, claimed) if policy.budget_s else 0.0,
     )
+
+
+def _since_first_attempt(tx, claimed):
+    """Seconds since the step's first attempt started: what a retry budget counts."""
+    first = claimed.started_at
+    if claimed.number > 1:
+        found = fastsql.rows(
+            Attempt, ("started_at",), {"step_run_id": claimed.step_run_id, "number": 1}
+        )
+        first = found[0].started_at if found and found[0].started_at else first
+    return (tx.now - first).total_seconds()
 
 
 # ---------------------------------------------------------------------------

@@ -56,6 +56,11 @@ def reconcile(run_id: int) -> None:
     engine.reconcile(run_id, send=send)
 
 
+def time_out_run(run_id: int) -> bool:
+    """`engine.time_out_run` with the broker's send."""
+    return engine.time_out_run(run_id, send=send)
+
+
 def expire_attempt(attempt_id: int, reason: str):
     return engine.expire_attempt(attempt_id, reason, send=send)
 

@@ -35,7 +35,7 @@ class Run(models.Model):
     definition = models.JSONField()
     action_versions = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    # Why compensation started: "failed" or "cancelled"; decides the final status.
+    # Why compensation started: "failed", "cancelled" or "timed_out"; decides the final status.
     ending = models.CharField(max_length=20, blank=True)
     input = models.JSONField(default=dict)
     output = models.JSONField(null=True, blank=True)
@@ -77,6 +77,9 @@ class Run(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the definition's `run_timeout_s` runs out, counted from the run's start; the
+    # sweeper ends the run then (runner/engine.py `time_out_run`). None: no limit.
+    deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -105,6 +108,13 @@ class Run(models.Model):
                 fields=["created_at"],
                 name="run_active",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
+            ),
+            # The sweeper's scan for runs past their deadline (every pass): only the few
+            # running runs that have one.
+            models.Index(
+                fields=["deadline"],
+                name="run_deadline",
+                condition=models.Q(status__in=["queued", "running"], deadline__isnull=False),
             ),
             # (On PostgreSQL, migration 0015 adds `run_input_path`, a GIN index on input
             # with jsonb_path_ops, for the runs search: runner/run_search.py.)

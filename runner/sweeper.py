@@ -6,8 +6,9 @@ ends, an event or approval times out, within a second of its `wake_at`. Every
 SWEEP_INTERVAL_S it records its own heartbeat, then, if it wins the short lock in the
 coordination Redis (`REDIS_URL`, the broker's own unless the broker is RabbitMQ; one
 sweeper at a time), it:
-1. expires running attempts whose worker stopped beating (killed) or whose deadline
-   passed; the engine fails them as timeouts and retries them by policy;
+1. ends the runs past their deadline (`run_timeout_s`): the engine fails what runs and
+   compensates; then expires running attempts whose worker stopped beating (killed) or
+   whose deadline passed; the engine fails them as timeouts and retries them by policy;
 2. sends again the messages of scheduled attempts the broker lost: all of them when the
    broker's marker is gone (Redis flushed or restarted empty, RabbitMQ reset or purged),
    else those overdue by LOST_MESSAGE_AFTER_S — each at most once per its own backoff
@@ -43,7 +44,7 @@ from core.counters import coordination_redis
 from core.models import WorkerHeartbeat
 from runner import alert_channels, alerts, launch, pruning, schedules
 from runner.models import Attempt, Run, StepRun
-from runner.states import ACTIVE_RUN, AttemptStatus, StepStatus
+from runner.states import ACTIVE_RUN, AttemptStatus, RunStatus, StepStatus
 from runner.transition import Dispatch
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def sweep(now=None):
     """One pass; returns what it did, for tests and the logs."""
     now = now or timezone.now()
     done = {"expired": 0, "redispatched": 0, "reconciled": 0}
+    done["timed_out"] = _time_out_runs(now)
     done["woken"] = wake_due(now)
     done["expired"] = _expire_running(now)
     done["redispatched"] = _redispatch_lost(now)
@@ -115,6 +117,15 @@ def sweep(now=None):
     if any(done.values()):
         log.info("sweeper: %s", done)
     return done
+
+
+def _time_out_runs(now):
+    overdue = Run.objects.filter(
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING], deadline__isnull=False, deadline__lt=now
+    )
+    return sum(
+        1 for run_id in overdue.values_list("id", flat=True)[:BATCH] if launch.time_out_run(run_id)
+    )
 
 
 def wake_due(now):

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from builder import concurrency, edges
+from builder import concurrency, edges, run_timeout
 from builder import draft as drafts
 from builder.definition import KEY, MAX_STEPS
 from builder.palette import WAITS, palette, resolve
@@ -256,6 +256,7 @@ def save_settings(request, slug):
     else:
         draft.pop("input_schema", None)
     concurrency.from_form(request.POST, draft)
+    run_timeout.from_form(request.POST, draft)
     draft.setdefault("steps", [])
     save_draft(workflow, draft)
     if not request.htmx:

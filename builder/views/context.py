@@ -6,7 +6,7 @@ re-rendered after any edit shows what the server holds.
 
 from django.urls import reverse
 
-from builder import concurrency, graph
+from builder import concurrency, graph, run_timeout
 from builder import draft as drafts
 from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
 from builder.input_fields import field_errors, input_fields
@@ -44,6 +44,7 @@ SUBFLOW_SLOTS += ["version", "input", "on_error"]
 WAIT_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "on_error"]
 WAIT_SLOTS += ["for_s", "until", "event", "role", "timeout_s", "on_timeout"]
 SETTINGS_SLOTS = ["", "name", "description", "input_schema", "steps", *concurrency.SLOTS]
+SETTINGS_SLOTS += [run_timeout.FIELD]
 
 
 def draft_state(workflow, local_errors=None):
@@ -273,6 +274,7 @@ def settings_context(request, workflow, fields):
         "description": draft.get("description", ""),
         "input_schema_text": json_text(schema) if schema is not None else "",
         **concurrency.form_values(draft),
+        "run_timeout_s": run_timeout.form_value(draft),
         "errors": {slot: fields.get(slot, []) for slot in SETTINGS_SLOTS}
         | concurrency.slot_errors(fields),
         "slots": SETTINGS_SLOTS,

@@ -126,6 +126,10 @@ class RunOut(Schema):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    deadline: datetime | None = Field(
+        description="When the definition's run_timeout_s runs out; the run is then stopped"
+    )
+    timed_out: bool = Field(description="Stopped at its deadline (error code run_timeout)")
 
 
 class ParentOut(Schema):

@@ -40,6 +40,8 @@ def run_summary(run, secrets=()):
         "created_at": run.created_at,
         "started_at": run.started_at,
         "ended_at": run.ended_at,
+        "deadline": run.deadline,
+        "timed_out": run.ending == "timed_out",
     }
 
 

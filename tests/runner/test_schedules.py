@@ -2,16 +2,20 @@
 overlap policy observed with a real worker whose sweeper fires the schedule."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from builder.definition import validate
 from builder.models import Workflow
 from runner import schedules
 from runner.models import Overlap, Run, Schedule
 from runner.schedule_times import Spec, next_times, problems
+from runner.sweeper import live_workers
+from tests import servers
 from tests.runs import wait_for
 
 # In the future, so the test worker's own sweeper (firing at the real time) never fires them.
@@ -110,6 +114,32 @@ def test_two_sweepers_make_exactly_one_run_per_fire_time(worker, workflow):
     assert Run.objects.filter(schedule=schedule, trigger="schedule").count() == 12
     for run in schedule.runs.all():  # the worker finishes them before the tables are emptied
         wait_for(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_sweeping_fire_each_time_exactly_once(worker, workflow):
+    # Given a second worker process beside the session's: two sweepers, as on two hosts
+    other = servers.WorkerProcess(database_url=servers.test_database_url(), threads=2)
+    other.start()
+    try:
+        deadline = time.time() + 30
+        while live_workers().values("pid").distinct().count() < 2:
+            assert time.time() < deadline, "the second worker never beat"
+            time.sleep(0.1)
+        # When a schedule fires every 2 s, at real times, for 9 s
+        start = timezone.now().replace(microsecond=0)
+        schedule = every(workflow, 2, anchor=start, overlap=Overlap.ALLOW_ALL)
+        time.sleep((start + timedelta(seconds=9) - timezone.now()).total_seconds())
+        Schedule.objects.filter(id=schedule.id).update(paused=True)
+        assert live_workers().values("pid").distinct().count() >= 2  # both swept throughout
+    finally:
+        other.stop()
+    # Then each fire time has exactly one run, and no time was missed
+    times = fired(schedule)
+    assert len(times) >= 3
+    assert times == [start + timedelta(seconds=2 * n) for n in range(1, len(times) + 1)]
+    assert Run.objects.filter(schedule=schedule).count() == len(times)
+    assert {wait_for(run).status for run in schedule.runs.all()} == {"succeeded"}
 
 
 @pytest.mark.django_db  # runs inside the test's transaction: no worker picks them up
