@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from builder import subflows
+from builder import for_each, subflows
 from core import expressions, references
 
 # What every step may have, whatever its type.
@@ -170,7 +170,8 @@ def _check_approval(step, where, errors):
 # type -> what it takes. Another kind of step adds its row here.
 STEP_TYPES = {
     "action": StepType(
-        fields=frozenset({"action", "input", "retry", "timeout_s", "compensate", "on_error"}),
+        fields=frozenset({"action", "input", "retry", "timeout_s", "compensate", "on_error"})
+        | for_each.FIELDS,
         targets=_action_targets,
     ),
     "switch": StepType(

@@ -10,7 +10,7 @@ import re
 import referencing.exceptions
 from django.db.models import Q
 
-from builder import concurrency, decisions, run_timeout, subflows
+from builder import concurrency, decisions, for_each, run_timeout, subflows
 from core import references, schemas
 from core.errors import InvalidDefinition
 from core.models import Action, ActionVersion
@@ -112,6 +112,7 @@ def validate(definition, workspace, slug=None):
                 clean[optional] = step[optional]
         if compensate:
             clean["compensate"] = compensate
+        clean.update(for_each.check(step, where, errors))
         clean.update(decisions.check_on_error(step, where, errors), **common)
         normalized.append(clean)
         previous = key if isinstance(key, str) else previous
@@ -128,7 +129,13 @@ def validate(definition, workspace, slug=None):
                     _check_references(step["until"], f"steps[{index}].until", own, keys, errors)
                 if "input" not in step:
                     continue  # a switch or a wait: nothing to render
-                _check_references(step["input"], f"steps[{index}].input", own, keys, errors)
+                items = "for_each" in step
+                roots = for_each.ITEM_ROOTS if items else ()
+                _check_references(step["input"], f"steps[{index}].input", own, keys, errors, roots)
+                if items:
+                    _check_references(
+                        step["for_each"], f"steps[{index}].for_each", own, keys, errors
+                    )
                 if "compensate" in step:
                     # A compensation may read its own step's output too.
                     _check_references(
@@ -137,6 +144,7 @@ def validate(definition, workspace, slug=None):
                         own | {step["key"]},
                         keys,
                         errors,
+                        for_each.COMPENSATION_ROOTS if items else (),
                     )
     if errors.fields:
         raise InvalidDefinition(errors.fields)
@@ -297,14 +305,15 @@ def _upstream_sets(steps, errors):
     return upstream
 
 
-def _check_references(value, where, upstream, keys, errors):
+def _check_references(value, where, upstream, keys, errors, roots=()):
+    """`roots` are names a step may refer to besides these (a for-each item's `item`)."""
     for field, path in references.find(value):
         at = f"{where}.{field}" if field else where
         if not references.PATH.match(path):
             errors.add(at, f"{{{{ {path} }}}} is not a dotted path")
             continue
         root, _, rest = path.partition(".")
-        if root == "input" or root == "secrets" and rest:
+        if root == "input" or root == "secrets" and rest or root in roots:
             continue
         if root == "run":
             if rest not in RUN_FIELDS:
@@ -325,7 +334,8 @@ def _check_references(value, where, upstream, keys, errors):
                     f"use steps.{step_key}.output, .status or .error (or a field of them)",
                 )
             continue
-        errors.add(at, f"unknown reference root {root!r}; use input, steps, secrets or run")
+        known = ", ".join(["input", "steps", "secrets", "run", *sorted(roots)])
+        errors.add(at, f"unknown reference root {root!r}; use {known}")
 
 
 def _check_input_against_schema(step_input, schema, where, errors):

@@ -49,6 +49,18 @@ class Node:
     group: str = ""  # the action's prefix: "http", "debug", ... (its icon)
     error_routes: int = 0
     cases: list = field(default_factory=list)  # case names of a switch, in order
+    for_each: str = ""  # the list a for-each step runs its action over, as written
+    max_concurrency: object = None  # its items at once (None: the default)
+
+    @property
+    def each_limit(self):
+        """How many of a for-each's items run at once (10 unless it says)."""
+        return self.max_concurrency if isinstance(self.max_concurrency, int) else 10
+
+    @property
+    def each_badge(self):
+        """The "× N" of a for-each node: N items at once."""
+        return f"× {self.each_limit} at once"
 
     @property
     def icon(self):
@@ -110,6 +122,8 @@ def _node(index, step, after, names):
         group=action.split(".", 1)[0] if action else "",
         error_routes=len(routes),
         cases=[_text(case.get("name")) or f"case {n + 1}" for n, case in _dicts(cases)],
+        for_each=_text(step.get("for_each")).strip(),
+        max_concurrency=step.get("max_concurrency"),
     )
 
 

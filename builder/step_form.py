@@ -13,6 +13,7 @@ RETRY_FIELDS = (
     "max_attempts", "initial_interval_s", "backoff_coefficient", "max_interval_s", "budget_s",
 )  # fmt: skip
 DECISION_SLOTS = ("type", "when", "after_any", "on_error", "cases", "default")
+FOR_EACH_SLOTS = ("for_each", "max_concurrency", "on_item_failure")
 WAIT_SLOTS = ("for_s", "until", "event", "role", "on_timeout")
 # A wait's own fields, by type (builder/decisions.py checks them).
 WAIT_FIELDS = {
@@ -127,7 +128,20 @@ def parse_step(data, index, previous_key, stored=None):
         step["compensate"] = compensate
     if on_error := clean(data.get("on_error", "")).strip():
         step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
+    _parse_for_each(data, step)
     return _default_after(step, previous_key), errors
+
+
+def _parse_for_each(data, step):
+    """`for_each` as typed; its concurrency and failure mode only with it (none: defaults)."""
+    source = _text(data, "for_each")
+    if not source:
+        return
+    step["for_each"] = source
+    if (limit := parse_number(_text(data, "max_concurrency"))) is not None:
+        step["max_concurrency"] = limit
+    if mode := _text(data, "on_item_failure"):
+        step["on_item_failure"] = mode
 
 
 def _parse_wait(data, step, kind, where, errors):
@@ -218,7 +232,9 @@ def _slot_of(rest):
         if sub == "retry":
             return ("compensate_retry", "") if not detail else (f"compensate_retry_{detail}", "")
         return "compensate", tail
-    if head in ("key", "name", "action", "input", "after", "timeout_s", "workflow", "version"):
+    if head in ("key", "name", "action", "input", "after", "timeout_s", "workflow", "version") or (
+        head in FOR_EACH_SLOTS
+    ):
         return head, tail
     return "step", rest
 

@@ -4,7 +4,7 @@ and the succeeded steps are undone, newest first, one at a time; then the run en
 Called inside the engine's transitions (runner/engine.py), writing through them.
 """
 
-from runner import fastsql, subflows
+from runner import fastsql, for_each, subflows
 from runner.models import Attempt, Run
 from runner.run_state import action_version, lock, steps_of
 from runner.states import AttemptStatus, RunStatus, StepKind, StepStatus
@@ -52,8 +52,10 @@ def begin(tx, steps, ending, error):
         lock=True,
     )
     cancelled_steps = set()
+    top_level = {s.id for s in steps}
+    items = for_each.children([a.step_run_id for a in waiting if a.step_run_id not in top_level])
     for attempt in waiting:
-        step = by_id(steps, attempt.step_run_id)
+        step = items.get(attempt.step_run_id) or by_id(steps, attempt.step_run_id)
         set_attempt(
             tx,
             attempt.id,
@@ -64,8 +66,8 @@ def begin(tx, steps, ending, error):
             ended_at=tx.now,
         )
         cancelled_steps.add(step.id)
-    for step in steps:
-        if step.kind != StepKind.ACTION:
+    for step in [*steps, *items.values()]:
+        if step.kind not in (StepKind.ACTION, StepKind.ITEM):
             continue
         if step.status in (StepStatus.PENDING, StepStatus.WAITING) or step.id in cancelled_steps:
             set_step(
@@ -75,6 +77,7 @@ def begin(tx, steps, ending, error):
                 ended_at=tx.now,
                 message=f"the run {ending.replace('_', ' ')}",
             )
+    for_each.stop(tx, steps, ending.replace("_", " "))
 
 
 def compensate_next(tx, steps):
@@ -82,21 +85,29 @@ def compensate_next(tx, steps):
     run = tx.run
     if any(s.status == StepStatus.RUNNING for s in steps):
         return  # in-flight attempts end first; a step that succeeds now gets undone too
+    nested = for_each.has_for_each(run)
+    if nested:
+        tx.send_writes()
+        if for_each.children_running(run):
+            return  # a for-each's items in flight, likewise
     compensated = {s.compensates_id for s in steps if s.kind == StepKind.COMPENSATION}
-    todo = [
-        s
-        for s in steps
-        if s.kind == StepKind.ACTION
-        and s.status == StepStatus.SUCCEEDED
-        and s.id not in compensated
-        and _undoable(run.step_spec(s.key))
-    ]
+    todo = [s for s in steps if _to_undo(run, s) and s.id not in compensated]
     while todo:
         todo.sort(key=lambda s: (s.ended_at or tx.now, s.position), reverse=True)
         original = todo.pop(0)
         if subflows.is_subflow(run.step_spec(original.key)):
             if _undo_child(tx, steps, original):
                 return
+            continue
+        if for_each.is_for_each(run.step_spec(original.key)):
+            # Its succeeded items, one at a time, newest first (whatever the step's status).
+            item = for_each.next_to_undo(original)
+            if item is None:
+                continue
+            if for_each.start_compensation(tx, steps, original, item) is None:
+                return
+            flag_run(tx, original, "a compensation failed")  # its input was unusable: go on
+            todo.append(original)
             continue
         ref = run.step_spec(original.key)["compensate"]["action"]
         step = add_step(
@@ -114,14 +125,27 @@ def compensate_next(tx, steps):
         if error is None:
             return
         flag_run(tx, step, "a compensation failed")  # its input was unusable: go on
-    ran = [s for s in steps if s.kind == StepKind.COMPENSATION]
+    ran = {s.status for s in steps if s.kind == StepKind.COMPENSATION}
+    if nested:
+        ran |= set(for_each.compensations_ran(run))  # the items' compensations
     if run.ending == "cancelled":
         final = RunStatus.CANCELLED
-    elif (ran or run.ending == "parent") and not any(s.status == StepStatus.FAILED for s in ran):
+    elif (ran or run.ending == "parent") and StepStatus.FAILED not in ran:
         final = RunStatus.COMPENSATED
     else:
         final = RunStatus.FAILED
     set_run(tx, final, ended_at=tx.now)
+
+
+def _to_undo(run, step):
+    """A succeeded step with a compensation or a child run (`_undoable`); a for-each step,
+    whatever its status: its succeeded items are undone one by one."""
+    spec = run.step_spec(step.key)
+    if step.kind != StepKind.ACTION or not _undoable(spec):
+        return False
+    if for_each.is_for_each(spec):
+        return step.status != StepStatus.PENDING
+    return step.status == StepStatus.SUCCEEDED
 
 
 def _undoable(spec):

@@ -31,6 +31,7 @@ from runner import (
     compensation,
     decisions,
     fastsql,
+    for_each,
     run_gate,
     run_state,
     subflows,
@@ -261,7 +262,10 @@ def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run
             # The run's lock, then the attempt's compare-and-set: one statement.
             _lock_run(tx, claimed.run_id)
             steps = run_state.steps_of(tx.run)
-            _step_succeeded(tx, steps, claimed.step_run_id, output)
+            if claimed.parent_id is None:
+                _step_succeeded(tx, steps, claimed.step_run_id, output)
+            else:
+                _child_succeeded(tx, steps, for_each.child(claimed.step_run_id), output)
             if run_inline is not None:
                 _run_pure_steps_inline(tx, steps, run_inline)
             tx.flush()
@@ -284,6 +288,21 @@ def _step_succeeded(tx, steps, step_id, output):
     step = by_id(steps, step_id)
     set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
     _advance(tx, steps)
+
+
+def _child_succeeded(tx, steps, child, output):
+    """A for-each's item (the next ones start) or an item's compensation succeeded."""
+    set_step(tx, child, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
+    if child.kind == StepKind.ITEM:
+        _item_ended(tx, steps, child)
+    _advance(tx, steps)
+
+
+def _item_ended(tx, steps, item):
+    parent = by_id(steps, item.parent_id)
+    error = for_each.item_ended(tx, steps, parent, item)
+    if error is not None:
+        _after_failure(tx, steps, parent, error)
 
 
 def _run_pure_steps_inline(tx, steps, run_inline):
@@ -314,7 +333,10 @@ def _run_pure_steps_inline(tx, steps, run_inline):
             duration_ms=duration_ms,
             output=output,
         )
-        _step_succeeded(tx, steps, step.id, output)
+        if getattr(step, "parent_id", None) is None:
+            _step_succeeded(tx, steps, step.id, output)
+        else:
+            _child_succeeded(tx, steps, step, output)
 
 
 def eager_claim_after_lost_answer(claimed, worker):
@@ -361,10 +383,11 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
             run = run_state.lock(claimed.run_id)
             tx = Transition(run, send)
             steps = run_state.steps_of(run)
-            step = next(
-                s for s in steps if s.key == claimed.step_key and s.kind == claimed.step_kind
-            )
-            decision = _retry_decision(tx, step, claimed, retryable, retry_after)
+            if claimed.parent_id is None:
+                step = by_id(steps, claimed.step_run_id)
+            else:
+                step = for_each.child(claimed.step_run_id)
+            decision = _retry_decision(tx, steps, step, claimed, retryable, retry_after)
             _finish_attempt(tx, claimed, AttemptStatus.FAILED, error=error, retry_decision=decision)
             # Sent now: a late result must change nothing, not collide with the retry
             # someone else already scheduled.
@@ -610,7 +633,13 @@ def reconcile(run_id: int, *, send: Send) -> None:
         if run.status not in ACTIVE_RUN:
             return
         tx = Transition(run, send)
-        _advance(tx, run_state.steps_of(run))
+        steps = run_state.steps_of(run)
+        for step in steps:  # a for-each whose next items were never started
+            if step.status == StepStatus.RUNNING and for_each.is_for_each(run.step_spec(step.key)):
+                error = for_each.fill(tx, steps, step)
+                if error is not None:
+                    _after_failure(tx, steps, step, error)
+        _advance(tx, steps)
         tx.flush()
 
 
@@ -638,13 +667,15 @@ def _finish_attempt(tx, claimed, status, **fields):
     )
 
 
-def _retry_decision(tx, step, claimed, retryable, retry_after):
+def _retry_decision(tx, steps, step, claimed, retryable, retry_after):
     run = tx.run
     spec = spec_of(run, step)
     policy = retry.RetryPolicy.from_dict(step.action_version.retry_policy, spec.get("retry"))
     wanted = run.status in (RunStatus.QUEUED, RunStatus.RUNNING) or (
         step.kind == StepKind.COMPENSATION and run.status == RunStatus.COMPENSATING
     )
+    if step.kind == StepKind.ITEM:  # an item of a step that already failed fast: no retry
+        wanted = wanted and by_id(steps, step.parent_id).status == StepStatus.RUNNING
     return retry.decide(
         policy,
         claimed.number,
@@ -733,7 +764,8 @@ def _decide(tx, steps, step, by_key):
     elif waits.is_wait(spec):
         _begin_wait(tx, steps, step, spec)
     else:
-        error = start_step(tx, steps, step)
+        start = for_each.start if for_each.is_for_each(spec) else start_step
+        error = start(tx, steps, step)
         if error is not None:
             _after_failure(tx, steps, step, error)
     return True
@@ -751,7 +783,10 @@ def _run_output(run, actions):
 
 def _fail_step(tx, steps, step, error):
     set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-    _after_failure(tx, steps, step, error)
+    if step.kind == StepKind.ITEM:
+        _item_ended(tx, steps, step)  # the for-each step decides (runner/for_each.py)
+    else:
+        _after_failure(tx, steps, step, error)
 
 
 def _after_failure(tx, steps, step, error):

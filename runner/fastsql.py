@@ -115,7 +115,10 @@ def _insert_head(model, names):
 def _select_sql(model, columns, where, order_by, lock, only=None):
     quote = connection.ops.quote_name
     get = _field_of(model)
-    where = " AND ".join(f"{quote(get(name).column)} = %s" for name in where)
+    where = " AND ".join(
+        f"{quote(get(name).column)} IS NULL" if is_null else f"{quote(get(name).column)} = %s"
+        for name, is_null in where
+    )
     order_by = ", ".join(quote(get(name).column) for name in order_by)
     selected = [quote(get(name).column) for name in columns]
     if only is not None:
@@ -144,13 +147,14 @@ class Row:
 def rows(model, columns, where, *, lock=False, order_by=(), only=None):
     """Rows of `columns` as plain `Row`s, through each field's converters: no model
     instances, which cost more than the query for the engine's per-step read of a run's
-    steps. `where` is {field: value} (all equal); `lock` adds FOR NO KEY UPDATE where
-    supported. `only=(column, by, values)` reads `column` only in rows whose `by` is among
-    `values` (None elsewhere)."""
+    steps. `where` is {field: value} (all equal; None: IS NULL); `lock` adds FOR NO KEY
+    UPDATE where supported. `only=(column, by, values)` reads `column` only in rows whose
+    `by` is among `values` (None elsewhere)."""
     columns = tuple(columns)
     shape = None if only is None else (only[0], only[1], len(only[2]))
-    sql = _select_sql(model, columns, tuple(where), tuple(order_by), lock, shape)
-    params = _values(model, where)
+    conditions = tuple((name, value is None) for name, value in where.items())
+    sql = _select_sql(model, columns, conditions, tuple(order_by), lock, shape)
+    params = _values(model, {name: value for name, value in where.items() if value is not None})
     if only is not None:
         params = list(only[2]) + params
     with connection.cursor() as cursor:
@@ -180,7 +184,7 @@ def lock_then_update(locked, updated, /, **fields):
         if not found:
             return None, 0
         return found[0], update_if(model, pk, expected, **fields)
-    lock_sql = _select_sql(lock_model, columns, ("id",), (), True)
+    lock_sql = _select_sql(lock_model, columns, (("id", False),), (), True)
     update_sql = _update_sql(model, tuple(fields), True)
     # The update's EXISTS reads the locked row first: the lock comes before the update.
     sql = (

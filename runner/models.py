@@ -199,12 +199,41 @@ class StepRun(models.Model):
     waiting_for = models.CharField(max_length=120, blank=True, default="", db_default="")
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # A for-each step's children (runner/for_each.py): its items and their compensations
+    # point at it, with the item's position in the list and its value. The engine's read
+    # of a run's steps leaves them out, so an item costs nothing to its siblings.
+    parent = models.ForeignKey(
+        "self", models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    item_index = models.PositiveIntegerField(null=True, blank=True)
+    item = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "kind", "key"], name="unique_step_per_run")
+            models.UniqueConstraint(
+                fields=["run", "kind", "key"],
+                name="unique_step_per_run",
+                condition=models.Q(parent__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "kind", "item_index"],
+                name="unique_item_per_step",
+                condition=models.Q(parent__isnull=False),
+            ),
         ]
         indexes = [
+            # The engine's read of a run's own steps (children left out), and a for-each's
+            # count of its running items and pick of the next pending ones, by index.
+            models.Index(
+                fields=["run", "position", "id"],
+                name="step_top_level",
+                condition=models.Q(parent__isnull=True),
+            ),
+            models.Index(
+                fields=["parent", "kind", "status", "item_index"],
+                name="item_by_status",
+                condition=models.Q(parent__isnull=False),
+            ),
             # The sweeper's scan for due waits, several times a second: only waiting rows.
             models.Index(
                 fields=["wake_at"], name="step_waiting", condition=models.Q(status="waiting")
@@ -261,7 +290,7 @@ class RunEvent(models.Model):
 
     run = models.ForeignKey(Run, models.CASCADE, related_name="events")
     type = models.CharField(max_length=40)
-    step_key = models.CharField(max_length=63, blank=True)
+    step_key = models.CharField(max_length=80, blank=True)  # "key[index]" for an item
     step_kind = models.CharField(max_length=20, blank=True)
     attempt = models.PositiveIntegerField(null=True, blank=True)
     from_status = models.CharField(max_length=20, blank=True)

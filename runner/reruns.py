@@ -144,7 +144,7 @@ def reusable_steps(run, definition, input=None):
     """
     input = run.input if input is None else input
     old_specs = {spec["key"]: spec for spec in run.definition["steps"]}
-    steps = list(run.steps.all())
+    steps = list(run.steps.filter(parent__isnull=True))  # a for-each's items: for_each.py
     undone = {
         s.compensates_id
         for s in steps

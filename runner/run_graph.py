@@ -36,7 +36,7 @@ class NodeState:
 
 def states(run):
     """{step key: NodeState} of the run's steps, in one query."""
-    rows = StepRun.objects.filter(run_id=run.id).values(
+    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True).values(
         "key", "kind", "status", "attempt_count", "compensates__key"
     )
     found = {}

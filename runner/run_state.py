@@ -83,11 +83,13 @@ class RunState:
 
 
 RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review", "parent_run_id")
-CLAIM_STEP = ("id", "key", "kind", "input", "secret_slots", "action_version_id")
+CLAIM_STEP = (
+    "id", "key", "kind", "input", "secret_slots", "action_version_id", "parent_id", "item_index",
+)  # fmt: skip
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
-    "error", "handled", "wake_at", "waiting_for",
+    "error", "handled", "wake_at", "waiting_for", "parent_id", "item_index",
 )  # fmt: skip
 
 
@@ -109,11 +111,13 @@ def _run_shape(run_id):
 def steps_of(run):
     # Inputs, errors and secret slots are only read for a step this transaction starts,
     # which sets them itself; outputs only where a transition may use them.
+    # A for-each's items and their compensations are children: read one at a time by
+    # runner/for_each.py, never with the run's steps.
     needed = outputs_needed(run.id)
     steps = fastsql.rows(
         StepRun,
         STEP_STATE,
-        {"run_id": run.id},
+        {"run_id": run.id, "parent_id": None},
         order_by=("position", "id"),
         only=None if needed is None else ("output", "key", needed),
     )
@@ -140,7 +144,11 @@ def outputs_needed(run_id):
         if decisions.is_switch(spec):
             keys.add(spec["key"])  # its output is the case its dependants follow
         templates = (spec.get("input"), (spec.get("compensate") or {}).get("input"))
-        for template in (*templates, spec.get("until")):  # a sleep's time may be a reference
+        for template in (
+            *templates,
+            spec.get("until"),
+            spec.get("for_each"),
+        ):  # a sleep's time may be a reference
             for _, path in references.find(template or {}):
                 head, _, rest = path.partition(".")
                 key = rest.split(".", 1)[0].split("[", 1)[0]

@@ -57,6 +57,7 @@ STEP_BORN = {StepStatus.PENDING, StepStatus.SUCCEEDED}
 class StepKind(models.TextChoices):
     ACTION = "action"
     COMPENSATION = "compensation"
+    ITEM = "item"  # one item of a for-each step (runner/for_each.py), a child of it
 
 
 class AttemptStatus(models.TextChoices):

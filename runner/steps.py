@@ -25,12 +25,15 @@ def timeout_of(run, step):
     return float(spec_of(run, step).get("timeout_s") or step.action_version.timeout_s)
 
 
-def start_step(tx, steps, step):
+def start_step(tx, steps, step, extra=None):
     """Move a pending step to running with its rendered input and schedule attempt 1.
-    Returns the error when its input is unusable (the step is then failed), else None."""
+    Returns the error when its input is unusable (the step is then failed), else None.
+    `extra` adds references of its own (a for-each item's `item` and `item_index`)."""
     run = tx.run
     template = spec_of(run, step).get("input", {})
     scope = decisions.scope(run, steps)
+    if extra:
+        scope.update(extra)
     rendered = None
     try:
         rendered = references.render(template, scope, keep=("secrets",))

@@ -14,7 +14,7 @@ when it is opened (`step_detail` and `attempt_detail` in runner/views/run.py).
 
 from dataclasses import dataclass, field
 
-from django.db.models import FloatField, Func, Max
+from django.db.models import Count, FloatField, Func, Max
 from django.db.models.fields.json import KT, KeyTransform
 from django.utils import timezone
 
@@ -102,6 +102,11 @@ class StepGroup:
     can_decide: bool = False  # set by the page for the member looking at it
     attempts: list = field(default_factory=list)
     order: int = 0
+    items: object = None  # a for-each step's ItemCounts
+
+    @property
+    def for_each(self):
+        return self.items is not None
 
     @property
     def dom_id(self):
@@ -127,6 +132,45 @@ class StepGroup:
     @property
     def tail(self):
         return self.attempts[-TAIL_ATTEMPTS:] if self.folds else []
+
+
+@dataclass
+class ItemCounts:
+    """A for-each step's items by status, and their compensations' (one grouped query for
+    every for-each of the run): what a step of 10,000 items shows instead of its items."""
+
+    total: int = 0
+    by_status: dict = field(default_factory=dict)
+    undone: dict = field(default_factory=dict)
+
+    @property
+    def failed(self):
+        return self.by_status.get(StepStatus.FAILED, 0)
+
+    @property
+    def summary(self):
+        """[(status, count)] in the order a run moves through them."""
+        order = (StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.RUNNING)
+        order += (StepStatus.PENDING, StepStatus.SKIPPED)
+        return [(status, self.by_status[status]) for status in order if status in self.by_status]
+
+
+def item_counts(run_id):
+    """{for-each step id: ItemCounts} of a run, in one query."""
+    rows = (
+        StepRun.objects.filter(run_id=run_id, parent__isnull=False)
+        .values_list("parent_id", "kind", "status")
+        .annotate(n=Count("id"))
+    )
+    found = {}
+    for parent_id, kind, status, n in rows:
+        counts = found.setdefault(parent_id, ItemCounts())
+        if kind == StepKind.ITEM:
+            counts.total += n
+            counts.by_status[status] = n
+        else:
+            counts.undone[status] = n
+    return found
 
 
 @dataclass
@@ -162,8 +206,10 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     total = max(((run.ended_at or now) - origin).total_seconds(), 0.001)
     # Times are seconds since 1970 from here on (see Epoch).
     now, origin = now.timestamp(), origin.timestamp()
+    # A for-each's items are summed up per status below, never listed here (runner/views/
+    # items.py pages through them).
     steps = list(
-        StepRun.objects.filter(run_id=run.id)
+        StepRun.objects.filter(run_id=run.id, parent__isnull=True)
         .order_by("position", "id")
         .values(
             *STEP_COLUMNS,
@@ -192,11 +238,19 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
         _mask_error(attempt, secrets)
         by_step.setdefault(attempt["step_run_id"], []).append(_row(attempt, origin, now))
     throttled.mark(run, wanted, by_step)
+    nested = {
+        s["id"]
+        for s in wanted
+        if s["kind"] == StepKind.ACTION and "for_each" in run.step_spec(s["key"])
+    }
+    counts = item_counts(run.id) if nested else {}
 
     groups = []
     for step in wanted:
         group = _group(step, by_step.get(step["id"], []), origin, now)
         group.why = mask(why.get((step["kind"], step["key"]), ""), secrets)  # a comment
+        if step["id"] in nested:
+            group.items = counts.get(step["id"], ItemCounts())
         if not step["action_version__action__name"]:
             group.ref = _engine_ref(run, step["key"])
         if only_failures:
@@ -233,13 +287,23 @@ def changes(run, after, *, only_failures=False, secrets=()):
     """What the live view needs after event `after`: the steps touched since, re-rendered."""
     new = RunEvent.objects.filter(run_id=run.id, id__gt=after)
     cursor = new.aggregate(last=Max("id"))["last"] or after
-    touched = set(new.exclude(step_key="").values_list("step_kind", "step_key").distinct())
+    touched = {
+        _shown_as(kind, key)
+        for kind, key in new.exclude(step_key="").values_list("step_kind", "step_key").distinct()
+    }
     # Steps still running are re-sent every time: an event committed out of id order
     # (two workers claiming in parallel) can never leave a row stale.
-    running = StepRun.objects.filter(run_id=run.id, status=StepStatus.RUNNING)
+    running = StepRun.objects.filter(run_id=run.id, status=StepStatus.RUNNING, parent__isnull=True)
     touched |= set(running.values_list("kind", "key"))
     timeline = build(run, only_failures=only_failures, keys=touched, cursor=cursor, secrets=secrets)
     return timeline
+
+
+def _shown_as(kind, key):
+    """The row an event's step is shown in: an item's (`key[3]`) is its for-each step's."""
+    if "[" in key:
+        return StepKind.ACTION, key.split("[", 1)[0]
+    return kind, key
 
 
 def _group(step, attempts, origin, now):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runner.views import alerts, export, failures, limits, rerun, run, runs, waits
+from runner.views import alerts, export, failures, items, limits, rerun, run, runs, waits
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/<slug:ws>/runs/<int:run_id>/", run.run_detail, name="run_detail"),
     path("w/<slug:ws>/runs/<int:run_id>/timeline", run.run_timeline, name="run_timeline"),
     path("w/<slug:ws>/runs/<int:run_id>/step", run.step_detail, name="run_step"),
+    path("w/<slug:ws>/runs/<int:run_id>/items/<str:key>/", items.item_list, name="run_items"),
     path("w/<slug:ws>/runs/<int:run_id>/attempt", run.attempt_detail, name="run_attempt"),
     path("w/<slug:ws>/runs/<int:run_id>/cancel", run.run_cancel, name="run_cancel"),
     path("w/<slug:ws>/runs/<int:run_id>/keep", run.run_keep, name="run_keep"),

@@ -22,7 +22,7 @@ ENGINE = {
     "runner.states", "runner.models", "runner.fastsql", "runner.run_state",
     "runner.transition", "runner.steps", "runner.compensation", "runner.engine",
     "runner.throttle", "runner.run_gate", "runner.action_limits",
-    "runner.decisions", "runner.subflows", "runner.waits",
+    "runner.decisions", "runner.for_each", "runner.subflows", "runner.waits",
     "runner.alert_models",  # models of the runner app, imported by runner.models
 }  # fmt: skip
 

@@ -13,7 +13,14 @@ from builder.input_fields import field_errors, input_fields
 from builder.models import Workflow
 from builder.palette import palette, resolve
 from builder.retry_preview import duration, preview
-from builder.step_form import RETRY_FIELDS, WAIT_FIELDS, error_count, error_slots, json_text
+from builder.step_form import (
+    FOR_EACH_SLOTS,
+    RETRY_FIELDS,
+    WAIT_FIELDS,
+    error_count,
+    error_slots,
+    json_text,
+)
 from builder.views.common import check, merge_errors
 from builder.views.reference_sources import last_input, reference_sources
 from core.actions.registry import run_form_hints
@@ -27,7 +34,7 @@ STEP_SLOTS = (
     + ["compensate_retry"]
     + [f"compensate_retry_{field}" for field in (*RETRY_FIELDS, "jitter")]
 )
-STEP_SLOTS += ["type", "when", "after_any", "on_error"]
+STEP_SLOTS += ["type", "when", "after_any", "on_error", *FOR_EACH_SLOTS]
 # A switch has no action, input, retries or compensation: its cases and default instead.
 SWITCH_SLOTS = ["step", "key", "name", "type", "after", "when", "after_any", "cases", "default"]
 # A sub-workflow step: the workflow it runs, its version, its input and error routes.
@@ -217,6 +224,10 @@ def decision_fields(step):
         "when": when if isinstance(when, str) else "" if when is None else json_text(when),
         "after_any": step.get("after_any") is True,
         "on_error_text": json_text(step["on_error"]) if "on_error" in step else "",
+        **{
+            field: _text(step.get(field)) if step.get(field) is not None else ""
+            for field in FOR_EACH_SLOTS
+        },
         "cases_text": json_text(step.get("cases", [])),
         "default_text": json_text(step.get("default", [])),
     }
@@ -339,6 +350,9 @@ def _references(workflow, steps, index):
     secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
     refs += [f"secrets.{name}" for name in secrets.values_list("name", flat=True)]
     refs.append("run.id")
+    step = steps[index] if 0 <= index < len(steps) else None
+    if isinstance(step, dict) and step.get("for_each"):
+        refs += ["item", "item_index"]  # a for-each's item (builder/for_each.py)
     return refs
 
 

@@ -103,6 +103,7 @@ class StepOut(Schema):
     output: Any = None
     error: JSON_OBJECT | None
     attempt_count: int
+    item_index: int | None = Field(None, description="a for-each item's position in its list")
     reused_from_run: int | None
     started_at: datetime | None
     ended_at: datetime | None

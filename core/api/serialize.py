@@ -104,6 +104,7 @@ def _step(step, secrets, why="", types=None, child_of=None):
         "output": mask(step.output, secrets),
         "error": mask(step.error, secrets),
         "attempt_count": step.attempt_count,
+        "item_index": step.item_index,  # a for-each's item (kind "item") or its compensation
         "reused_from_run": step.reused_from.run_id if step.reused_from_id else None,
         "started_at": step.started_at,
         "ended_at": step.ended_at,
