@@ -23,6 +23,7 @@ TWINS = {
     "builder_move_step": ["importWorkflow"],
     "builder_remove_step": ["importWorkflow"],
     "builder_link": ["importWorkflow"],
+    "builder_test_step": ["runAction"],  # "Test this step": one run of its action
     "workflow_publish": ["importWorkflow"],  # with ?publish=1
     "workflow_restore": ["getWorkflowVersion", "importWorkflow"],
     "workflow_import": ["importWorkflow"],
