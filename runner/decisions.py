@@ -168,7 +168,9 @@ def scope(run, steps) -> dict:
             "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
         },
         steps=(
-            (s.key, s.status, s.output, _public_error(s.error))
+            # A status set in this transaction is still the enum: the plain text compares
+            # equal to a condition's string literal, as one read from the database does.
+            (s.key, StepStatus(s.status).value, s.output, _public_error(s.error))
             for s in steps
             if s.status in FINISHED and s.kind == StepKind.ACTION  # not their compensations
         ),

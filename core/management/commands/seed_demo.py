@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a demo user, workspace and published workflow; safe to run again.
+"""`manage.py seed_demo`: a demo user, workspace and published workflows; safe to run again.
 
 `make run` calls it on every start, so a fresh checkout has something to click and run.
 Never run it on a server people reach from elsewhere: the demo user is a superuser.
@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from builder.definition import validate
+from builder.demo import WORKFLOWS
 from builder.models import Workflow
 from core.actions.registry import sync_actions
 from core.errors import InvalidDefinition
@@ -19,43 +20,10 @@ from core.models import Membership, Role, Workspace
 
 USERNAME = "demo"
 WORKSPACE = {"slug": "demo", "name": "Demo"}
-WORKFLOW = {"slug": "welcome", "name": "Welcome"}
-
-# Three steps that show a retry (the second attempt of `flaky` succeeds) and a
-# compensation (`greet` is undone if a later step fails for good).
-DEFINITION = {
-    "name": "Welcome",
-    "description": "Echo, pause, fail once and retry: a first look at a run's timeline.",
-    "steps": [
-        {
-            "key": "greet",
-            "name": "Say hello",
-            "action": "debug.echo",
-            "input": {"message": "Hello from Brickwork", "run": "{{ run.id }}"},
-            "compensate": {
-                "action": "debug.echo",
-                "input": {"undo": "{{ steps.greet.output.message }}"},
-            },
-        },
-        {"key": "pause", "name": "Take a breath", "action": "debug.sleep", "input": {"ms": 300}},
-        {
-            "key": "flaky",
-            "name": "Fail once, then succeed",
-            "action": "debug.fail",
-            "input": {"fail_times": 1, "message": "a planned first failure"},
-            "retry": {
-                "max_attempts": 3,
-                "initial_interval_s": 1,
-                "backoff_coefficient": 2,
-                "jitter": False,
-            },
-        },
-    ],
-}
 
 
 class Command(BaseCommand):
-    help = "Create the demo user, the Demo workspace and its published 'welcome' workflow."
+    help = "Create the demo user, the Demo workspace and its published workflows."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -76,11 +44,12 @@ class Command(BaseCommand):
             Membership.objects.update_or_create(
                 workspace=workspace, user=user, defaults={"role": Role.OWNER}
             )
-            version, published = _welcome_workflow(workspace, user)
-        self.stdout.write(
-            f"demo user {user.username!r}, workspace {workspace.slug!r}, workflow "
-            f"{WORKFLOW['slug']!r} v{version.number}" + (" (published now)" if published else "")
+            loaded = [_demo_workflow(workspace, user, slug, spec) for slug, spec in WORKFLOWS]
+        names = ", ".join(
+            f"{slug!r} v{version.number}" + (" (published now)" if published else "")
+            for slug, version, published in loaded
         )
+        self.stdout.write(f"demo user {user.username!r}, workspace {workspace.slug!r}: {names}")
         if new_password and not password:
             self.stdout.write(f"demo password: {new_password}")
 
@@ -108,20 +77,20 @@ def _demo_user(password):
     return user, new_password
 
 
-def _welcome_workflow(workspace, user):
-    """Publish DEFINITION unless the latest version already is it (actions pinned alike)."""
+def _demo_workflow(workspace, user, slug, spec):
+    """Publish `spec` unless the latest version already is it (actions pinned alike)."""
     try:
-        definition = validate(DEFINITION, workspace)
+        definition = validate(spec, workspace, slug=slug)
     except InvalidDefinition as error:
-        raise CommandError(f"the demo workflow is invalid: {error.fields}")
+        raise CommandError(f"the demo workflow {slug} is invalid: {error.fields}")
     workflow, _ = Workflow.objects.get_or_create(
         workspace=workspace,
-        slug=WORKFLOW["slug"],
-        defaults={"name": WORKFLOW["name"], "draft": DEFINITION, "created_by": user},
+        slug=slug,
+        defaults={"name": spec["name"], "draft": spec, "created_by": user},
     )
     latest = workflow.latest_version()
     if latest is not None and latest.definition == definition:
-        return latest, False
-    workflow.draft = DEFINITION
+        return slug, latest, False
+    workflow.draft = spec
     workflow.save(update_fields=["draft", "updated_at"])
-    return workflow.publish(definition, note="demo workflow", user=user), True
+    return slug, workflow.publish(definition, note="demo workflow", user=user), True
