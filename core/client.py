@@ -105,6 +105,13 @@ class Brickwork:
         body = {"runs": [int(n) for n in run_ids]}
         return self.request("POST", "/failures/reopen", body)["items"]
 
+    def audit(self, *, action=None, actor=None, object=None, since=None, until=None, limit=50):
+        """The audit log (owner keys only), newest first, page by page: e.g.
+        `audit(action="secret")` for every secret change, `object="workflow:12"`."""
+        query = {"action": action, "actor": actor, "object": object, "limit": limit}
+        query.update(since=_iso(since), until=_iso(until))
+        yield from self._pages("/audit", query)
+
     def run(self, run_id):
         """The run with this id, with its steps and attempts."""
         return Run(self, self.request("GET", f"/runs/{int(run_id)}"))
@@ -233,6 +240,44 @@ class Workflow:
     def delete(self):
         """Delete an archived workflow; its runs stay, under no workflow."""
         self.client.request("DELETE", self.path)
+
+    @property
+    def schedules(self):
+        return Schedules(self.client, self.path)
+
+
+class Schedules:
+    """A workflow's schedules: cron or interval, overlap policy, catch-up, pause, backfill."""
+
+    def __init__(self, client, workflow_path):
+        self.client, self.path = client, f"{workflow_path}/schedules"
+
+    def list(self):
+        return self.client.request("GET", self.path)
+
+    def create(self, name, **fields):
+        """e.g. `create("nightly", cron="0 2 * * *", timezone="Europe/Paris")`, or
+        `interval_s=300`; `overlap` skip (default), buffer_one, allow_all, cancel_previous."""
+        return self.client.request("POST", self.path, {"name": name, **fields})
+
+    def get(self, schedule_id):
+        return self.client.request("GET", f"{self.path}/{int(schedule_id)}")
+
+    def update(self, schedule_id, **fields):
+        """Change fields; `paused=True` pauses it, `paused=False` resumes it."""
+        return self.client.request("PATCH", f"{self.path}/{int(schedule_id)}", fields)
+
+    def delete(self, schedule_id):
+        self.client.request("DELETE", f"{self.path}/{int(schedule_id)}")
+
+    def backfill(self, schedule_id, start, end):
+        """Run the fire times between `start` and `end` (datetimes or ISO text)."""
+        body = {"start": _iso(start), "end": _iso(end)}
+        return self.client.request("POST", f"{self.path}/{int(schedule_id)}/backfill", body)
+
+
+def _iso(moment):
+    return moment.isoformat() if hasattr(moment, "isoformat") else moment
 
 
 class Secrets:

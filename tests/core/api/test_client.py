@@ -183,3 +183,28 @@ def test_events_approvals_and_rejections(brickwork, live_server, workspace):
     assert approved.refresh().steps[0]["output"]["comment"] == "fine"
     rejected = brickwork.run(start(workspace, review).id).reject("review", "no")
     assert rejected.refresh().steps[0]["output"]["approved"] is False
+
+
+def test_schedules_and_the_audit_log(brickwork, live_server, workspace, echo_workflow):
+    from datetime import UTC, datetime
+
+    from core.models import ApiKey
+
+    schedules = brickwork.workflow("echo").schedules
+    made = schedules.create("mornings", cron="0 9 * * *", timezone="Europe/Paris", input={"n": 1})
+    assert made["overlap"] == "skip" and len(made["next_fire_times"]) == 5
+    assert schedules.update(made["id"], paused=True)["paused"] is True
+    assert [s["id"] for s in schedules.list()] == [made["id"]]
+    backfilled = schedules.backfill(
+        made["id"], datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 3, 12, tzinfo=UTC)
+    )
+    assert len(backfilled["runs"]) == 3  # 09:00 Paris on the 1st, 2nd and 3rd
+    schedules.delete(made["id"])
+    assert schedules.list() == []
+    # The audit log said who did it; only an owner key reads it
+    with pytest.raises(BrickworkError) as forbidden:
+        list(brickwork.audit())
+    assert forbidden.value.status == 403
+    owner = Brickwork(api_key=ApiKey.issue(workspace, "o", "owner")[1], base_url=live_server.url)
+    actions = [entry["action"] for entry in owner.audit(action="schedule")]
+    assert actions == ["schedule.delete", "schedule.update", "schedule.create"]
