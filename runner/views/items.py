@@ -74,7 +74,7 @@ def item_list(request, run_id, key):
         "step": step,
         "counts": [(s, counts[s]) for s in StepStatus.values if s in counts],
         "total": total,
-        "only": only,
+        "shown": only,  # ("only" in a template reads as an on* handler to the CSP check)
         "page": page,
         "rows": rows,
         "spec": _spec(run, key),
