@@ -80,7 +80,7 @@ class TriggerOut(Schema):
     updated_at: datetime
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     id: int
     received_at: datetime
     size: int
@@ -92,7 +92,7 @@ class DeliveryOut(Schema):
 
 
 class DeliveryPage(Schema):
-    items: list[DeliveryOut]
+    items: list[WebhookDeliveryOut]
     next_cursor: str | None
 
 

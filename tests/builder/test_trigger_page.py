@@ -17,6 +17,7 @@ from builder.signatures import sign_timestamped
 from core.models import ApiKey, Secret
 from runner.models import Run
 from tests.api import Api, error_of
+from tests.runs import wait_for
 
 DEFINITION = {
     "name": "On signup",
@@ -69,7 +70,7 @@ SIGNATURES = {
 @pytest.mark.parametrize("settings", SIGNATURES.values(), ids=SIGNATURES.keys())
 @pytest.mark.parametrize("language", RUNNERS)
 def test_each_snippet_run_as_copied_is_accepted(
-    client, live_server, alice, workflow, settings, language
+    client, live_server, worker, alice, workflow, settings, language
 ):
     # Given a webhook, and its page as an editor sees it on the live server
     trigger = make_trigger(workflow, **settings)
@@ -88,7 +89,10 @@ def test_each_snippet_run_as_copied_is_accepted(
     assert "202" in done.stdout or '"run"' in done.stdout, done.stdout
     [delivery] = trigger.deliveries.all()
     assert (delivery.verdict, delivery.status_code) == ("accepted", 202), delivery.message
-    assert Run.objects.get(id=delivery.run_id).input["body"] == {"event": "test", "id": 1}
+    run = Run.objects.get(id=delivery.run_id)
+    assert run.input["body"] == {"event": "test", "id": 1}
+    # (and it ends before the test does: a run still going would race the next test's reset)
+    wait_for(run)
 
 
 @pytest.mark.django_db
