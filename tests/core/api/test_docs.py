@@ -90,3 +90,23 @@ def test_docs_page_loads_swagger_from_our_static_files(client):
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_every_schema_of_the_api_has_a_name_of_its_own():
+    """The OpenAPI document names components by class name: two schemas of one name
+    would make one of them describe the other's answers."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from ninja import Schema
+
+    import core.api
+
+    owners = {}
+    for module_info in pkgutil.iter_modules(core.api.__path__):
+        module = importlib.import_module(f"core.api.{module_info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Schema) and cls.__module__ == module.__name__:
+                owners.setdefault(name, set()).add(module.__name__)
+    assert {name: mods for name, mods in owners.items() if len(mods) > 1} == {}
