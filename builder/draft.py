@@ -42,27 +42,30 @@ def new_key(steps, action_name):
     return f"{base}_{number}"
 
 
-# What the palette's waits start as: valid, and each field there to edit.
-WAIT_STARTERS = {
+# What the palette's engine steps start as: each field there to edit (a switch's
+# conditions and a sub-workflow's choice are the user's to fill: the panel says so).
+FLOW_STARTERS = {
+    "switch": {"cases": [{"when": 'input.kind == "a"', "next": []}], "default": []},
+    "workflow": {"workflow": "", "version": "latest", "input": {}},
     "sleep": {"for_s": 60},
     "event": {"event": "event_name", "timeout_s": 3600},
     "approval": {"role": "editor", "timeout_s": 86400},
 }
-WAIT_PREFIX = "wait:"  # how the palette names a wait where it names actions (`wait:sleep`)
+FLOW_PREFIX = "flow:"  # how the palette names them where it names actions (`flow:sleep`)
 
 
-def wait_kind(ref):
-    """ "sleep" for the palette's `wait:sleep`; None for anything else."""
-    if isinstance(ref, str) and ref.startswith(WAIT_PREFIX):
-        kind = ref.removeprefix(WAIT_PREFIX)
-        return kind if kind in WAIT_STARTERS else None
+def flow_kind(ref):
+    """ "sleep" for the palette's `flow:sleep`; None for anything else."""
+    if isinstance(ref, str) and ref.startswith(FLOW_PREFIX):
+        kind = ref.removeprefix(FLOW_PREFIX)
+        return kind if kind in FLOW_STARTERS else None
     return None
 
 
 def new_step(steps, what):
-    """A step running an ActionVersion, or a wait of the kind named (`"sleep"`)."""
+    """A step running an ActionVersion, or an engine step of the kind named (`"sleep"`)."""
     if isinstance(what, str):
-        return {"key": new_key(steps, what), "type": what, **WAIT_STARTERS[what]}
+        return {"key": new_key(steps, what), "type": what, **copy.deepcopy(FLOW_STARTERS[what])}
     return {
         "key": new_key(steps, what.action.name),
         "action": what.ref,
@@ -71,7 +74,7 @@ def new_step(steps, what):
 
 
 def add_step(draft, what, position=None):
-    """Insert a step running `what` (an ActionVersion, or a wait's kind) at `position`
+    """Insert a step running `what` (an ActionVersion, or an engine step's kind) at `position`
     (default: the end)."""
     steps = steps_of(draft)
     step = new_step(steps, what)

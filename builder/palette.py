@@ -5,8 +5,10 @@ from django.db.models import Q
 from builder.definition import ACTION_REF
 from core.models import Action, ActionVersion
 
-# The waits the palette offers beside the actions: (type, icon, what it does).
-WAITS = [
+# The steps the engine runs itself, offered beside the actions: (type, icon, what it does).
+FLOW_STEPS = [
+    ("switch", "◇", "Choose one branch by conditions"),
+    ("workflow", "▣", "Run another workflow as a child run"),
     ("sleep", "◷", "Pause for a time, or until one"),
     ("event", "⚑", "Wait for an event sent to the run"),
     ("approval", "✓", "Wait for a member to approve"),

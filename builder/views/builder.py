@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from builder import concurrency, edges, run_timeout
 from builder import draft as drafts
 from builder.definition import KEY, MAX_STEPS
-from builder.palette import WAITS, palette, resolve
+from builder.palette import FLOW_STEPS, palette, resolve
 from builder.step_form import clean, parse_json_field, parse_step
 from builder.views.common import get_workflow, save_draft
 from builder.views.context import (
@@ -44,7 +44,7 @@ def builder(request, slug):
         **status_context(workflow, normalized, fields),
         **canvas_context(workflow, fields, selected),
         "palette": palette(request.workspace),
-        "wait_palette": WAITS,
+        "flow_palette": FLOW_STEPS,
         "panel": _panel(request, workflow, selected, fields),
     }
     return render(request, "builder/builder.html", context)
@@ -79,7 +79,7 @@ def settings_panel(request, slug):
 def add_step(request, slug):
     workflow = get_workflow(request, slug, lock=True)
     ref = request.POST.get("action", "")
-    version = drafts.wait_kind(ref) or resolve(ref, request.workspace)  # an action or a wait
+    version = drafts.flow_kind(ref) or resolve(ref, request.workspace)  # an action or not
     if version is None:
         return _refused(request, workflow, "Choose an action from the palette.")
     if len(drafts.steps_of(workflow.draft)) >= MAX_STEPS:
