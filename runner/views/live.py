@@ -32,7 +32,7 @@ from runner.views.runs import PAGE_SIZE, filtered_runs, run_poller
 def run_list_live(request, cursor, shown):
     changes = run_changes.changed_runs(request.workspace, cursor)
     if not changes.run_ids:
-        return live.nothing_new()
+        return _moved_on(request, changes, cursor, run_poller)
     _, runs = filtered_runs(request)
     if runs is None:
         return live.refused("These filters are not valid.")
@@ -47,7 +47,7 @@ def run_list_live(request, cursor, shown):
 def failure_list_live(request, cursor, shown):
     changes = run_changes.changed_runs(request.workspace, cursor)
     if not changes.run_ids:
-        return live.nothing_new()
+        return _moved_on(request, changes, cursor, inbox_poller)
     form = InboxFilter(request.GET, workspace=request.workspace)
     if not form.is_valid():
         return live.refused("These filters are not valid.")
@@ -64,6 +64,15 @@ def failure_list_live(request, cursor, shown):
     context.update(groups_id=FAILURE_GROUPS, group_query=group_query(request))
     context["nav_item"] = _inbox_nav_item(request)
     return render(request, "runner/_live_runs.html", context)
+
+
+def _moved_on(request, changes, cursor, poller):
+    """Nothing of this workspace changed: 204, or, when other workspaces' events moved
+    the cursor, only the poller that holds the new one."""
+    if changes.cursor == cursor:
+        return live.nothing_new()
+    context = {"live": poller(request, changes.cursor)}
+    return render(request, "core/_live_poller.html", context)
 
 
 def _changed_rows(request, changes, shown, selected, noun):

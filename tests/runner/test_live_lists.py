@@ -184,7 +184,12 @@ def test_another_workspaces_runs_never_reach_the_poll(client, alice, workspace, 
     client.force_login(alice)
     url = poll_url(client.get("/w/acme/runs/"))
     make_run(other_workspace, status="failed")
-    assert poll(client, url).status_code == 204
+    # The cursor moves past the other workspace's events: nothing else is answered
+    moved = poll(client, url)
+    assert moved.status_code == 200
+    assert poll_url(moved).endswith(f"cursor={RunEvent.objects.latest('id').id}")
+    assert "<tr" not in moved.text and "nav-failure_list" not in moved.text
+    assert poll(client, poll_url(moved)).status_code == 204
 
 
 def test_the_inbox_inserts_a_new_failure_and_updates_the_sidebar_count(
