@@ -243,6 +243,11 @@ def approve_and_watch(page, workflow, screenshot, name, keys=False):
     assert page.evaluate("window.__sameDocument") is True
     child = Run.objects.get(parent_run=run)
     expect(page.locator(f"a[href='/w/acme/runs/{child.id}/']").first).to_be_visible()
+    # (the toast that says so came live too; dismissed, and the page at its top, for the picture)
+    toast = page.locator("#toasts .toast.s-succeeded")
+    expect(toast).to_contain_text(f"Run #{run.id} succeeded.")
+    toast.get_by_role("button", name="Dismiss").click()
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, name)
     run.refresh_from_db()
     assert child.status == "succeeded" and run.status == "succeeded"
