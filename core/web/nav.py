@@ -88,7 +88,6 @@ def nav_items(request, workspace, failures=0, waiting=0):
             continue
         items.append(
             {
-                "name": name,
                 "label": label,
                 "url": url,
                 "icon": icon,

@@ -19,7 +19,7 @@ def missing():
 
 def measure(*, env):
     from core.models import WorkerHeartbeat
-    from runner import engine
+    from runner import launch
     from runner.bench.brickwork import published_workflow
     from runner.bench.stats import median
     from runner.models import Run
@@ -38,7 +38,7 @@ def measure(*, env):
         for sample in range(SAMPLES + 1):  # the first one warms the worker up
             time.sleep(0.3)
             started = time.time()
-            run = engine.start_run(
+            run = launch.start_run(
                 workspace=workspace,
                 definition=version.definition,
                 input={},

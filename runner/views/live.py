@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.web import live, started_runs
-from core.web.nav import nav_items
 from core.workspaces import can_edit
 from runner import inbox
 from runner import live as run_changes
@@ -38,7 +37,7 @@ def run_list_live(request, cursor, shown):
         return live.refused("These filters are not valid.")
     context = _changed_rows(request, changes, shown, light_runs(runs), noun="run")
     context["live"] = run_poller(request, changes.cursor)
-    context["nav_item"] = _inbox_nav_item(request)
+    context["nav_changed"] = True
     return render(request, "runner/_live_runs.html", context)
 
 
@@ -62,7 +61,7 @@ def failure_list_live(request, cursor, shown):
         context.update(selectable=can_edit(request), show_error=True)
     context["live"] = inbox_poller(request, changes.cursor)
     context.update(groups_id=FAILURE_GROUPS, group_query=group_query(request))
-    context["nav_item"] = _inbox_nav_item(request)
+    context["nav_changed"] = True
     return render(request, "runner/_live_runs.html", context)
 
 
@@ -94,11 +93,3 @@ def _changed_rows(request, changes, shown, selected, noun):
         "news": f"{count} new {noun}{'s' if count != 1 else ''}" if count else "",
         "started_here": started_runs.started_here(request),
     }
-
-
-def _inbox_nav_item(request):
-    """The sidebar's link to the inbox with its count, counted only because runs changed
-    (the partial index `run_unresolved` holds only the unresolved failures)."""
-    failures = inbox.unresolved(request.workspace).count()
-    items = nav_items(request, request.workspace, failures=failures)
-    return next(item for item in items if item["name"] == "failure_list")

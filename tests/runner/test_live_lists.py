@@ -188,7 +188,7 @@ def test_another_workspaces_runs_never_reach_the_poll(client, alice, workspace, 
     moved = poll(client, url)
     assert moved.status_code == 200
     assert poll_url(moved).endswith(f"cursor={RunEvent.objects.latest('id').id}")
-    assert "<tr" not in moved.text and "nav-failure_list" not in moved.text
+    assert "<tr" not in moved.text and "nav-pages" not in moved.text
     assert poll(client, poll_url(moved)).status_code == 204
 
 
@@ -204,9 +204,12 @@ def test_the_inbox_inserts_a_new_failure_and_updates_the_sidebar_count(
     answer = poll(client, url)
     assert inserted(answer) == [running.id]
     assert ">1 new failure<" in answer.text
-    nav = re.search(r'<li id="nav-failure_list" hx-swap-oob="true">.*?</li>', answer.text, re.S)
-    assert '<span class="count" title="1 unresolved">1</span>' in nav.group(0)
-    assert 'aria-current="page"' in nav.group(0)
+    nav = re.search(
+        r'<ul class="nav" id="nav-pages" hx-swap-oob="true">.*?</ul>', answer.text, re.S
+    )
+    inbox = re.search(r'<li><a href="/w/acme/failures/".*?</li>', nav.group(0), re.S).group(0)
+    assert '<span class="count" title="1 unresolved">1</span>' in inbox
+    assert 'aria-current="page"' in inbox
 
 
 def test_the_grouped_inbox_is_redrawn_only_when_a_failure_changed(client, alice, workspace):
