@@ -154,6 +154,8 @@ def start_run(
         if ids_first:
             with unit.alone():  # a nextval is not undone by a rollback anyway
                 [run.pk], step_ids = fastsql.next_ids((Run, 1), (StepRun, len(definition["steps"])))
+            # Anything else the start does reads the run and its steps as if written at once.
+            unit.on_begin = lambda: tx.writes.sending or tx.send_writes()
             _insert_with_id(tx, run)
         else:
             tx.writes.create([run])

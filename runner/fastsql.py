@@ -312,6 +312,7 @@ class Writes:
         self.updates = {}  # (model, pk) -> [expected status or None, {field: value}]
         self.inserts = []  # (model, row, Pending)
         self.unsent = {}  # (model, id) -> row: rows to insert with their own id
+        self.sending = False
 
     def update(self, model, pk, expected, /, **fields):
         if "status" in fields:
@@ -385,6 +386,7 @@ class Writes:
         """Send every pending write. With `lock=(model, pk, columns)`, that row is locked
         and read first, in the same statement on PostgreSQL when one update is pending;
         returns it (None when it does not exist, and then nothing is sent)."""
+        self.sending = True
         try:
             if lock is not None:
                 locked, done = self._lock(lock)
@@ -398,6 +400,7 @@ class Writes:
                 self._send_one_by_one()
             return locked
         finally:
+            self.sending = False
             self.updates.clear()
             self.inserts.clear()
             self.unsent.clear()

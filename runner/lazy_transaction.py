@@ -7,7 +7,8 @@ statement not marked `alone()` begins the transaction (`atomic`), so whatever el
 does, reads or writes, it still does in one transaction, as if it had begun first. Only
 the statements marked `alone()` may run before it: one that is the whole unit's only write
 and the last statement of the block, or one whose effect no rollback would undo anyway
-(`nextval`).
+(`nextval`). Writes held back for that one statement are sent when the transaction
+begins (`on_begin`), so that what runs in it reads them as if they had been sent at once.
 
 Elsewhere (SQLite, or inside a caller's transaction) it is `atomic(savepoint=False)`.
 """
@@ -22,6 +23,7 @@ class Lazy:
         self._stack = stack
         self._alone = False
         self.begun = False
+        self.on_begin = None  # called once the transaction has begun
 
     @contextmanager
     def alone(self):
@@ -36,6 +38,8 @@ class Lazy:
         if not self.begun:
             self.begun = True
             self._stack.enter_context(transaction.atomic(savepoint=False))
+            if self.on_begin is not None:
+                self.on_begin()
 
     def _before_statement(self, execute, sql, params, many, context):
         if not self._alone:
