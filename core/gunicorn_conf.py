@@ -7,9 +7,10 @@ number of processes (`--workers`, one per core) and threads.
 The worker class is `gthread`: a thread pool per process behind a poller that holds
 idle keep-alive connections without a thread each. A request is mostly Python and a few
 database round trips, so a few threads per process keep each core busy while one thread
-waits on PostgreSQL or Redis; more threads only add switching under the GIL (2 x 4 and
-2 x 8 against 2 x 2 in docs/BENCHMARKS.md). `sync` serves one request per process and no
-keep-alive (a webhook sender's connection is opened again per request: measured slower);
+waits on PostgreSQL or Redis (4 x 2 and 3 x 3 processes x threads were no faster than
+2 x 4 on 2 cores: docs/BENCHMARKS.md). `sync` serves one request per process and no
+keep-alive (a webhook sender's connection is opened again per request: keep-alive off
+measured 390 against 500 deliveries/s);
 gevent or eventlet would need the database driver patched, for no gain on work that is
 CPU-bound. `reuse_port` gives each process its own listening socket, so the kernel spreads
 connections evenly over the processes rather than letting one accept most of them.

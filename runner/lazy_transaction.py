@@ -1,8 +1,8 @@
 """A transaction that begins only if it must: for writes that may fit in one statement.
 
 On PostgreSQL a single statement outside a transaction is atomic on its own, so a unit of
-work that ends up as one statement needs no BEGIN and no COMMIT: two round trips of the
-four a webhook delivery's run start took (docs/BENCHMARKS.md). Inside `lazy()`, the first
+work that ends up as one statement needs no BEGIN and no COMMIT: two round trips that a
+webhook delivery would otherwise add to its two (docs/BENCHMARKS.md). Inside `lazy()`, the first
 statement not marked `alone()` begins the transaction (`atomic`), so whatever else the work
 does, reads or writes, it still does in one transaction, as if it had begun first. Only
 the statements marked `alone()` may run before it: one that is the whole unit's only write
