@@ -42,14 +42,14 @@ def canvas_ready(page):
     )
 
 
-def edited(page, action):
+def edited(page, action, timeout_s=15):
     """Do `action`, then wait for the canvas the server answers with to be drawn."""
     page.evaluate(
         "window.__drawn = false; document.addEventListener('graph:rendered', event => {"
         " if (!event.target.querySelector('.gnode.pending')) window.__drawn = true })"
     )
     action()
-    wait_until(page, "window.__drawn === true")
+    wait_until(page, "window.__drawn === true", timeout_s)
     canvas_ready(page)
 
 
@@ -67,7 +67,7 @@ def edge_point(page, source, target):
     )
 
 
-def drag_action(page, name, target=None, point=None):
+def drag_action(page, name, target=None, point=None, timeout_s=15):
     """Drag the palette's `name` onto `target` (a locator) or a screen `point`."""
     item = page.locator(f".palette-item[data-name='{name}'] .palette-text")
     if point is None:
@@ -81,7 +81,7 @@ def drag_action(page, name, target=None, point=None):
         page.mouse.up()
 
     count = cards(page).count()
-    edited(page, drag)
+    edited(page, drag, timeout_s)
     expect(cards(page)).to_have_count(count + 1)
 
 
