@@ -88,7 +88,9 @@ class StepOut(Schema):
         None, description="a waiting step: when a sleep ends or a wait times out"
     )
     waiting_for: str = Field(
-        "", description='a waiting step: "sleep", "event:<name>" or "approval:<role>"'
+        "",
+        description='a waiting step: "sleep", "event:<name>" or "approval:<role>"; or '
+        '"admission": its run is queued by its workflow\'s limits (`wake_at`: it asks again)',
     )
     action: str | None
     child_run: int | None = Field(None, description="A sub-workflow step's child run")
