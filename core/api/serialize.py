@@ -4,11 +4,14 @@ Only the data fields (inputs, outputs, errors) pass through `mask`: the answer's
 fields (ids, statuses, keys) are never touched, whatever a secret's value reads.
 """
 
-from django.db.models import Prefetch
+from urllib.parse import quote
+
+from django.db.models import Count, Prefetch
 
 from core.masking import mask
 from core.models import Secret
-from runner.models import Attempt, Run
+from runner.models import Attempt, Run, StepRun
+from runner.states import StepKind
 from runner.timeline import decision_notes
 
 RUN_RELATED = ("workflow", "workflow_version", "action")
@@ -46,10 +49,15 @@ def run_summary(run, secrets=()):
 
 
 def run_detail(run, secrets=()):
-    """The run with its steps (compensations too) and every attempt of each, in order."""
-    steps = run.steps.select_related("action_version__action", "reused_from").prefetch_related(
-        Prefetch("attempts", queryset=Attempt.objects.order_by("number"))
+    """The run with its steps (compensations too) and every attempt of each, in order. A
+    for-each step's items are not among them, whatever their number: the step counts them
+    by status and links to their pages (`item_page`)."""
+    steps = list(
+        run.steps.filter(parent__isnull=True)
+        .select_related("action_version__action", "reused_from")
+        .prefetch_related(Prefetch("attempts", queryset=Attempt.objects.order_by("number")))
     )
+    counts = item_counts([s.id for s in steps if s.key in _for_each_keys(run)])
     notes = decision_notes(run.id)
     children = list(run.children.select_related("workflow", "parent_step").order_by("id"))
     child_of = {child.parent_step_id: child.id for child in children}
@@ -72,9 +80,88 @@ def run_detail(run, secrets=()):
             for child in children
         ],
         "steps": [
-            _step(step, secrets, notes.get((step.kind, step.key), ""), types, child_of)
+            {
+                **_step(step, secrets, notes.get((step.kind, step.key), ""), types, child_of),
+                "items": _items_summary(run, step, counts),
+            }
             for step in steps
         ],
+    }
+
+
+def _for_each_keys(run):
+    specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
+    return {
+        spec.get("key")
+        for spec in (specs if isinstance(specs, list) else [])
+        if isinstance(spec, dict) and "for_each" in spec
+    }
+
+
+def item_counts(step_ids):
+    """{for-each step id: {status: items}}, in one grouped query."""
+    counts = {step_id: {} for step_id in step_ids}
+    if step_ids:
+        rows = (
+            StepRun.objects.filter(parent_id__in=step_ids, kind=StepKind.ITEM)
+            .values_list("parent_id", "status")
+            .annotate(n=Count("id"))
+        )
+        for parent_id, status, n in rows:
+            counts[parent_id][status] = n
+    return counts
+
+
+def _items_summary(run, step, counts):
+    if step.kind != StepKind.ACTION or step.id not in counts:
+        return None
+    by_status = counts[step.id]
+    url = f"/api/v1/runs/{run.id}/steps/{quote(step.key, safe='')}/items"
+    return {"total": sum(by_status.values()), "counts": by_status, "url": url}
+
+
+def item_page(step, secrets=(), *, status=None, after=None, limit=50):
+    """A page of a for-each step's items in list order, after the item at index `after`;
+    a constant number of queries: the items, their attempts, their compensations."""
+    items = StepRun.objects.filter(parent_id=step.id, kind=StepKind.ITEM)
+    if status:
+        items = items.filter(status=status)
+    if after is not None:
+        items = items.filter(item_index__gt=after)
+    page = list(
+        items.order_by("item_index")
+        .select_related("reused_from")
+        .prefetch_related(Prefetch("attempts", queryset=Attempt.objects.order_by("number")))[
+            : limit + 1
+        ]
+    )
+    more = len(page) > limit
+    page = page[:limit]
+    undone = dict(
+        StepRun.objects.filter(
+            compensates_id__in=[item.id for item in page], kind=StepKind.COMPENSATION
+        ).values_list("compensates_id", "status")
+    )
+    return {
+        "items": [_item(item, undone.get(item.id), secrets) for item in page],
+        "next_cursor": str(page[-1].item_index) if more else None,
+    }
+
+
+def _item(item, compensation, secrets):
+    return {
+        "index": item.item_index,
+        "item": mask(item.item, secrets),
+        "status": item.status,
+        "input": mask(item.input, secrets),
+        "output": mask(item.output, secrets),
+        "error": mask(item.error, secrets),
+        "attempt_count": item.attempt_count,
+        "reused_from_run": item.reused_from.run_id if item.reused_from_id else None,
+        "compensation": compensation,
+        "started_at": item.started_at,
+        "ended_at": item.ended_at,
+        "attempts": [_attempt(attempt, secrets) for attempt in item.attempts.all()],
     }
 
 
