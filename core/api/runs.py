@@ -20,7 +20,6 @@ from core.api.schemas import (
     Strict,
 )
 from core.api.serialize import (
-    item_counts,
     item_page,
     run_detail,
     run_summary,
@@ -31,6 +30,7 @@ from core.api.workflows import SLUG
 from runner import action_runs, for_each, pruning, reruns
 from runner.launch import cancel_run
 from runner.states import RunStatus, StepKind, StepStatus
+from runner.timeline import ItemCounts, item_counts
 
 router = Router(tags=["runs"])
 
@@ -118,8 +118,8 @@ def items(
     after = int(cursor) if cursor else None
     secrets = secret_values(request.workspace)
     page = item_page(step, secrets, status=status, after=after, limit=limit)
-    counts = item_counts([step.id])[step.id]
-    return {**page, "total": sum(counts.values()), "counts": counts}
+    counts = item_counts(run.id).get(step.id, ItemCounts())
+    return {**page, "total": counts.total, "counts": counts.by_status}
 
 
 @router.post(

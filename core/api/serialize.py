@@ -6,13 +6,13 @@ fields (ids, statuses, keys) are never touched, whatever a secret's value reads.
 
 from urllib.parse import quote
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from core.masking import mask
 from core.models import Secret
 from runner.models import Attempt, Run, StepRun
 from runner.states import StepKind
-from runner.timeline import decision_notes
+from runner.timeline import ItemCounts, decision_notes, item_counts
 
 RUN_RELATED = ("workflow", "workflow_version", "action")
 
@@ -57,7 +57,7 @@ def run_detail(run, secrets=()):
         .select_related("action_version__action", "reused_from")
         .prefetch_related(Prefetch("attempts", queryset=Attempt.objects.order_by("number")))
     )
-    counts = item_counts([s.id for s in steps if s.key in _for_each_keys(run)])
+    counts = item_counts(run.id) if _has_for_each(run) else {}
     notes = decision_notes(run.id)
     children = list(run.children.select_related("workflow", "parent_step").order_by("id"))
     child_of = {child.parent_step_id: child.id for child in children}
@@ -89,35 +89,28 @@ def run_detail(run, secrets=()):
     }
 
 
-def _for_each_keys(run):
+def _has_for_each(run):
     specs = run.definition.get("steps") if isinstance(run.definition, dict) else None
-    return {
-        spec.get("key")
+    return any(
+        isinstance(spec, dict) and "for_each" in spec
         for spec in (specs if isinstance(specs, list) else [])
-        if isinstance(spec, dict) and "for_each" in spec
-    }
-
-
-def item_counts(step_ids):
-    """{for-each step id: {status: items}}, in one grouped query."""
-    counts = {step_id: {} for step_id in step_ids}
-    if step_ids:
-        rows = (
-            StepRun.objects.filter(parent_id__in=step_ids, kind=StepKind.ITEM)
-            .values_list("parent_id", "status")
-            .annotate(n=Count("id"))
-        )
-        for parent_id, status, n in rows:
-            counts[parent_id][status] = n
-    return counts
+    )
 
 
 def _items_summary(run, step, counts):
-    if step.kind != StepKind.ACTION or step.id not in counts:
+    """A for-each step's items by status (`counts`: timeline.item_counts), and their URL."""
+    if step.kind != StepKind.ACTION or not _is_for_each(run, step.key):
         return None
-    by_status = counts[step.id]
+    by_status = counts.get(step.id, ItemCounts()).by_status
     url = f"/api/v1/runs/{run.id}/steps/{quote(step.key, safe='')}/items"
     return {"total": sum(by_status.values()), "counts": by_status, "url": url}
+
+
+def _is_for_each(run, key):
+    try:
+        return "for_each" in run.step_spec(key)
+    except (KeyError, TypeError, AttributeError):
+        return False
 
 
 def item_page(step, secrets=(), *, status=None, after=None, limit=50):
