@@ -237,6 +237,23 @@ def test_an_approval_first_run_holds_its_place_while_it_waits(worker, workspace)
     assert second.status == "succeeded" and second.started_at >= first.ended_at
 
 
+def test_a_run_whose_first_step_is_a_sub_workflow_waits_its_turn(worker, workspace):
+    # Given a child workflow of one 0.5 s step and a parent of one run at a time whose
+    # first step runs that child
+    _workflow(workspace, "child", [{"key": "nap", "action": "debug.sleep", "input": {"ms": 500}}])
+    steps = [{"key": "sub", "type": "workflow", "workflow": "child"}]
+    workflow, version = _workflow(workspace, "parent", steps, max_concurrent_runs=1)
+    # When two parent runs start together
+    first, second = _run(workflow, version, {}), _run(workflow, version, {})
+    # Then the second starts no child until the first has ended
+    assert second.steps.get(key="sub").waiting_for == "admission"
+    assert not Run.objects.filter(parent_run=second).exists()
+    first, second = wait_for(first), wait_for(second)
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert second.started_at >= first.ended_at
+    assert Run.objects.get(parent_run=second).created_at >= first.ended_at
+
+
 def test_a_killed_workers_concurrency_slot_comes_back(worker, workspace):
     # Given one sleep at a time, held by a long sleep (that is not retried)
     _limit(workspace, name="one-at-a-time", action="debug.sleep", max_concurrent=1)
