@@ -94,8 +94,8 @@ def test_a_sleep_and_an_approval_survive_killed_workers_and_a_restarted_redis(
     assert sleeping.status == "succeeded", sleeping.error
     pause = sleeping.steps.get(key="pause")
     late = (pause.ended_at - pause.wake_at).total_seconds()
-    print(f"the sleep ended {late:.3f} s after its wake-up time")
-    assert 0 <= late < 1, (pause.wake_at, pause.ended_at)
+    # (no worker, no wake-up: the replacement processes must have booted within the 5 s)
+    assert 0 <= late < 1, f"woke {late:.3f} s after {pause.wake_at}; see {own_workers.log_path}"
     # (and it was the new worker processes that woke it)
     assert _beating(first, 2)
     # And the approval still waits; decided, its run goes on through the restarted Redis
