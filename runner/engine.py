@@ -471,7 +471,9 @@ def wake_due(run_id: int, *, send: Send) -> int:
         steps = run_state.steps_of(run)
         due = [s for s in _waiting(steps) if s.wake_at is not None and s.wake_at <= tx.now]
         for step in due:
-            if step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
+            if step.waiting_for == waits.ADMISSION:
+                _ask_admission_again(tx, step)
+            elif step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
                 _end_wait(tx, steps, step, waits.woke(run.step_spec(step.key), step.wake_at))
         _advance(tx, steps)
         tx.flush()
@@ -524,6 +526,37 @@ def _waiting(steps, run=None):
     if run is not None and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return []
     return [s for s in steps if s.status == StepStatus.WAITING and s.kind == StepKind.ACTION]
+
+
+def _admitted(tx, step):
+    """Whether the step may start its run, which is queued. A run whose first step is an
+    action takes its place under its workflow's limits as that attempt is claimed
+    (runner/throttle.py); a step that holds no attempt (a wait, a sub-workflow) takes it
+    here. Held, the step waits for admission until its `wake_at`, when the sweeper has it
+    ask again (`_ask_admission_again`)."""
+    if tx.run.status != RunStatus.QUEUED or (wait := run_gate.wait(tx.run)) is None:
+        return True
+    held = waits.held(wait, tx.now)
+    set_step(
+        tx,
+        step,
+        StepStatus.WAITING,
+        wake_at=held.wake_at,
+        waiting_for=held.waiting_for,
+        message=held.message,
+    )
+    return False
+
+
+def _ask_admission_again(tx, step):
+    """A step held for admission: still held, it asks again later (no event: the first
+    said why); admitted, it goes back to pending and `_advance` starts it."""
+    wait = run_gate.wait(tx.run) if tx.run.status == RunStatus.QUEUED else None
+    if wait is not None:
+        step.wake_at = waits.held(wait, tx.now).wake_at
+        tx.writes.update(StepRun, step.id, StepStatus.WAITING, wake_at=step.wake_at)
+        return
+    set_step(tx, step, StepStatus.PENDING, wake_at=None, waiting_for="", message="admitted")
 
 
 def _begin_wait(tx, steps, step, spec):
@@ -785,6 +818,8 @@ def _decide(tx, steps, step, by_key):
         verdict = decisions.condition(spec, scope)
     if verdict.action == "skip":
         set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=verdict.reason)
+    elif (subflows.is_subflow(spec) or waits.is_wait(spec)) and not _admitted(tx, step):
+        return False
     elif decisions.is_switch(spec):
         output, why = decisions.choose_case(spec, scope)
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)

@@ -95,7 +95,8 @@ def run_timeline(request, run_id):
     finished = finished and not _any_active(reruns)
     context = {**_context(request, _masked(run, secrets), line), "oob": True}
     context.update(reruns=reruns, live=not finished)
-    context["graph_states"] = run_graph.states(run).values()
+    counted = {group.key: group.items for group in line.groups if group.for_each}
+    context["graph_states"] = run_graph.states(run, counted).values()
     response = render(request, "runner/run.html#update", context)
     if finished:
         stop = HttpResponseStopPolling(response.content)
