@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from runner.models import Attempt
+from tests.browser.test_accessibility import violations
 from tests.runs import start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,3 +136,30 @@ def test_zoom_into_a_range_rescales_the_bars_and_nothing_overflows(
     assert_nothing_overflows(page)
     screenshot(page, "timeline-attempt-log")
     assert Attempt.objects.filter(run=run, log__contains="slept well").count() == 1
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_zoomed_timeline_with_a_log_and_a_tooltip_has_no_serious_violation(
+    worker, browser, browser_context_args, log_in, workspace, alice, scheme
+):
+    steps = [
+        {"key": "note", "action": "debug.log", "input": {"lines": ["checked", "x" * 300]}},
+        {"key": "nap", "action": "debug.sleep", "input": {"ms": 300}},
+    ]
+    run = wait_for(start(workspace, steps))
+    # The Content-Security-Policy refuses injected scripts: axe is let in by the browser.
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    try:
+        page = log_in(context.new_page(), alice)
+        page.emulate_media(color_scheme=scheme)
+        page.goto(f"/w/acme/runs/{run.id}/")
+        page.get_by_role("button", name="Zoom timeline in").click()
+        page.locator("#step-action-note li summary").click()
+        expect(page.locator("#step-action-note pre.log")).to_contain_text("checked")
+        page.locator("#step-action-nap summary.tl-step-head").focus()
+        page.keyboard.press("Shift+Tab")  # the log (scrollable, so focusable), then back
+        page.keyboard.press("Tab")
+        expect(page.locator("#tl-tip")).to_be_visible()
+        assert violations(page) == []
+    finally:
+        context.close()
