@@ -7,10 +7,11 @@ from the order the database gives back (NULL otherwise: the usual case costs a w
 value and no bytes), and `ordered()` puts it back when the value is shown. SQLite keeps
 the JSON text as written, so nothing is recorded there.
 
-An order is {"k": [keys in written order], "c": {key or list index: child order}}, each
-part present only where needed.
+An order is {"k": [keys in written order], "c": {key or list index: child order}}, or for
+a list whose items all share one order {"e": that order}; each part only where needed.
 """
 
+import functools
 import json
 
 from django.db import connection, models
@@ -23,30 +24,35 @@ def reorders():
 
 def of(value):
     """The order to record for `value`, or None when the database keeps it already."""
-    if isinstance(value, dict):
-        keys = [key if isinstance(key, str) else json.dumps(key) for key in value]
+    kind = type(value)
+    if kind is dict:
         found = {}
-        if not _stored_order(keys):
-            found["k"] = keys
+        if not _in_stored_order(tuple(value)):
+            found["k"] = [key if type(key) is str else json.dumps(key) for key in value]
         children = {}
-        for key, item in zip(keys, value.values(), strict=True):
-            if isinstance(item, dict | list) and (child := of(item)) is not None:
-                children[key] = child
+        for key, item in value.items():
+            if type(item) in CONTAINERS and (child := of(item)) is not None:
+                children[key if type(key) is str else json.dumps(key)] = child
         if children:
             found["c"] = children
         return found or None
-    if isinstance(value, list):
-        children = {}
-        for index, item in enumerate(value):
-            if isinstance(item, dict | list) and (child := of(item)) is not None:
-                children[str(index)] = child
+    if kind is list:
+        orders = [of(item) if type(item) in CONTAINERS else None for item in value]
+        if len(orders) > 1 and orders[0] is not None and orders.count(orders[0]) == len(orders):
+            return {"e": orders[0]}  # every item alike: a list of records, said once
+        children = {str(i): order for i, order in enumerate(orders) if order is not None}
         return {"c": children} if children else None
     return None
 
 
-def _stored_order(keys):
-    """Whether `keys` are already in jsonb's order: by length in bytes, then bytewise."""
-    ranks = [(len(raw), raw) for raw in (key.encode() for key in keys)]
+CONTAINERS = (dict, list)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_stored_order(keys):
+    """Whether `keys` are already in jsonb's order: by length in bytes, then bytewise.
+    Cached: the items of a list of records share their keys."""
+    ranks = [(len(raw), raw) for raw in (str(key).encode() for key in keys)]
     return all(a < b for a, b in zip(ranks, ranks[1:], strict=False))
 
 
@@ -65,6 +71,8 @@ def restore(value, order):
             ordered.update(value)
             return ordered
         return value
+    if isinstance(value, list) and "e" in order:
+        return [restore(item, order["e"]) for item in value]
     if isinstance(value, list) and children:
         return [restore(item, children.get(str(index))) for index, item in enumerate(value)]
     return value

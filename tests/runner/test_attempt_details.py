@@ -124,3 +124,13 @@ def test_key_order_is_recorded_only_where_the_database_would_lose_it():
         json.dumps(restored) == '{"z": 1, "a": 2, "m": {"y": 1, "b": 2}, "l": [{"q": 1, "p": 2}]}'
     )
     assert key_order.restore(stored, None) is stored
+
+
+def test_a_list_of_records_in_one_order_records_it_once():
+    records = [{"name": f"n{n}", "id": n} for n in range(3)]
+    assert key_order.of(records) == {"e": {"k": ["name", "id"]}}
+    stored = [{"id": n, "name": f"n{n}"} for n in range(3)]
+    assert key_order.restore(stored, key_order.of(records)) == records
+    assert [list(r) for r in key_order.restore(stored, key_order.of(records))] == [
+        ["name", "id"]
+    ] * 3
