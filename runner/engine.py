@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core import references, retry, schemas
+from core import key_order, references, retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from runner import (
@@ -154,7 +154,9 @@ def start_run(
             original = reuse.get(spec["key"])
             if original is not None:
                 step.status = StepStatus.SUCCEEDED
-                step.input, step.output = original.input, original.output
+                # In the order the original wrote them (core/key_order.py).
+                step.input = key_order.ordered(original, "input")
+                step.output = key_order.ordered(original, "output")
                 step.reused_from = original
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)

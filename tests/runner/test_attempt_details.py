@@ -8,6 +8,7 @@ import pytest
 
 from core import key_order
 from core.models import ApiKey, Secret
+from runner import reruns
 from runner.attempt_log import MAX_BYTES, MAX_LINES, Lines
 from runner.models import Attempt, StepRun
 from tests.runs import start, wait_for
@@ -134,3 +135,24 @@ def test_a_list_of_records_in_one_order_records_it_once():
     assert [list(r) for r in key_order.restore(stored, key_order.of(records))] == [
         ["name", "id"]
     ] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rerun_from_the_failed_step_keeps_the_reused_output_s_order(worker, workspace):
+    steps = [
+        {"key": "make", "action": "debug.log", "input": {"lines": [], "output": "{{ input.out }}"}},
+        {
+            "key": "boom",
+            "action": "debug.fail",
+            "input": {"fail_times": "{{ input.fail_times }}"},
+            "retry": {"max_attempts": 1},
+        },
+    ]
+    original = wait_for(start(workspace, steps, input={"out": UNSORTED, "fail_times": -1}))
+    assert original.status == "failed"
+    again = {"out": UNSORTED, "fail_times": 0}
+    rerun = wait_for(reruns.rerun(original, start_from="failed", input=again))
+    assert rerun.status == "succeeded"
+    reused = StepRun.objects.get(run=rerun, key="make")
+    assert reused.reused_from_id is not None
+    assert json.dumps(key_order.ordered(reused, "output")) == json.dumps(UNSORTED)
