@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core import references, retry, schemas
+from core import key_order, references, retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from runner import (
@@ -170,7 +170,9 @@ def start_run(
             original = reuse.get(spec["key"])
             if original is not None:
                 step.status = StepStatus.SUCCEEDED
-                step.input, step.output = original.input, original.output
+                # In the order the original wrote them (core/key_order.py).
+                step.input = key_order.ordered(original, "input")
+                step.output = key_order.ordered(original, "output")
                 step.reused_from = original
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)
@@ -271,8 +273,11 @@ def claim_attempt(attempt_id: int, worker: str, *, send: Send):
     return make_claim(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
-def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run_inline=None):
-    """Record a successful attempt and start what waited for it.
+def complete_attempt(
+    claimed, output, *, send: Send, worker="", eager=False, run_inline=None, log: str = ""
+):
+    """Record a successful attempt (with the `log` lines its action wrote) and start what
+    waited for it.
 
     With `eager`, one step that can start right away is claimed for this same worker
     inside the transaction and returned, so the caller runs it without a broker round trip
@@ -290,7 +295,7 @@ def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run
         with transaction.atomic():
             tx = Transition(None, send, eager_worker=worker if eager else None)
             tx.run_id = claimed.run_id
-            _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
+            _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, log, output=output)
             # The run's lock, then the attempt's compare-and-set: one statement.
             _lock_run(tx, claimed.run_id)
             steps = run_state.steps_of(tx.run)
@@ -400,8 +405,9 @@ def eager_claim_after_lost_answer(claimed, worker):
     return None
 
 
-def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None):
-    """Record a failed attempt, then retry it with backoff or fail the step for good.
+def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None, log: str = ""):
+    """Record a failed attempt (with the `log` lines its action wrote), then retry it with
+    backoff or fail the step for good.
 
     1. Decide (core/retry.py `decide`): retry if the error is retryable, attempts remain
        and the run still wants this step; the delay is the policy's backoff, or the
@@ -420,7 +426,9 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
             else:
                 step = for_each.child(claimed.step_run_id)
             decision = _retry_decision(tx, steps, step, claimed, retryable, retry_after)
-            _finish_attempt(tx, claimed, AttemptStatus.FAILED, error=error, retry_decision=decision)
+            _finish_attempt(
+                tx, claimed, AttemptStatus.FAILED, log, error=error, retry_decision=decision
+            )
             # Sent now: a late result must change nothing, not collide with the retry
             # someone else already scheduled.
             tx.send_writes()
@@ -708,8 +716,10 @@ def reconcile(run_id: int, *, send: Send) -> None:
         tx.flush()
 
 
-def _finish_attempt(tx, claimed, status, **fields):
+def _finish_attempt(tx, claimed, status, log, **fields):
     """Compare-and-set running -> succeeded/failed, with its event (sent with the rest)."""
+    if log:
+        fields["log"] = log  # only when there is one: the usual write keeps its columns
     duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
     data = {"duration_ms": round(duration_ms, 2)}
     message = ""

@@ -13,12 +13,15 @@ import json
 
 from django.db import connection
 
+from core import key_order
+
 
 def update_if(model, pk, expected, /, **fields):
     """`UPDATE ... SET fields WHERE id = pk AND status = expected`; the rows changed (0 or 1).
 
     With `expected=None` the row is updated whatever its status.
     """
+    fields = _ordered(model, fields)
     sql = _update_sql(model, tuple(fields), expected is not None)
     params = _values(model, fields) + [pk] + ([expected] if expected is not None else [])
     with connection.cursor() as cursor:
@@ -30,6 +33,7 @@ def insert(model, rows):
     """One multi-row INSERT of dicts that all have the same keys."""
     if not rows:
         return
+    rows = [_ordered(model, row) for row in rows]
     names = tuple(rows[0])
     one = "(" + ", ".join(["%s"] * len(names)) + ")"
     sql = f"{_insert_head(model, names)} VALUES {', '.join([one] * len(rows))}"
@@ -39,6 +43,7 @@ def insert(model, rows):
 
 
 def insert_returning_id(model, row):
+    row = _ordered(model, row)
     names = tuple(row)
     sql = f"{_insert_head(model, names)} VALUES ({', '.join(['%s'] * len(names))})"
     with connection.cursor() as cursor:
@@ -68,6 +73,16 @@ def create_all(instances):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = "default"
+
+
+def _ordered(model, fields):
+    """The write with the key orders of its JSON fields added (core/key_order.py)."""
+    return key_order.with_orders(model, fields, _orders(model))
+
+
+@functools.cache
+def _orders(model):
+    return key_order.orders_of(model)
 
 
 @functools.cache
@@ -315,6 +330,7 @@ class Writes:
         self.sending = False
 
     def update(self, model, pk, expected, /, **fields):
+        fields = _ordered(model, fields)
         if "status" in fields:
             self._check(model, expected, fields["status"])
         if isinstance(pk, Pending):
@@ -366,6 +382,7 @@ class Writes:
         statuses = self.born.get(model)
         if statuses is not None and row.get("status") not in statuses:
             raise ForbiddenTransition(f"{model.__name__}: born {row.get('status')}")
+        row = _ordered(model, row)
         handle = Pending(wants_id)
         self.inserts.append((model, row, handle))
         if row.get("id") is not None:

@@ -72,6 +72,9 @@ class AttemptOut(Schema):
     duration_ms: float | None
     output: Any = None
     error: JSON_OBJECT | None
+    log: str = Field(
+        "", description="What the action logged during the attempt: its last lines, masked"
+    )
     retry_decision: JSON_OBJECT | None
     worker: str
 

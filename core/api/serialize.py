@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from django.db.models import Prefetch
 
+from core.key_order import ordered
 from core.masking import mask
 from core.models import Secret
 from runner.models import Attempt, Run, StepRun
@@ -34,8 +35,8 @@ def run_summary(run, secrets=()):
         "workflow_version": run.workflow_version.number if run.workflow_version_id else None,
         "action": run.action.name if run.action_id else None,
         "trigger": run.trigger,
-        "input": mask(run.input, secrets),
-        "output": mask(run.output, secrets),
+        "input": mask(ordered(run, "input"), secrets),
+        "output": mask(ordered(run, "output"), secrets),
         "error": mask(run.error, secrets),
         "rerun_of": run.rerun_of_id,
         "needs_review": run.needs_review,
@@ -180,8 +181,8 @@ def _step(step, secrets, why="", types=None, child_of=None):
         "handled": step.handled is not None,
         "route": step.handled,
         "why": why,
-        "input": mask(step.input, secrets),
-        "output": mask(step.output, secrets),
+        "input": mask(ordered(step, "input"), secrets),
+        "output": mask(ordered(step, "output"), secrets),
         "error": mask(step.error, secrets),
         "attempt_count": step.attempt_count,
         "item_index": step.item_index,  # a for-each's item (kind "item") or its compensation
@@ -202,8 +203,9 @@ def _attempt(attempt, secrets):
         "started_at": attempt.started_at,
         "ended_at": attempt.ended_at,
         "duration_ms": attempt.duration_ms,
-        "output": mask(attempt.output, secrets),
+        "output": mask(ordered(attempt, "output"), secrets),
         "error": mask(attempt.error, secrets),
+        "log": mask(attempt.log, secrets),  # what the action logged (runner/attempt_log.py)
         "retry_decision": attempt.retry_decision,
         "worker": attempt.worker,
     }
