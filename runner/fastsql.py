@@ -227,8 +227,10 @@ def lock_then_update(locked, updated, /, then=None, **fields):
             # Sent together, run one after the other: `then` is its own statement, so
             # its snapshot is taken once the lock is held (READ COMMITTED) and it sees
             # what the lock's previous holder committed.
+            # Errors surface as the pipeline ends: wrapped as Django's, like any statement's
+            # (a dropped connection is an OperationalError the executor rides out).
             connection.ensure_connection()
-            with connection.connection.pipeline():
+            with connection.wrap_database_errors, connection.connection.pipeline():
                 cursor.execute(sql, params)
                 after.execute(then.sql, then.params)
         found = cursor.fetchone()
