@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from tests.servers import test_database_url
+from tests import servers
 
 # What each part of the bench must report (the keys its JSON line carries).
 FIGURES = {
@@ -32,7 +32,7 @@ FIGURES = {
 @pytest.mark.django_db(transaction=True)
 def test_every_part_of_the_bench_measures_on_a_tiny_size(monkeypatch, capsys):
     # Given the bench's child processes (workers, gunicorn) on the test database
-    monkeypatch.setenv("DATABASE_URL", test_database_url())
+    monkeypatch.setenv("DATABASE_URL", servers.test_database_url())
     # When every part runs once, as small as its flags allow
     call_command(
         "bench",
