@@ -59,12 +59,18 @@ def counts():
     return found
 
 
+KEEP_DAYS = 400
+
+
 def _workspace(slug):
     from django.contrib.auth.models import User
 
     from core.models import Membership, Role, Workspace
 
-    workspace, _ = Workspace.objects.get_or_create(slug=slug, defaults={"name": slug})
+    # A year of history that the workspace keeps: with the default policy (30 days) the
+    # sweeper would spend every measured pass deleting the fill instead of sweeping.
+    keep = {"keep_runs_days": KEEP_DAYS, "keep_failed_runs_days": KEEP_DAYS}
+    workspace, _ = Workspace.objects.update_or_create(slug=slug, defaults={"name": slug, **keep})
     user, _ = User.objects.get_or_create(username=f"{slug}-owner")
     Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": Role.OWNER})
     return workspace

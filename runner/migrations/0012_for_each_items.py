@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_retention'),
-        ('runner', '0010_merge_limits'),
+        ("core", "0005_retention"),
+        ("runner", "0011_step_waits"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0010_merge_limits'),
+        ("runner", "0012_for_each_items"),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runner", "0010_merge_limits"),
+        ("runner", "0013_run_deadline"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0010_merge_limits'),
+        ("runner", "0014_rerun_resolves_original"),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runner", "0014_rerun_resolves_original"),
+        ("runner", "0015_child_runs"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

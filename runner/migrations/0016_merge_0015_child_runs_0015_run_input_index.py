@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0015_child_runs'),
-        ('runner', '0015_run_input_index'),
+        ("runner", "0015_run_input_index"),
     ]
 
     operations = [

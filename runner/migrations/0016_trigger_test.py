@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0010_merge_limits'),
+        ("runner", "0016_merge_0015_child_runs_0015_run_input_index"),
     ]
 
     operations = [

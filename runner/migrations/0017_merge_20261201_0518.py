@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0016_merge_0015_child_runs_0015_run_input_index'),
-        ('runner', '0016_trigger_test'),
+        ("runner", "0016_trigger_test"),
     ]
 
     operations = [

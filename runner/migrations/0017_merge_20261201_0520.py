@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0011_step_waits'),
-        ('runner', '0016_merge_0015_child_runs_0015_run_input_index'),
+        ("runner", "0017_merge_20261201_0518"),
     ]
 
     operations = [

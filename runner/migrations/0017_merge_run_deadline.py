@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0013_run_deadline'),
-        ('runner', '0016_merge_0015_child_runs_0015_run_input_index'),
+        ("runner", "0017_merge_for_each"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0017_merge_20261201_0518'),
+        ("runner", "0017_merge_run_deadline"),
     ]
 
     operations = [

@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0017_merge_20261201_0520'),
-        ('runner', '0018_trigger_choices'),
+        ("runner", "0018_trigger_choices"),
     ]
 
     operations = [

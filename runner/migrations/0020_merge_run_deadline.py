@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0017_merge_run_deadline'),
-        ('runner', '0019_merge_0017_merge_20261201_0520_0018_trigger_choices'),
+        ("runner", "0020_merge_for_each"),
     ]
 
     operations = [

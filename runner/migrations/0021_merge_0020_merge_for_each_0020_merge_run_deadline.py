@@ -6,8 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0020_merge_for_each'),
-        ('runner', '0020_merge_run_deadline'),
+        ("runner", "0020_merge_run_deadline"),
     ]
 
     operations = [

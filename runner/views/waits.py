@@ -31,22 +31,31 @@ def run_decide(request, run_id):
     key = request.POST.get("step", "")
     decision = request.POST.get("decision")
     comment = request.POST.get("comment", "").strip()[:MAX_COMMENT]
-    step = StepRun.objects.filter(run=run, key=key, status=StepStatus.WAITING).first()
-    if decision not in ("approve", "reject") or step is None:
-        messages.error(request, "Nothing of this run waits for that decision.")
-    elif not waits.may_decide(step.waiting_for, request.role):
-        needed = waits.approval_role(step.waiting_for) or "another"
-        messages.error(request, f"Only an {needed} or above may decide this approval.")
-    else:
-        try:
-            launch.decide_approval(
-                run.id, key, approved=decision == "approve", by=request.user.username,
-                comment=comment,
-            )  # fmt: skip
-            verb = "approved" if decision == "approve" else "rejected"
-            messages.success(request, f"Step {key} of run #{run.id} {verb}.")
-        except InvalidTransition as error:
-            messages.error(request, str(error))
+    ok, message = _decide(run, key, decision, comment, request)
+    if request.htmx and request.POST.get("next") != "waiting":
+        # On the run page: only the form is replaced; the page's live poll shows the rest.
+        context = {"key": key, "ok": ok, "message": message}
+        return render(request, "runner/_decided.html", context)
+    (messages.success if ok else messages.error)(request, message)
     if request.POST.get("next") == "waiting":
         return redirect("waiting_list", request.workspace.slug)
     return redirect("run_detail", request.workspace.slug, run.id)
+
+
+def _decide(run, key, decision, comment, request):
+    """(decided, what to tell the member)."""
+    step = StepRun.objects.filter(run=run, key=key, status=StepStatus.WAITING).first()
+    if decision not in ("approve", "reject") or step is None:
+        return False, "Nothing of this run waits for that decision."
+    if not waits.may_decide(step.waiting_for, request.role):
+        needed = waits.approval_role(step.waiting_for) or "another"
+        return False, f"Only an {needed} or above may decide this approval."
+    try:
+        launch.decide_approval(
+            run.id, key, approved=decision == "approve", by=request.user.username,
+            comment=comment,
+        )  # fmt: skip
+    except InvalidTransition as error:
+        return False, str(error)
+    verb = "approved" if decision == "approve" else "rejected"
+    return True, f"Step {key} of run #{run.id} {verb}."

@@ -47,6 +47,19 @@
     });
   });
 
+  // In a JSON field a reference is a string: quoted, unless the cursor is inside a string
+  // already (an odd number of unescaped quotes before it). A text field holds it bare.
+  function needsQuotes(field, position) {
+    if (field.dataset.refTarget === "text") return false;
+    let inString = false;
+    const before = field.value.slice(0, position);
+    for (let i = 0; i < before.length; i++) {
+      if (before[i] === "\\") i++;
+      else if (before[i] === '"') inString = !inString;
+    }
+    return !inString;
+  }
+
   // Reference chips insert `{{ ref }}` into the JSON field last focused, then autosave.
   let lastField = null;
   document.addEventListener("focusin", function (event) {
@@ -60,8 +73,7 @@
     const text = "{{ " + chip.dataset.insertRef + " }}";
     const start = field.selectionStart || 0;
     const end = field.selectionEnd || 0;
-    const needsQuotes = !/"[^"]*$/.test(field.value.slice(0, start).split("\n").pop());
-    const inserted = needsQuotes ? '"' + text + '"' : text;
+    const inserted = needsQuotes(field, start) ? '"' + text + '"' : text;
     field.setRangeText(inserted, start, end, "end");
     field.focus();
     field.dispatchEvent(new Event("input", { bubbles: true }));

@@ -126,10 +126,6 @@ def test_a_signing_secret_under_a_lost_key_is_a_401_not_a_crash(client, workflow
     assert "set a new secret" in response.json()["error"]["message"]
 
 
-@pytest.mark.postgresql_only(
-    reason="migrating back to builder 0002 on SQLite fails to drop runner's run_deadline "
-    "index (a table remade by a parallel migration branch lost it): a known SQLite gap"
-)
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_existing_plain_signing_secrets(workflow):
     # Given a trigger row written before the migration, with its secret in plain text

@@ -80,3 +80,33 @@ def test_another_workspaces_run_is_404(client, workspace, charlie):
     )
     assert response.status_code == 404
     assert run.steps.get(key="review").status == "waiting"
+
+
+def test_the_run_page_decides_in_place(client, workspace, alice):
+    """Approve / Reject on the run page post with htmx: only the form is replaced (with the
+    sidebar's count), and the page's live poll shows the rest."""
+    run = start(workspace, APPROVAL)
+    client.force_login(alice)
+    response = client.post(
+        f"/w/acme/runs/{run.id}/decide",
+        {"step": "review", "decision": "approve", "comment": "fine"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="wait-review"' in page and "Step review of run" in page and "approved" in page
+    assert 'id="nav-pages" hx-swap-oob="true"' in page
+    assert "awaiting your decision" not in page
+    assert run.steps.get(key="review").output == {
+        "approved": True,
+        "by": "alice",
+        "comment": "fine",
+    }
+    again = client.post(
+        f"/w/acme/runs/{run.id}/decide",
+        {"step": "review", "decision": "approve"},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 200
+    assert "Nothing of this run waits for that decision." in again.content.decode()
+    assert "nav-pages" not in again.content.decode()
