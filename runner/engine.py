@@ -32,6 +32,7 @@ from runner import (
     decisions,
     fastsql,
     for_each,
+    lazy_transaction,
     run_gate,
     run_state,
     subflows,
@@ -101,13 +102,20 @@ def start_run(
     schedule=None,
     scheduled_for=None,
     parent_step=None,
+    also_insert=(),
 ) -> Run:
     """Create a run of a validated definition and start the steps that wait for nothing.
 
     1. Check the run input against the definition's `input_schema` (InvalidInput).
     2. Pin every action ref to its ActionVersion.
     3. In one transaction: the run, one StepRun per step (copies for `reuse`d steps),
-       the first attempts, their events; `send` gets the attempts after the commit.
+       the first attempts, their events, and `also_insert` ((model, row) pairs, each row's
+       `run_id` set to the run's: a webhook's delivery); `send` gets the attempts after
+       the commit.
+
+    On PostgreSQL outside a caller's transaction, the run's and its steps' ids are taken
+    first, so that a plain run is one statement with no BEGIN or COMMIT around it
+    (runner/lazy_transaction.py): two round trips instead of six.
 
     `parent_step` (a StepRun state of a running sub-workflow step) makes it that step's
     child run (runner/subflows.py).
@@ -118,9 +126,9 @@ def start_run(
         schemas.check(definition["input_schema"], input)
     versions = run_state.pin_action_versions(definition, workspace)
     reuse = reuse or {}
-    # No savepoint when called inside a caller's transaction (webhook, idempotency key):
-    # two round trips saved, and no caller goes on after an error in it.
-    with transaction.atomic(savepoint=False):
+    # No savepoint when called inside a caller's transaction (idempotency key): two round
+    # trips saved, and no caller goes on after an error in it.
+    with lazy_transaction.lazy() as unit:
         run = Run(
             workspace=workspace,
             workflow=workflow,
@@ -142,7 +150,15 @@ def start_run(
             deadline=deadline_of(definition, timezone.now()),
         )
         tx = Transition(run, send)
-        tx.writes.create([run])
+        ids_first = not unit.begun
+        if ids_first:
+            with unit.alone():  # a nextval is not undone by a rollback anyway
+                [run.pk], step_ids = fastsql.next_ids((Run, 1), (StepRun, len(definition["steps"])))
+            # Anything else the start does reads the run and its steps as if written at once.
+            unit.on_begin = lambda: tx.writes.sending or tx.send_writes()
+            _insert_with_id(tx, run)
+        else:
+            tx.writes.create([run])
         steps = []
         for position, spec in enumerate(definition["steps"]):
             step = StepRun(
@@ -158,7 +174,12 @@ def start_run(
                 step.reused_from = original
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)
-        add_steps(tx, steps)
+        if ids_first:
+            for step, step_id in zip(steps, step_ids, strict=True):
+                step.pk = step_id
+                _insert_with_id(tx, step)
+        else:
+            add_steps(tx, steps)
         tx.event("run.created", to_status=RunStatus.QUEUED, data={"trigger": trigger})
         for step in steps:
             if step.reused_from_id:
@@ -173,8 +194,19 @@ def start_run(
                 why = decisions.skipped_by_person(spec)
                 set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
         _advance(tx, steps)
-        tx.flush()
+        for model, row in also_insert:
+            tx.writes.insert(model, {**row, "run_id": run.id})
+        with unit.alone():  # the last statement: alone, it is the whole start
+            tx.flush()
     return run
+
+
+def _insert_with_id(tx, instance):
+    """Insert a new run or step whose id is already taken (`fastsql.next_ids`): later
+    writes of this transaction to it change the row to insert (`fastsql.Writes`)."""
+    tx.writes.insert(type(instance), fastsql.row_of(instance))
+    instance._state.adding = False
+    instance._state.db = "default"
 
 
 # ---------------------------------------------------------------------------

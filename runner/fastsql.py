@@ -83,6 +83,30 @@ def _create_sql(model, names):
     )
 
 
+def next_ids(*wanted):
+    """Ids for rows about to be inserted, from their tables' sequences, in one statement
+    (PostgreSQL): `wanted` is (model, count) pairs; returns a list of ids per pair, each
+    ascending. Knowing them first lets rows that point at each other go in one statement."""
+    arrays = ", ".join(
+        ["ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))"]
+        * len(wanted)
+    )
+    params = [value for model, count in wanted for value in (model._meta.db_table, count)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {arrays}", params)
+        return [sorted(ids) for ids in cursor.fetchone()]
+
+
+def row_of(instance):
+    """A model instance as the row `Writes.insert` takes (its id included when set)."""
+    fields = instance._meta.concrete_fields
+    return {
+        f.attname: f.pre_save(instance, add=True)
+        for f in fields
+        if not (f.primary_key and instance.pk is None)
+    }
+
+
 def _values(model, fields):
     get = _field_of(model)
     return [get(name).get_db_prep_value(value, connection) for name, value in fields.items()]
@@ -317,8 +341,9 @@ class Writes:
     against `transitions` ({model: {old: {new, ...}}}); two updates of one row are merged
     (a statement cannot change a row twice) only when the second expects the status the
     first leaves, and an update of a row still to be inserted changes that row, under the
-    same check. `send` raises LostUpdate when a compare-and-set changed no row. `born`
-    ({model: statuses}) lists the statuses a row may be inserted with.
+    same check (a Pending handle's row, or a row inserted with its `id`: `next_ids`).
+    `send` raises LostUpdate when a compare-and-set changed no row. `born` ({model:
+    statuses}) lists the statuses a row may be inserted with.
     """
 
     def __init__(self, transitions=None, born=None):
@@ -326,6 +351,8 @@ class Writes:
         self.born = born or {}
         self.updates = {}  # (model, pk) -> [expected status or None, {field: value}]
         self.inserts = []  # (model, row, Pending)
+        self.unsent = {}  # (model, id) -> row: rows to insert with their own id
+        self.sending = False
 
     def update(self, model, pk, expected, /, **fields):
         if "status" in fields:
@@ -335,6 +362,9 @@ class Writes:
                 self._update_pending(model, pk, expected, fields)
                 return
             pk = pk.id
+        if (model, pk) in self.unsent:
+            self._update_unsent(model, self.unsent[(model, pk)], expected, fields)
+            return
         pending = self.updates.get((model, pk))
         if pending is None:
             self.updates[(model, pk)] = [expected, dict(fields)]
@@ -355,11 +385,16 @@ class Writes:
     def _update_pending(self, model, handle, expected, fields):
         for kind, row, pending in self.inserts:
             if pending is handle and kind is model:
-                if expected is not None and row.get("status") != expected:
-                    raise LostUpdate(f"{model.__name__} (new): {row.get('status')}, not {expected}")
-                row.update(fields)
+                self._update_unsent(model, row, expected, fields)
                 return
         raise KeyError("no pending insert has this handle")
+
+    def _update_unsent(self, model, row, expected, fields):
+        if expected is not None and row.get("status") != expected:
+            raise LostUpdate(f"{model.__name__} (new): {row.get('status')}, not {expected}")
+        get = _field_of(model)
+        # By column name: rows of one table must keep the same keys to travel together.
+        row.update({get(name).attname: value for name, value in fields.items()})
 
     def _check(self, model, old, new):
         table = self.transitions.get(model)
@@ -373,6 +408,8 @@ class Writes:
             raise ForbiddenTransition(f"{model.__name__}: born {row.get('status')}")
         handle = Pending(wants_id)
         self.inserts.append((model, row, handle))
+        if row.get("id") is not None:
+            self.unsent[(model, row["id"])] = row
         return handle
 
     def create(self, instances):
@@ -391,6 +428,7 @@ class Writes:
         returns it (None when it does not exist, and then nothing is sent). With `then`
         (a `Select`) too, returns (locked, what `then` read after the writes, under the
         lock): in the same round trip when the lock and the writes are one statement."""
+        self.sending = True
         try:
             if lock is not None:
                 locked, done, later = self._lock(lock, then)
@@ -406,8 +444,10 @@ class Writes:
                 return locked, read(then)
             return locked
         finally:
+            self.sending = False
             self.updates.clear()
             self.inserts.clear()
+            self.unsent.clear()
 
     def _lock(self, lock, then):
         model, pk, columns = lock
