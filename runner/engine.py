@@ -296,9 +296,9 @@ def complete_attempt(
             tx = Transition(None, send, eager_worker=worker if eager else None)
             tx.run_id = claimed.run_id
             _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, log, output=output)
-            # The run's lock, then the attempt's compare-and-set: one statement.
-            _lock_run(tx, claimed.run_id)
-            steps = run_state.steps_of(tx.run)
+            # The run's lock, then the attempt's compare-and-set (one statement), then
+            # the run's steps: one round trip.
+            steps = _lock_run(tx, claimed.run_id)
             if claimed.parent_id is None:
                 _step_succeeded(tx, steps, claimed.step_run_id, output)
             else:
@@ -315,10 +315,13 @@ def complete_attempt(
 
 
 def _lock_run(tx, run_id):
-    row = tx.writes.send(lock=(Run, run_id, run_state.RUN_STATE))
+    """Lock the run, send what is pending, and read its steps under the lock."""
+    steps = run_state.steps_query(run_id)  # (which reads the run's shape first, if not cached)
+    row, found = tx.writes.send(lock=(Run, run_id, run_state.RUN_STATE), then=steps)
     if row is None:
         raise Run.DoesNotExist(f"run {run_id}")
     tx.run = run_state.RunState(row)
+    return run_state.steps_from(found)
 
 
 def _step_succeeded(tx, steps, step_id, output):

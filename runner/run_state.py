@@ -112,23 +112,32 @@ def _run_shape(run_id):
 
 
 def steps_of(run):
+    return steps_from(fastsql.read(steps_query(run.id)))
+
+
+def steps_query(run_id):
+    """The read of a run's steps, as a `fastsql.Select` (complete_attempt sends it with
+    its lock, in one round trip)."""
     # Inputs, errors and secret slots are only read for a step this transaction starts,
     # which sets them itself; outputs only where a transition may use them.
     # A for-each's items and their compensations are children: read one at a time by
     # runner/for_each.py, never with the run's steps.
-    needed = outputs_needed(run.id)
-    steps = fastsql.rows(
+    needed = outputs_needed(run_id)
+    return fastsql.select(
         StepRun,
         STEP_STATE,
-        {"run_id": run.id, "parent_id": None},
+        {"run_id": run_id, "parent_id": None},
         order_by=("position", "id"),
         only=None if needed is None else ("output", "key", needed),
     )
-    for step in steps:
+
+
+def steps_from(rows):
+    for step in rows:
         step.action_version = action_version(step.action_version_id)
         if step.output_keys is not None:  # in the order the action wrote it: a reference
             step.output = key_order.restore(step.output, step.output_keys)  # to it keeps it
-    return steps
+    return rows
 
 
 @functools.lru_cache(maxsize=RUNS_CACHED)
