@@ -14,6 +14,7 @@ from builder.definition import validate
 from builder.models import Workflow
 from runner.models import Run
 from tests.builder.test_webhooks import DEFINITION, make_trigger, post
+from tests.runs import wait_for
 
 STATEMENTS_PER_DELIVERY = {
     # The run's and its step's ids (nextval), then the run, its step, the first attempt,
@@ -23,6 +24,16 @@ STATEMENTS_PER_DELIVERY = {
     # delivery one by one (fastsql.Writes), COMMIT: in-process calls, not round trips.
     "sqlite": 10,
 }
+
+
+@pytest.fixture(autouse=True)
+def runs_end(worker):
+    """The runs these deliveries start end before the test does: the suite's worker, alive
+    since an earlier test, would otherwise run them while the test's tables are flushed
+    (a deadlock, or an attempt inserted for a run already gone)."""
+    yield
+    for run in Run.objects.all():
+        wait_for(run)
 
 
 @pytest.fixture
