@@ -44,6 +44,15 @@
     event.detail.parameters.shown = ids.join(",");
   });
 
+  // The other live parts (a run's timeline, the dashboard's recent runs, a step test's
+  // result) poll with htmx's `every`: while the tab is hidden their requests are dropped,
+  // and the first tick after it shows again catches up.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var trigger = elt.getAttribute && elt.getAttribute("hx-trigger");
+    if (!visible() && trigger && /^every /.test(trigger)) event.preventDefault();
+  });
+
   function place(row) {
     row.removeAttribute("data-live-new");
     var id = Number(row.dataset.id);

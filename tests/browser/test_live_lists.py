@@ -15,6 +15,7 @@ from builder.models import Trigger, Workflow
 from builder.signatures import sign_timestamped
 from core.client import Brickwork
 from core.models import ApiKey
+from tests.runs import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEWS = "#live-news"
@@ -153,6 +154,17 @@ def test_a_signed_webhook_appears_on_the_triggers_page(
     screenshot(page, "live-deliveries", full_page=False)
 
 
+def set_visibility(page, state):
+    """What the browser does when the tab is hidden or shown again."""
+    page.evaluate(
+        """state => {
+            Object.defineProperty(document, "visibilityState", {configurable: true, get: () => state});
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
 def test_polling_stops_while_the_tab_is_hidden(workspace, alice_page):
     page = alice_page
     polls = []
@@ -160,23 +172,31 @@ def test_polling_stops_while_the_tab_is_hidden(workspace, alice_page):
     page.goto("/w/acme/runs/")
     page.wait_for_timeout(4500)
     assert len(polls) >= 2  # every 2 s while visible
-    page.evaluate(
-        """() => {
-            Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
-            document.dispatchEvent(new Event("visibilitychange"));
-        }"""
-    )
+    set_visibility(page, "hidden")
     page.wait_for_timeout(300)  # a poll already on its way may still land
     hidden_at = len(polls)
     page.wait_for_timeout(6000)
     assert len(polls) == hidden_at  # three periods hidden: not one request
     shown_at = time.time()
-    page.evaluate(
-        """() => {
-            Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "visible"});
-            document.dispatchEvent(new Event("visibilitychange"));
-        }"""
-    )
+    set_visibility(page, "visible")
     page.wait_for_timeout(4500)
     assert polls[hidden_at] - shown_at < 1  # at once on return, then every 2 s again
     assert len(polls) >= hidden_at + 3
+
+
+def test_a_run_page_stops_polling_while_the_tab_is_hidden(worker, workspace, alice_page):
+    page = alice_page
+    run = start(workspace, [{"key": "nap", "action": "debug.sleep", "input": {"ms": 15000}}])
+    polls = []
+    page.on("request", lambda request: "/timeline?" in request.url and polls.append(time.time()))
+    page.goto(f"/w/acme/runs/{run.id}/")
+    page.wait_for_timeout(2500)
+    assert len(polls) >= 2  # every second while visible
+    set_visibility(page, "hidden")
+    page.wait_for_timeout(300)  # a poll already on its way may still land
+    hidden_at = len(polls)
+    page.wait_for_timeout(3000)
+    assert len(polls) == hidden_at  # three ticks hidden: not one request
+    set_visibility(page, "visible")
+    page.wait_for_timeout(2500)
+    assert len(polls) >= hidden_at + 2
