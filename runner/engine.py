@@ -69,7 +69,7 @@ from runner.transition import (
 
 __all__ = ["Dispatch", "NOT_RUN"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # A message may arrive a little before its attempt is due (clock skew between hosts).
 EARLY_TOLERANCE = timedelta(milliseconds=50)
@@ -309,7 +309,7 @@ def complete_attempt(
     except LostUpdate as lost:
         if (Attempt, claimed.attempt_id) not in lost.rows:
             raise
-        log.info("late result for attempt %s ignored", claimed.attempt_id)
+        logger.info("late result for attempt %s ignored", claimed.attempt_id)
         return None
     return tx.claimed
 
@@ -444,7 +444,7 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
     except LostUpdate as lost:
         if (Attempt, claimed.attempt_id) not in lost.rows:
             raise
-        log.info("late result for attempt %s ignored", claimed.attempt_id)
+        logger.info("late result for attempt %s ignored", claimed.attempt_id)
         return None
     return decision
 
