@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from builder.models import Workflow
+from tests.browser.test_accessibility import violations
 from tests.browser.test_builder import canvas_ready, edited, saved
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +124,21 @@ def test_the_for_each_picker_offers_the_item_at_once(alice_page, workflow):
     saved_or_error = page.locator("#builder")
     expect(saved_or_error).to_have_attribute("data-saving", "false")
     assert stored_step(workflow, 1)["for_each"] == "{{ steps.charge.output }}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_condition_editor_and_route_form_pass_axe(
+    browser, browser_context_args, log_in, alice, workflow, scheme
+):
+    # The crawl of test_accessibility.py opens no step panel: this one does, list open.
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    try:
+        page = log_in(context.new_page(), alice)
+        page.emulate_media(color_scheme=scheme)
+        open_step(page, 1)
+        page.locator("#f-when").focus()
+        page.locator("#f-when").press("ArrowDown")
+        expect(page.locator("#f-when-list")).to_be_visible()
+        assert violations(page) == []
+    finally:
+        context.close()
