@@ -109,6 +109,8 @@ def kind_of(spec, hint=None):
         return "boolean"
     if kind in ("integer", "number"):
         return "number"
+    if kind is None and hint in ("line", "textarea") and _may_be_string(spec):
+        kind = "string"  # e.g. e-mail's `to`: an address, or a list (edited as JSON)
     if kind == "string":
         if hint in ("line", "textarea"):
             return "text" if hint == "line" else "textarea"
@@ -131,6 +133,11 @@ def field_errors(fields, errors, index):
                     f"{detail}: {message}" if detail else message for message in messages
                 )
     return slots
+
+
+def _may_be_string(spec):
+    options = spec.get("oneOf") or spec.get("anyOf") or []
+    return any(isinstance(option, dict) and option.get("type") == "string" for option in options)
 
 
 def _choices(spec):

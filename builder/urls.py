@@ -49,6 +49,7 @@ urlpatterns = [
     # Runs and triggers
     path(WF + "run/", runs.run_workflow, name="workflow_run"),
     path(WF + "triggers/", triggers.trigger_list, name="workflow_triggers"),
+    path(WF + "triggers/live", triggers.trigger_deliveries_live, name="workflow_triggers_live"),
     path(WF + "schedules/", schedules.schedule_list, name="workflow_schedules"),
     path(WF + "schedules/preview/", schedules.schedule_preview, name="schedule_preview"),
     path(

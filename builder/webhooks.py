@@ -4,8 +4,9 @@ waiting step's output, as `POST /api/v1/runs/<id>/events/<name>`).
 
 Built to answer fast: the trigger and its workflow's latest version come from a short
 per-process cache (builder/webhook_cache.py), the checks (size, signature, JSON) need no
-database, and one transaction starts the run and records the delivery; the run's messages
-go to the broker after the commit. Every delivery to an existing trigger is recorded with
+database, and one transaction starts the run and records the delivery (on PostgreSQL one
+statement, with no BEGIN or COMMIT: runner/lazy_transaction.py); the run's messages go to
+the broker after the commit. Every delivery to an existing trigger is recorded with
 its verdict, whatever the answer.
 """
 
@@ -15,7 +16,7 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -299,26 +300,19 @@ def _start(trigger, version, run_input, event_id, size, signature, seen, note=""
 
 def _start_run(trigger, version, run_input, event_id, size, seen, note):
     workflow = trigger.workflow
+    delivery = _row(trigger, size, 202, Verdict.ACCEPTED, seen, event_id=event_id, message=note)
     try:
-        with transaction.atomic():
-            run = launch.start_run(
-                workspace=workflow.workspace,
-                definition=version.definition,
-                input=run_input,
-                trigger=RunTrigger.WEBHOOK,
-                workflow=workflow,
-                workflow_version=version,
-            )
-            _record(
-                trigger,
-                size,
-                202,
-                Verdict.ACCEPTED,
-                seen,
-                event_id=event_id,
-                run_id=run.id,
-                message=note,
-            )
+        # The delivery is written with the run, in its transaction: on PostgreSQL one
+        # statement in all (runner/engine.py start_run).
+        run = launch.start_run(
+            workspace=workflow.workspace,
+            definition=version.definition,
+            input=run_input,
+            trigger=RunTrigger.WEBHOOK,
+            workflow=workflow,
+            workflow_version=version,
+            also_insert=[(WebhookDelivery, delivery)],
+        )
     except IntegrityError:
         # The same event, delivered twice at once: the other delivery's run stands, and
         # the rollback took this run (and its not-yet-sent messages) away.
@@ -355,15 +349,19 @@ def _duplicate(trigger, size, event_id, run_id, seen):
 
 def _record(trigger, size, status, verdict, seen, *, event_id="", run_id=None, message=""):
     # Written out (runner/fastsql.py): half the CPU of the ORM's create, on every delivery.
-    row = {
+    row = _row(trigger, size, status, verdict, seen, event_id=event_id, message=message)
+    fastsql.insert(WebhookDelivery, [{**row, "run_id": run_id}])
+
+
+def _row(trigger, size, status, verdict, seen, *, event_id="", message=""):
+    """A delivery's row, but for its `run_id`."""
+    return {
         "trigger_id": trigger.id,
         "received_at": timezone.now(),
         "size": size,
         "status_code": status,
         "verdict": verdict,
         "event_id": event_id,
-        "run_id": run_id,
         "message": message[:500],
         **seen.stored(),
     }
-    fastsql.insert(WebhookDelivery, [row])

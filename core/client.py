@@ -436,6 +436,12 @@ class Run:
         self.data = self.client.request("POST", f"/runs/{self.id}/cancel")
         return self
 
+    def items(self, step, *, status=None, limit=50):
+        """Every item of the for-each step `step`, in list order, fetched a page at a time;
+        `status="failed"` for the failures only."""
+        path = f"/runs/{self.id}/steps/{urllib.parse.quote(step, safe='')}/items"
+        yield from self.client._pages(path, {"status": status, "limit": limit})
+
     def send_event(self, name, payload=None):
         """Send event `name` to this run: `payload` (any JSON) becomes the output of its
         steps waiting for it. BrickworkError 409 when none waits."""

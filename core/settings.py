@@ -190,6 +190,7 @@ def _database():
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     else:
+        db["ENGINE"] = "core.postgresql"  # Django's, with a health check of no round trip
         db.setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
         db["CONN_HEALTH_CHECKS"] = True
         if _bool("DATABASE_PREPARED", False):

@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core import references, retry, schemas
+from core import key_order, references, retry, schemas
 from core.actions.registry import is_pure
 from core.errors import InvalidInput, InvalidTransition
 from runner import (
@@ -32,6 +32,7 @@ from runner import (
     decisions,
     fastsql,
     for_each,
+    lazy_transaction,
     run_gate,
     run_state,
     subflows,
@@ -101,13 +102,20 @@ def start_run(
     schedule=None,
     scheduled_for=None,
     parent_step=None,
+    also_insert=(),
 ) -> Run:
     """Create a run of a validated definition and start the steps that wait for nothing.
 
     1. Check the run input against the definition's `input_schema` (InvalidInput).
     2. Pin every action ref to its ActionVersion.
     3. In one transaction: the run, one StepRun per step (copies for `reuse`d steps),
-       the first attempts, their events; `send` gets the attempts after the commit.
+       the first attempts, their events, and `also_insert` ((model, row) pairs, each row's
+       `run_id` set to the run's: a webhook's delivery); `send` gets the attempts after
+       the commit.
+
+    On PostgreSQL outside a caller's transaction, the run's and its steps' ids are taken
+    first, so that a plain run is one statement with no BEGIN or COMMIT around it
+    (runner/lazy_transaction.py): two round trips instead of six.
 
     `parent_step` (a StepRun state of a running sub-workflow step) makes it that step's
     child run (runner/subflows.py).
@@ -118,9 +126,9 @@ def start_run(
         schemas.check(definition["input_schema"], input)
     versions = run_state.pin_action_versions(definition, workspace)
     reuse = reuse or {}
-    # No savepoint when called inside a caller's transaction (webhook, idempotency key):
-    # two round trips saved, and no caller goes on after an error in it.
-    with transaction.atomic(savepoint=False):
+    # No savepoint when called inside a caller's transaction (idempotency key): two round
+    # trips saved, and no caller goes on after an error in it.
+    with lazy_transaction.lazy() as unit:
         run = Run(
             workspace=workspace,
             workflow=workflow,
@@ -142,7 +150,15 @@ def start_run(
             deadline=deadline_of(definition, timezone.now()),
         )
         tx = Transition(run, send)
-        tx.writes.create([run])
+        ids_first = not unit.begun
+        if ids_first:
+            with unit.alone():  # a nextval is not undone by a rollback anyway
+                [run.pk], step_ids = fastsql.next_ids((Run, 1), (StepRun, len(definition["steps"])))
+            # Anything else the start does reads the run and its steps as if written at once.
+            unit.on_begin = lambda: tx.writes.sending or tx.send_writes()
+            _insert_with_id(tx, run)
+        else:
+            tx.writes.create([run])
         steps = []
         for position, spec in enumerate(definition["steps"]):
             step = StepRun(
@@ -154,11 +170,18 @@ def start_run(
             original = reuse.get(spec["key"])
             if original is not None:
                 step.status = StepStatus.SUCCEEDED
-                step.input, step.output = original.input, original.output
+                # In the order the original wrote them (core/key_order.py).
+                step.input = key_order.ordered(original, "input")
+                step.output = key_order.ordered(original, "output")
                 step.reused_from = original
                 step.started_at, step.ended_at = original.started_at, original.ended_at
             steps.append(step)
-        add_steps(tx, steps)
+        if ids_first:
+            for step, step_id in zip(steps, step_ids, strict=True):
+                step.pk = step_id
+                _insert_with_id(tx, step)
+        else:
+            add_steps(tx, steps)
         tx.event("run.created", to_status=RunStatus.QUEUED, data={"trigger": trigger})
         for step in steps:
             if step.reused_from_id:
@@ -173,8 +196,19 @@ def start_run(
                 why = decisions.skipped_by_person(spec)
                 set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
         _advance(tx, steps)
-        tx.flush()
+        for model, row in also_insert:
+            tx.writes.insert(model, {**row, "run_id": run.id})
+        with unit.alone():  # the last statement: alone, it is the whole start
+            tx.flush()
     return run
+
+
+def _insert_with_id(tx, instance):
+    """Insert a new run or step whose id is already taken (`fastsql.next_ids`): later
+    writes of this transaction to it change the row to insert (`fastsql.Writes`)."""
+    tx.writes.insert(type(instance), fastsql.row_of(instance))
+    instance._state.adding = False
+    instance._state.db = "default"
 
 
 # ---------------------------------------------------------------------------
@@ -239,8 +273,11 @@ def claim_attempt(attempt_id: int, worker: str, *, send: Send):
     return make_claim(attempt.id, run, step, attempt.number, deadline, started_at=now)
 
 
-def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run_inline=None):
-    """Record a successful attempt and start what waited for it.
+def complete_attempt(
+    claimed, output, *, send: Send, worker="", eager=False, run_inline=None, log: str = ""
+):
+    """Record a successful attempt (with the `log` lines its action wrote) and start what
+    waited for it.
 
     With `eager`, one step that can start right away is claimed for this same worker
     inside the transaction and returned, so the caller runs it without a broker round trip
@@ -258,10 +295,10 @@ def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run
         with transaction.atomic():
             tx = Transition(None, send, eager_worker=worker if eager else None)
             tx.run_id = claimed.run_id
-            _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, output=output)
-            # The run's lock, then the attempt's compare-and-set: one statement.
-            _lock_run(tx, claimed.run_id)
-            steps = run_state.steps_of(tx.run)
+            _finish_attempt(tx, claimed, AttemptStatus.SUCCEEDED, log, output=output)
+            # The run's lock, then the attempt's compare-and-set (one statement), then
+            # the run's steps: one round trip.
+            steps = _lock_run(tx, claimed.run_id)
             if claimed.parent_id is None:
                 _step_succeeded(tx, steps, claimed.step_run_id, output)
             else:
@@ -278,10 +315,13 @@ def complete_attempt(claimed, output, *, send: Send, worker="", eager=False, run
 
 
 def _lock_run(tx, run_id):
-    row = tx.writes.send(lock=(Run, run_id, run_state.RUN_STATE))
+    """Lock the run, send what is pending, and read its steps under the lock."""
+    steps = run_state.steps_query(run_id)  # (which reads the run's shape first, if not cached)
+    row, found = tx.writes.send(lock=(Run, run_id, run_state.RUN_STATE), then=steps)
     if row is None:
         raise Run.DoesNotExist(f"run {run_id}")
     tx.run = run_state.RunState(row)
+    return run_state.steps_from(found)
 
 
 def _step_succeeded(tx, steps, step_id, output):
@@ -368,8 +408,9 @@ def eager_claim_after_lost_answer(claimed, worker):
     return None
 
 
-def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None):
-    """Record a failed attempt, then retry it with backoff or fail the step for good.
+def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None, log: str = ""):
+    """Record a failed attempt (with the `log` lines its action wrote), then retry it with
+    backoff or fail the step for good.
 
     1. Decide (core/retry.py `decide`): retry if the error is retryable, attempts remain
        and the run still wants this step; the delay is the policy's backoff, or the
@@ -388,7 +429,9 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
             else:
                 step = for_each.child(claimed.step_run_id)
             decision = _retry_decision(tx, steps, step, claimed, retryable, retry_after)
-            _finish_attempt(tx, claimed, AttemptStatus.FAILED, error=error, retry_decision=decision)
+            _finish_attempt(
+                tx, claimed, AttemptStatus.FAILED, log, error=error, retry_decision=decision
+            )
             # Sent now: a late result must change nothing, not collide with the retry
             # someone else already scheduled.
             tx.send_writes()
@@ -439,7 +482,9 @@ def wake_due(run_id: int, *, send: Send) -> int:
         steps = run_state.steps_of(run)
         due = [s for s in _waiting(steps) if s.wake_at is not None and s.wake_at <= tx.now]
         for step in due:
-            if step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
+            if step.waiting_for == waits.ADMISSION:
+                _ask_admission_again(tx, step)
+            elif step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
                 _end_wait(tx, steps, step, waits.woke(run.step_spec(step.key), step.wake_at))
         _advance(tx, steps)
         tx.flush()
@@ -492,6 +537,37 @@ def _waiting(steps, run=None):
     if run is not None and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return []
     return [s for s in steps if s.status == StepStatus.WAITING and s.kind == StepKind.ACTION]
+
+
+def _admitted(tx, step):
+    """Whether the step may start its run, which is queued. A run whose first step is an
+    action takes its place under its workflow's limits as that attempt is claimed
+    (runner/throttle.py); a step that holds no attempt (a wait, a sub-workflow) takes it
+    here. Held, the step waits for admission until its `wake_at`, when the sweeper has it
+    ask again (`_ask_admission_again`)."""
+    if tx.run.status != RunStatus.QUEUED or (wait := run_gate.wait(tx.run)) is None:
+        return True
+    held = waits.held(wait, tx.now)
+    set_step(
+        tx,
+        step,
+        StepStatus.WAITING,
+        wake_at=held.wake_at,
+        waiting_for=held.waiting_for,
+        message=held.message,
+    )
+    return False
+
+
+def _ask_admission_again(tx, step):
+    """A step held for admission: still held, it asks again later (no event: the first
+    said why); admitted, it goes back to pending and `_advance` starts it."""
+    wait = run_gate.wait(tx.run) if tx.run.status == RunStatus.QUEUED else None
+    if wait is not None:
+        step.wake_at = waits.held(wait, tx.now).wake_at
+        tx.writes.update(StepRun, step.id, StepStatus.WAITING, wake_at=step.wake_at)
+        return
+    set_step(tx, step, StepStatus.PENDING, wake_at=None, waiting_for="", message="admitted")
 
 
 def _begin_wait(tx, steps, step, spec):
@@ -643,8 +719,10 @@ def reconcile(run_id: int, *, send: Send) -> None:
         tx.flush()
 
 
-def _finish_attempt(tx, claimed, status, **fields):
+def _finish_attempt(tx, claimed, status, log, **fields):
     """Compare-and-set running -> succeeded/failed, with its event (sent with the rest)."""
+    if log:
+        fields["log"] = log  # only when there is one: the usual write keeps its columns
     duration_ms = (tx.now - claimed.started_at).total_seconds() * 1000
     data = {"duration_ms": round(duration_ms, 2)}
     message = ""
@@ -753,6 +831,8 @@ def _decide(tx, steps, step, by_key):
         verdict = decisions.condition(spec, scope)
     if verdict.action == "skip":
         set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=verdict.reason)
+    elif (subflows.is_subflow(spec) or waits.is_wait(spec)) and not _admitted(tx, step):
+        return False
     elif decisions.is_switch(spec):
         output, why = decisions.choose_case(spec, scope)
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)

@@ -17,7 +17,7 @@ from core.actions.execute import execute
 from core.errors import ActionError, AttemptTimeout
 from core.masking import mask
 from core.models import Secret
-from runner import engine, throttle
+from runner import attempt_log, engine, throttle
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,14 @@ def run_claimed(claimed, worker, eager=False, *, send):
 def _execute_and_report(claimed, worker, eager, extra, secrets, send):
     ctx = _context(claimed, secrets=secrets)
     started = time.monotonic()
+    lines = attempt_log.Lines()
     try:
         action_input = claimed.input
         if secrets is not None:
             slots = claimed.secret_slots or []
             action_input = references.fill_secrets(action_input, slots, secrets)
-        output = execute(claimed.action_version, ctx, action_input)
+        with attempt_log.capture(lines):
+            output = execute(claimed.action_version, ctx, action_input)
         # Checked before masking: the schema speaks of what the action returned.
         schemas.check_output(claimed.action_version.output_schema, output)
         output = _scrub(output, claimed)
@@ -90,6 +92,7 @@ def _execute_and_report(claimed, worker, eager, extra, secrets, send):
             retryable=error.retryable,
             retry_after=error.retry_after,
             send=send,
+            log=_log_text(lines, claimed),
         )
     except references.MissingReference as missing:
         detail = {
@@ -97,11 +100,17 @@ def _execute_and_report(claimed, worker, eager, extra, secrets, send):
             "message": f"the input refers to {missing.path}, which is missing",
             "retryable": False,
         }
-        return _report(engine.fail_attempt, claimed, detail, retryable=False, send=send)
+        log_text = _log_text(lines, claimed)
+        return _report(
+            engine.fail_attempt, claimed, detail, retryable=False, send=send, log=log_text
+        )
     except Exception as error:  # an action's own bug: recorded with its traceback, retried
         log.warning("attempt raised %s", error.__class__.__name__, extra=extra)
         detail = _error_detail(error, claimed)
-        return _report(engine.fail_attempt, claimed, detail, retryable=True, send=send)
+        log_text = _log_text(lines, claimed)
+        return _report(
+            engine.fail_attempt, claimed, detail, retryable=True, send=send, log=log_text
+        )
     log.debug("attempt succeeded in %.1f ms", (time.monotonic() - started) * 1000, extra=extra)
     inline = run_inline if eager and settings.INLINE_PURE_STEPS else None
     return _report(
@@ -112,7 +121,13 @@ def _execute_and_report(claimed, worker, eager, extra, secrets, send):
         eager=eager,
         run_inline=inline,
         send=send,
+        log=_log_text(lines, claimed),
     )
+
+
+def _log_text(lines, claimed):
+    """The attempt's log lines, masked with every secret of the workspace."""
+    return _scrub(lines.text(), claimed) if lines.lines else ""
 
 
 def run_inline(claimed):

@@ -10,8 +10,11 @@ converters, so they work on PostgreSQL and SQLite alike.
 import datetime
 import functools
 import json
+from dataclasses import dataclass
 
 from django.db import connection
+
+from core import key_order
 
 
 def update_if(model, pk, expected, /, **fields):
@@ -19,6 +22,7 @@ def update_if(model, pk, expected, /, **fields):
 
     With `expected=None` the row is updated whatever its status.
     """
+    fields = _ordered(model, fields)
     sql = _update_sql(model, tuple(fields), expected is not None)
     params = _values(model, fields) + [pk] + ([expected] if expected is not None else [])
     with connection.cursor() as cursor:
@@ -30,6 +34,7 @@ def insert(model, rows):
     """One multi-row INSERT of dicts that all have the same keys."""
     if not rows:
         return
+    rows = [_ordered(model, row) for row in rows]
     names = tuple(rows[0])
     one = "(" + ", ".join(["%s"] * len(names)) + ")"
     sql = f"{_insert_head(model, names)} VALUES {', '.join([one] * len(rows))}"
@@ -39,6 +44,7 @@ def insert(model, rows):
 
 
 def insert_returning_id(model, row):
+    row = _ordered(model, row)
     names = tuple(row)
     sql = f"{_insert_head(model, names)} VALUES ({', '.join(['%s'] * len(names))})"
     with connection.cursor() as cursor:
@@ -70,6 +76,16 @@ def create_all(instances):
         obj._state.db = "default"
 
 
+def _ordered(model, fields):
+    """The write with the key orders of its JSON fields added (core/key_order.py)."""
+    return key_order.with_orders(model, fields, _orders(model))
+
+
+@functools.cache
+def _orders(model):
+    return key_order.orders_of(model)
+
+
 @functools.cache
 def _create_sql(model, names):
     quote = connection.ops.quote_name
@@ -80,6 +96,30 @@ def _create_sql(model, names):
         f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({typed})) "
         f"WITH ORDINALITY AS v({aliases}, n) ORDER BY n RETURNING id"
     )
+
+
+def next_ids(*wanted):
+    """Ids for rows about to be inserted, from their tables' sequences, in one statement
+    (PostgreSQL): `wanted` is (model, count) pairs; returns a list of ids per pair, each
+    ascending. Knowing them first lets rows that point at each other go in one statement."""
+    arrays = ", ".join(
+        ["ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))"]
+        * len(wanted)
+    )
+    params = [value for model, count in wanted for value in (model._meta.db_table, count)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {arrays}", params)
+        return [sorted(ids) for ids in cursor.fetchone()]
+
+
+def row_of(instance):
+    """A model instance as the row `Writes.insert` takes (its id included when set)."""
+    fields = instance._meta.concrete_fields
+    return {
+        f.attname: f.pre_save(instance, add=True)
+        for f in fields
+        if not (f.primary_key and instance.pk is None)
+    }
 
 
 def _values(model, fields):
@@ -150,6 +190,22 @@ def rows(model, columns, where, *, lock=False, order_by=(), only=None):
     steps. `where` is {field: value} (all equal; None: IS NULL); `lock` adds FOR NO KEY
     UPDATE where supported. `only=(column, by, values)` reads `column` only in rows whose
     `by` is among `values` (None elsewhere)."""
+    return read(select(model, columns, where, lock=lock, order_by=order_by, only=only))
+
+
+@dataclass(frozen=True)
+class Select:
+    """A `rows` read, written out but not sent: `read` sends it, or `lock_then_update`
+    sends it in the same round trip as its lock."""
+
+    model: type
+    columns: tuple
+    sql: str
+    params: list
+
+
+def select(model, columns, where, *, lock=False, order_by=(), only=None):
+    """The `Select` that `rows` with these arguments sends."""
     columns = tuple(columns)
     shape = None if only is None else (only[0], only[1], len(only[2]))
     conditions = tuple((name, value is None) for name, value in where.items())
@@ -157,9 +213,17 @@ def rows(model, columns, where, *, lock=False, order_by=(), only=None):
     params = _values(model, {name: value for name, value in where.items() if value is not None})
     if only is not None:
         params = list(only[2]) + params
+    return Select(model, columns, sql, params)
+
+
+def read(query):
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [_row(model, columns, values) for values in cursor.fetchall()]
+        cursor.execute(query.sql, query.params)
+        return _rows_of(query, cursor.fetchall())
+
+
+def _rows_of(query, found):
+    return [_row(query.model, query.columns, values) for values in found]
 
 
 def _row(model, columns, values):
@@ -172,18 +236,21 @@ def _row(model, columns, values):
     return Row(columns, values)
 
 
-def lock_then_update(locked, updated, /, **fields):
+def lock_then_update(locked, updated, /, then=None, **fields):
     """Lock one row and read `columns` of it, then, holding that lock, compare-and-set
     another: `locked` is (model, pk, columns), `updated` (model, pk, expected status).
-    One statement on PostgreSQL. Returns (the locked row or None, rows updated)."""
+    One statement on PostgreSQL. `then` (a `Select`) is read next, under the lock, in the
+    same round trip (pipeline mode). Returns (the locked row or None, rows updated, the
+    rows `then` read or None)."""
     lock_model, lock_pk, columns = locked
     model, pk, expected = updated
     columns = tuple(columns)
     if connection.vendor != "postgresql":
         found = rows(lock_model, columns, {"id": lock_pk}, lock=True)
         if not found:
-            return None, 0
-        return found[0], update_if(model, pk, expected, **fields)
+            return None, 0, None
+        count = update_if(model, pk, expected, **fields)
+        return found[0], count, (read(then) if then is not None and count else None)
     lock_sql = _select_sql(lock_model, columns, (("id", False),), (), True)
     update_sql = _update_sql(model, tuple(fields), True)
     # The update's EXISTS reads the locked row first: the lock comes before the update.
@@ -192,12 +259,24 @@ def lock_then_update(locked, updated, /, **fields):
         "RETURNING 1) SELECT l.*, (SELECT count(*) FROM u) FROM l"
     )
     params = [lock_pk] + _values(model, fields) + [pk, expected]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with connection.cursor() as cursor, connection.cursor() as after:
+        if then is None:
+            cursor.execute(sql, params)
+        else:
+            # Sent together, run one after the other: `then` is its own statement, so
+            # its snapshot is taken once the lock is held (READ COMMITTED) and it sees
+            # what the lock's previous holder committed.
+            # Errors surface as the pipeline ends: wrapped as Django's, like any statement's
+            # (a dropped connection is an OperationalError the executor rides out).
+            connection.ensure_connection()
+            with connection.wrap_database_errors, connection.connection.pipeline():
+                cursor.execute(sql, params)
+                after.execute(then.sql, then.params)
         found = cursor.fetchone()
+        later = _rows_of(then, after.fetchall()) if then is not None else None
     if found is None:
-        return None, 0
-    return _row(lock_model, columns, found[:-1]), found[-1]
+        return None, 0, None
+    return _row(lock_model, columns, found[:-1]), found[-1], later
 
 
 def attempt_with_step_and_run(attempt_id, attempt, step, run):
@@ -277,8 +356,9 @@ class Writes:
     against `transitions` ({model: {old: {new, ...}}}); two updates of one row are merged
     (a statement cannot change a row twice) only when the second expects the status the
     first leaves, and an update of a row still to be inserted changes that row, under the
-    same check. `send` raises LostUpdate when a compare-and-set changed no row. `born`
-    ({model: statuses}) lists the statuses a row may be inserted with.
+    same check (a Pending handle's row, or a row inserted with its `id`: `next_ids`).
+    `send` raises LostUpdate when a compare-and-set changed no row. `born` ({model:
+    statuses}) lists the statuses a row may be inserted with.
     """
 
     def __init__(self, transitions=None, born=None):
@@ -286,8 +366,11 @@ class Writes:
         self.born = born or {}
         self.updates = {}  # (model, pk) -> [expected status or None, {field: value}]
         self.inserts = []  # (model, row, Pending)
+        self.unsent = {}  # (model, id) -> row: rows to insert with their own id
+        self.sending = False
 
     def update(self, model, pk, expected, /, **fields):
+        fields = _ordered(model, fields)
         if "status" in fields:
             self._check(model, expected, fields["status"])
         if isinstance(pk, Pending):
@@ -295,6 +378,9 @@ class Writes:
                 self._update_pending(model, pk, expected, fields)
                 return
             pk = pk.id
+        if (model, pk) in self.unsent:
+            self._update_unsent(model, self.unsent[(model, pk)], expected, fields)
+            return
         pending = self.updates.get((model, pk))
         if pending is None:
             self.updates[(model, pk)] = [expected, dict(fields)]
@@ -315,11 +401,16 @@ class Writes:
     def _update_pending(self, model, handle, expected, fields):
         for kind, row, pending in self.inserts:
             if pending is handle and kind is model:
-                if expected is not None and row.get("status") != expected:
-                    raise LostUpdate(f"{model.__name__} (new): {row.get('status')}, not {expected}")
-                row.update(fields)
+                self._update_unsent(model, row, expected, fields)
                 return
         raise KeyError("no pending insert has this handle")
+
+    def _update_unsent(self, model, row, expected, fields):
+        if expected is not None and row.get("status") != expected:
+            raise LostUpdate(f"{model.__name__} (new): {row.get('status')}, not {expected}")
+        get = _field_of(model)
+        # By column name: rows of one table must keep the same keys to travel together.
+        row.update({get(name).attname: value for name, value in fields.items()})
 
     def _check(self, model, old, new):
         table = self.transitions.get(model)
@@ -331,8 +422,11 @@ class Writes:
         statuses = self.born.get(model)
         if statuses is not None and row.get("status") not in statuses:
             raise ForbiddenTransition(f"{model.__name__}: born {row.get('status')}")
+        row = _ordered(model, row)
         handle = Pending(wants_id)
         self.inserts.append((model, row, handle))
+        if row.get("id") is not None:
+            self.unsent[(model, row["id"])] = row
         return handle
 
     def create(self, instances):
@@ -345,39 +439,48 @@ class Writes:
                 raise ForbiddenTransition(f"{type(obj).__name__}: born {obj.status}")
         create_all(instances)
 
-    def send(self, lock=None):
+    def send(self, lock=None, then=None):
         """Send every pending write. With `lock=(model, pk, columns)`, that row is locked
         and read first, in the same statement on PostgreSQL when one update is pending;
-        returns it (None when it does not exist, and then nothing is sent)."""
+        returns it (None when it does not exist, and then nothing is sent). With `then`
+        (a `Select`) too, returns (locked, what `then` read after the writes, under the
+        lock): in the same round trip when the lock and the writes are one statement."""
+        self.sending = True
         try:
             if lock is not None:
-                locked, done = self._lock(lock)
+                locked, done, later = self._lock(lock, then)
                 if locked is None or done:
-                    return locked
+                    return locked if then is None else (locked, later)
             else:
                 locked = None
             if connection.vendor == "postgresql":
                 self._send_as_one_statement()
             else:
                 self._send_one_by_one()
+            if then is not None:
+                return locked, read(then)
             return locked
         finally:
+            self.sending = False
             self.updates.clear()
             self.inserts.clear()
+            self.unsent.clear()
 
-    def _lock(self, lock):
+    def _lock(self, lock, then):
         model, pk, columns = lock
         if connection.vendor == "postgresql" and len(self.updates) == 1 and not self.inserts:
             ((target, target_pk), (expected, fields)) = next(iter(self.updates.items()))
             if expected is not None:
-                found, count = lock_then_update(lock, (target, target_pk, expected), **fields)
+                found, count, later = lock_then_update(
+                    lock, (target, target_pk, expected), then=then, **fields
+                )
                 if found is not None and count != 1:
                     raise LostUpdate(
                         f"{target.__name__} {target_pk} left {expected}", [(target, target_pk)]
                     )
-                return found, True
+                return found, True, later
         found = rows(model, columns, {"id": pk}, lock=True)
-        return (found[0] if found else None), False
+        return (found[0] if found else None), False, None
 
     def _send_one_by_one(self):
         for (model, pk), (expected, fields) in self.updates.items():
@@ -468,9 +571,13 @@ def _batch_update_sql(model, names, with_status):
         extra.append(("expected", get("status").db_type(connection)))
     sets = ", ".join(f"{quote(get(name).column)} = v.{quote(name)}" for name in names)
     where = 't.id = v."pk"' + (' AND t.status = v."expected"' if with_status else "")
+    # The planner guesses 100 rows for any record set, and with that guess a hash join
+    # over a sequential scan of the whole table beats 100 index probes: the ids as an
+    # array make it find the rows by primary key, however large the table.
     return (
-        f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} "
-        f"FROM {_recordset(model, names, extra)} WHERE {where} RETURNING 1"
+        f"WITH v AS MATERIALIZED (SELECT * FROM {_recordset(model, names, extra)}) "
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} FROM v "
+        f'WHERE {where} AND t.id = ANY(ARRAY(SELECT "pk" FROM v)) RETURNING 1'
     )
 
 

@@ -21,7 +21,7 @@ functions that can fail the step return its error, and the engine decides what f
 
 from django.db.models import Count, Exists, OuterRef
 
-from core import references
+from core import key_order, references
 from runner import decisions, fastsql
 from runner.models import Run, StepRun
 from runner.run_state import STEP_STATE, action_version
@@ -36,6 +36,8 @@ FAIL_FAST, COLLECT = "fail_fast", "collect"
 NAMED_FAILURES = 20
 # What makes an item the same item in a rerun's definition.
 SAME_FIELDS = ("action", "input", "for_each")
+ORIGINAL_ITEM = ("id", "item_index", "item", "input", "output", "started_at", "ended_at")
+ORIGINAL_ITEM += ("input_keys", "output_keys")  # their key order (core/key_order.py)
 
 
 def is_for_each(spec: dict) -> bool:
@@ -86,7 +88,8 @@ def start(tx, steps, step):
         original = reused.get(index)
         if original is not None:
             child.status = StepStatus.SUCCEEDED
-            child.input, child.output = original["input"], original["output"]
+            child.input = key_order.restore(original["input"], original["input_keys"])
+            child.output = key_order.restore(original["output"], original["output_keys"])
             child.started_at, child.ended_at = original["started_at"], original["ended_at"]
             child.reused_from_id = original["id"]
         children.append(child)
@@ -311,7 +314,7 @@ def _reusable(run, step, spec, items):
             status=StepStatus.SUCCEEDED,
         )
         .exclude(Exists(undone))
-        .values("id", "item_index", "item", "input", "output", "started_at", "ended_at")
+        .values(*ORIGINAL_ITEM)
     )
     return {
         row["item_index"]: row

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 
 from runner.models import Run
 
-HEAVY = ("definition", "action_versions", "input", "output", "error")
+HEAVY = ("definition", "action_versions", "input", "output", "error", "input_keys", "output_keys")
 
 
 def light_runs(queryset=None):

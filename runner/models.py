@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from builder.models import Workflow, WorkflowVersion
+from core.key_order import KeyOrderField
 from core.models import Action, ActionVersion, Workspace
 from runner.states import (
     ACTIVE_RUN,
@@ -39,6 +40,9 @@ class Run(models.Model):
     ending = models.CharField(max_length=20, blank=True)
     input = models.JSONField(default=dict)
     output = models.JSONField(null=True, blank=True)
+    # The key order of `input` and `output` where the database re-sorts it (core/key_order.py).
+    input_keys = KeyOrderField(source="input")
+    output_keys = KeyOrderField(source="output")
     error = models.JSONField(null=True, blank=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
     rerun_of = models.ForeignKey(
@@ -184,6 +188,8 @@ class StepRun(models.Model):
     # Where the definition (never the data) writes `{{ secrets.X }}`: filled by the worker.
     secret_slots = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
+    input_keys = KeyOrderField(source="input")  # core/key_order.py
+    output_keys = KeyOrderField(source="output")
     error = models.JSONField(null=True, blank=True)
     # A failure taken by one of the step's `on_error` routes: {"route", "match", "next"}.
     handled = models.JSONField(null=True, blank=True)
@@ -258,7 +264,10 @@ class Attempt(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
+    output_keys = KeyOrderField(source="output")  # core/key_order.py
     error = models.JSONField(null=True, blank=True)
+    # What the action logged while it ran (runner/attempt_log.py): the last lines, masked.
+    log = models.TextField(blank=True, default="", db_default="")
     # What the engine decided after this attempt failed: {"retry": true, "delay_s": 0.4,
     # "next_attempt": 3, "max_attempts": 5} or {"retry": false, "reason": "..."}.
     retry_decision = models.JSONField(null=True, blank=True)

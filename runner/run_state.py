@@ -7,7 +7,7 @@ run's status, its steps' states) is read in every transition, as plain rows.
 
 import functools
 
-from core import references
+from core import key_order, references
 from core.errors import InvalidInput
 from core.models import ActionVersion
 from runner import decisions, fastsql
@@ -85,11 +85,12 @@ class RunState:
 RUN_STATE = ("id", "workspace_id", "status", "ending", "needs_review", "parent_run_id")
 CLAIM_STEP = (
     "id", "key", "kind", "input", "secret_slots", "action_version_id", "parent_id", "item_index",
+    "input_keys",
 )  # fmt: skip
 STEP_STATE = (
     "id", "run_id", "key", "kind", "position", "action_version_id", "compensates_id",
     "status", "output", "attempt_count", "reused_from_id", "started_at", "ended_at",
-    "error", "handled", "wake_at", "waiting_for", "parent_id", "item_index",
+    "error", "handled", "wake_at", "waiting_for", "parent_id", "item_index", "output_keys",
 )  # fmt: skip
 
 
@@ -104,26 +105,39 @@ def _run_shape(run_id):
     (PostgreSQL sequences, SQLite AUTOINCREMENT); an original deleted since is looked
     up again before it is resolved."""
     fields = ("definition", "action_versions", "input", "scheduled_for")
-    fields += ("rerun_of_id", "resolve_original")
-    return Run.objects.values_list(*fields).get(id=run_id)
+    fields += ("rerun_of_id", "resolve_original", "input_keys")
+    shape = Run.objects.values_list(*fields).get(id=run_id)
+    # The input in the order it was given: a step's `{{ input }}` keeps it (core/key_order.py).
+    return (*shape[:2], key_order.restore(shape[2], shape[6]), *shape[3:6])
 
 
 def steps_of(run):
+    return steps_from(fastsql.read(steps_query(run.id)))
+
+
+def steps_query(run_id):
+    """The read of a run's steps, as a `fastsql.Select` (complete_attempt sends it with
+    its lock, in one round trip)."""
     # Inputs, errors and secret slots are only read for a step this transaction starts,
     # which sets them itself; outputs only where a transition may use them.
     # A for-each's items and their compensations are children: read one at a time by
     # runner/for_each.py, never with the run's steps.
-    needed = outputs_needed(run.id)
-    steps = fastsql.rows(
+    needed = outputs_needed(run_id)
+    return fastsql.select(
         StepRun,
         STEP_STATE,
-        {"run_id": run.id, "parent_id": None},
+        {"run_id": run_id, "parent_id": None},
         order_by=("position", "id"),
         only=None if needed is None else ("output", "key", needed),
     )
-    for step in steps:
+
+
+def steps_from(rows):
+    for step in rows:
         step.action_version = action_version(step.action_version_id)
-    return steps
+        if step.output_keys is not None:  # in the order the action wrote it: a reference
+            step.output = key_order.restore(step.output, step.output_keys)  # to it keeps it
+    return rows
 
 
 @functools.lru_cache(maxsize=RUNS_CACHED)

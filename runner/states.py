@@ -47,8 +47,14 @@ STEP_TRANSITIONS = {
     StepStatus.PENDING: {StepStatus.RUNNING, StepStatus.WAITING, StepStatus.SKIPPED},
     # RUNNING -> SKIPPED: its attempt was still waiting (a retry) when the run stopped.
     StepStatus.RUNNING: {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED},
-    # WAITING -> succeeded (woke, event, decision), failed (timed out), skipped (run stopped).
-    StepStatus.WAITING: {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED},
+    # WAITING -> succeeded (woke, event, decision), failed (timed out), skipped (run stopped);
+    # pending: it waited for its queued run's admission (runner/waits.py), which came.
+    StepStatus.WAITING: {
+        StepStatus.SUCCEEDED,
+        StepStatus.FAILED,
+        StepStatus.SKIPPED,
+        StepStatus.PENDING,
+    },
 }
 # A step row starts pending, or succeeded when a rerun reuses an earlier run's output.
 STEP_BORN = {StepStatus.PENDING, StepStatus.SUCCEEDED}

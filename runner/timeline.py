@@ -12,7 +12,9 @@ Rows carry display strings only, computed here once, so that rendering them
 when it is opened (`step_detail` and `attempt_detail` in runner/views/run.py).
 """
 
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.db.models import Count, FloatField, Func, Max
 from django.db.models.fields.json import KT, KeyTransform
@@ -73,6 +75,12 @@ class AttemptRow:
     start: str  # seconds from the run's start, for the bar
     length: str
     duration: str
+    times: str = ""  # exact times for the bar's tooltip: "started 09:41:02.123 UTC · …"
+    wait_start: str = ""  # the wait before it (backoff, a limit), drawn apart from the work
+    wait_length: str = ""
+    wait_times: str = ""
+    due: str = ""  # a scheduled attempt: the ISO time it is due (a live countdown)
+    due_in: str = ""  # and the countdown as rendered, before the script ticks it
     decision: str = ""  # "→ retry 2 of 5 in 0.8 s", "non-retryable: HTTP 422 ..."
     decision_kind: str = ""  # "retry" or "stop"
     error: str = ""  # "Type: message" under the row, unless the decision already quotes it
@@ -93,6 +101,8 @@ class StepGroup:
     start: str = "0.000"
     length: str = "0.000"
     duration: str = ""
+    times: str = ""  # exact times for the bar's tooltip
+    bar: str = ""  # how its bar is drawn: its status, or "backoff" while a retry is due
     error: str = ""
     error_fields: list = field(default_factory=list)  # [(path, "message; message")]
     why: str = ""  # "condition false: …", "case big: …", "handled by on_error[0] …"
@@ -234,9 +244,13 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
     why = decision_notes(run.id) if decided else {}
     for step in wanted:
         _mask_error(step, secrets)
+    previous_end = {}  # step id -> when its last attempt so far ended
     for attempt in attempts:
         _mask_error(attempt, secrets)
-        by_step.setdefault(attempt["step_run_id"], []).append(_row(attempt, origin, now))
+        step_id = attempt["step_run_id"]
+        row = _row(attempt, origin, now, previous_end.get(step_id))
+        by_step.setdefault(step_id, []).append(row)
+        previous_end[step_id] = attempt["ended"]
     throttled.mark(run, wanted, by_step)
     nested = {
         s["id"]
@@ -332,6 +346,11 @@ def _group(step, attempts, origin, now):
         length = (step["ended"] or now) - step["started"]
         group.started, group.start, group.length = True, f"{start:.3f}", f"{length:.3f}"
         group.duration = duration(length)
+        group.times = _span_text(step["started"], step["ended"], length)
+    group.bar = group.status
+    due = (AttemptStatus.SCHEDULED, throttled.STATUS)
+    if group.status == StepStatus.RUNNING and attempts and attempts[-1].status in due:
+        group.bar = "backoff"  # between attempts: waiting for the next one, not working
     if step["error_type"] is not None or step["error_message"] is not None:
         group.error = f"{step['error_type'] or 'Error'}: {step['error_message'] or ''}"
         fields = step["error_fields"] if isinstance(step["error_fields"], dict) else {}
@@ -360,7 +379,9 @@ def _joined(messages):
     return "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
 
 
-def _row(attempt, origin, now):
+def _row(attempt, origin, now, waited_from=None):
+    """The row of one attempt; `waited_from` is when the attempt before it ended: from
+    then until this one started (or is due) it waited, drawn as a wait, not as work."""
     started = attempt["started"] is not None
     begun = attempt["started"] if started else attempt["scheduled"]
     end = attempt["ended"] or (now if started else begun)
@@ -373,6 +394,18 @@ def _row(attempt, origin, now):
         length=f"{max(end - begun, 0):.3f}",
         duration=duration(took / 1000) if took is not None else WAITING.get(attempt["status"], "—"),
     )
+    if started:
+        row.times = _span_text(begun, attempt["ended"], end - begun)
+    else:
+        row.times = f"due {_clock(begun)} UTC"
+        row.due, row.due_in = _iso(begun), countdown(begun - now)
+    if waited_from is not None and begun > waited_from:
+        row.wait_start = f"{max(waited_from - origin, 0):.3f}"
+        row.wait_length = f"{begun - waited_from:.3f}"
+        verb = "waited" if started else "waits"
+        row.wait_times = (
+            f"{verb} {duration(begun - waited_from)}: {_clock(waited_from)} to {_clock(begun)} UTC"
+        )
     message = attempt["error_message"]
     row.decision, row.decision_kind = describe_decision(attempt["retry_decision"], message)
     if row.decision_kind == "retry":
@@ -382,6 +415,39 @@ def _row(attempt, origin, now):
         row.error = f"{attempt['error_type'] or 'Error'}: {message or ''}"
         row.error_message = message or ""
     return row
+
+
+def countdown(seconds):
+    """ "3 s", "2 min 5 s": as static/js/countdown.js writes it, which ticks it on."""
+    if seconds <= 0:
+        return "a moment"
+    total = math.ceil(seconds)
+    days, hours = divmod(total, 86400)[0], total % 86400 // 3600
+    minutes, rest = total % 3600 // 60, total % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {rest} s"
+    return f"{rest} s"
+
+
+def _clock(seconds):
+    """09:41:02.123 (UTC) from seconds since 1970."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}"
+
+
+def _iso(seconds):
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _span_text(started, ended, length):
+    """ "09:41:02.123 to 09:41:03.456 UTC · 1.3 s" (or "… running, 1.3 s so far")."""
+    if ended is None:
+        return f"started {_clock(started)} UTC · running, {duration(length)} so far"
+    return f"{_clock(started)} to {_clock(ended)} UTC · {duration(length)}"
 
 
 def _placeholders(run, steps):

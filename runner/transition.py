@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core import key_order
 from core.models import ActionVersion
 from runner import fastsql
 from runner.fastsql import ForbiddenTransition, LostUpdate
@@ -300,7 +301,8 @@ def make_claim(attempt_id, run, step, number, deadline, *, started_at):
         step_key=step.key,
         step_kind=step.kind,
         number=number,
-        input=step.input or {},
+        # In the order it was rendered in (core/key_order.py): the action sees it so.
+        input=key_order.restore(step.input, getattr(step, "input_keys", None)) or {},
         action_version=step.action_version,
         deadline=deadline,
         step_run_id=step.id,

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from runner.views import alerts, export, failures, items, limits, rerun, run, runs, waits
+from runner.views import alerts, export, failures, items, limits, live, rerun, run, runs, waits
 
 urlpatterns = [
     path("w/<slug:ws>/runs/", runs.run_list, name="run_list"),
+    path("w/<slug:ws>/runs/live", live.run_list_live, name="run_list_live"),
     path("w/<slug:ws>/runs/export", export.run_export, name="run_export"),
     path("w/<slug:ws>/alerts/", alerts.alert_list, name="alert_list"),
     path("w/<slug:ws>/alerts/log", alerts.alert_log, name="alert_log"),
@@ -27,6 +28,7 @@ urlpatterns = [
         name="run_rerun_ledger",
     ),
     path("w/<slug:ws>/failures/", failures.failure_list, name="failure_list"),
+    path("w/<slug:ws>/failures/live", live.failure_list_live, name="failure_list_live"),
     path("w/<slug:ws>/failures/bulk", failures.failure_bulk, name="failure_bulk"),
     path("w/<slug:ws>/limits/", limits.limit_list, name="limit_list"),
     path("w/<slug:ws>/limits/<int:limit_id>/delete", limits.limit_delete, name="limit_delete"),

@@ -3,6 +3,8 @@
 The engine (runner/engine.py) starts one by moving it from pending to `waiting`, with
 `wake_at` (a sleep's end, or the timeout of an event or approval; None: never) and
 `waiting_for` ("sleep", "event:<name>", "approval:<role>"). Nothing is sent to a worker.
+A step that would start a run its workflow's limits keep queued waits first for
+admission (`waiting_for` "admission"), and goes back to pending once the run may go.
 It is resumed, through the engine's transitions, by
 - the sweeper, once `wake_at` has passed (runner/sweeper.py `_wake_due`): a sleep
   succeeds, a timeout follows the step's `on_timeout`;
@@ -21,6 +23,10 @@ from core.workspaces import RANK
 
 SLEEP, EVENT, APPROVAL = "sleep", "event", "approval"
 TYPES = (SLEEP, EVENT, APPROVAL)
+# A step that would start its queued run but holds no attempt (a wait, a sub-workflow)
+# while the workflow's limits keep the run queued (runner/run_gate.py); `wake_at` is
+# when it asks again.
+ADMISSION = "admission"
 TIMEOUT_CODE = "wait_timeout"
 # Who may decide an approval: its role or higher (viewers never).
 APPROVER_ROLES = (Role.EDITOR, Role.OWNER)
@@ -62,6 +68,12 @@ def start(spec: dict, scope: dict, now: datetime) -> Start:
         return Start(wake_at, f"event:{spec['event']}", f"waiting for event {spec['event']}{until}")
     role = spec.get("role", Role.EDITOR)
     return Start(wake_at, f"approval:{role}", f"waiting for approval by an {role} or above{until}")
+
+
+def held(wait, now: datetime) -> Start:
+    """A step held for admission by the run gate's `wait` (a run_gate.Wait)."""
+    wake_at = now + timedelta(seconds=wait.delay_s)
+    return Start(wake_at, ADMISSION, f"queued by {wait.name}: {wait.reason}")
 
 
 def _start_sleep(spec, scope, now):

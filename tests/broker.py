@@ -14,3 +14,21 @@ def lose_broker_messages():
         broker.channel.queue_delete(queue=f"{settings.BROKER_QUEUE}.marker")
     else:
         broker.client.flushdb()
+
+
+def sender_to(url):
+    """The engine's `send` to the Redis broker at `url`: for a test whose workers take
+    their messages from a Redis of the test's own (tests/servers.py RedisServer)."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    from runner.tasks import run_attempt
+
+    other = RedisBroker(url=url, middleware=[])
+    other.declare_queue(settings.BROKER_QUEUE)
+
+    def send(dispatches):
+        for dispatch in dispatches:
+            message = run_attempt.message_with_options(args=(dispatch.attempt_id,))
+            other.enqueue(message, delay=dispatch.delay_ms or None)
+
+    return send

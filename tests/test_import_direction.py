@@ -23,6 +23,7 @@ ENGINE = {
     "runner.transition", "runner.steps", "runner.compensation", "runner.engine",
     "runner.throttle", "runner.run_gate", "runner.action_limits",
     "runner.decisions", "runner.for_each", "runner.subflows", "runner.waits",
+    "runner.lazy_transaction",
     "runner.alert_models",  # models of the runner app, imported by runner.models
 }  # fmt: skip
 

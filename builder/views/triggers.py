@@ -5,6 +5,7 @@ import json
 import secrets
 
 from django.contrib import messages
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,9 +20,13 @@ from core.audit import delete_recorded, record_save
 from core.errors import SecretUnreadable
 from core.masking import mask
 from core.models import Role, Secret
+from core.web import live
 from core.workspaces import can_edit, workspace_view
 
 RECENT_DELIVERIES = 10
+MAX_ARRIVED = 100  # per poll; more arrive with the next ones
+DELIVERY_PAYLOAD = ("headers", "query", "body")  # read when one is opened, not listed
+DELIVERY_ROWS = ".deliveries tbody"  # where live.js finds the ids of the rows shown
 SHOWN_ONCE = "trigger_secret_once"  # session key: popped by the next page view
 
 
@@ -49,6 +54,8 @@ def trigger_list(request, slug):
             return redirect("workflow_triggers", request.workspace.slug, workflow.slug)
         status = 422
     shown = request.session.pop(SHOWN_ONCE, None)
+    # Read before the deliveries: the first poll then sees whatever arrives after them.
+    poller = _deliveries_poller(request, workflow, _newest_delivery())
     rows = []
     for trigger in workflow.triggers.order_by("id"):
         deliveries = trigger.deliveries.select_related("run").order_by("-id")[:RECENT_DELIVERIES]
@@ -70,8 +77,47 @@ def trigger_list(request, slug):
         "form": form,
         "open_form": status == 422,
         "published": workflow.versions.exists(),
+        "live": poller,
     }
     return render(request, "builder/triggers.html", context, status=status)
+
+
+@require_GET
+@live.workspace_poll
+def trigger_deliveries_live(request, slug, cursor, shown):
+    """The deliveries to the workflow's webhooks since `cursor`, each put at the top of its
+    webhook's table; 204 when there are none (one indexed read)."""
+    workflow = get_workflow(request, slug)
+    arrived = list(
+        WebhookDelivery.objects.filter(trigger__workflow=workflow, id__gt=cursor)
+        .select_related("run")
+        .defer(*DELIVERY_PAYLOAD, "run__definition", "run__input", "run__output")
+        .order_by("id")[:MAX_ARRIVED]
+    )
+    if not arrived:
+        return live.nothing_new()
+    position = live.advance(cursor, [(d.id, d.received_at) for d in arrived])
+    by_trigger = {}
+    for delivery in reversed(arrived):  # newest first in each table
+        if delivery.id not in shown:
+            by_trigger.setdefault(delivery.trigger_id, []).append(delivery)
+    count = sum(len(deliveries) for deliveries in by_trigger.values())
+    context = {
+        "workflow": workflow,
+        "live": _deliveries_poller(request, workflow, position),
+        "by_trigger": by_trigger,
+        "news": f"{count} new deliver{'ies' if count != 1 else 'y'}" if count else "",
+    }
+    return render(request, "builder/_live_deliveries.html", context)
+
+
+def _newest_delivery():
+    return WebhookDelivery.objects.aggregate(newest=Max("id"))["newest"] or 0
+
+
+def _deliveries_poller(request, workflow, cursor):
+    url = reverse("workflow_triggers_live", args=[request.workspace.slug, workflow.slug])
+    return live.poller(request, url, cursor, DELIVERY_ROWS)
 
 
 @workspace_view(min_role=Role.EDITOR)

@@ -12,17 +12,25 @@ from core.api.lookup import one_or_404
 from core.api.schemas import (
     ERRORS,
     READ_ERRORS,
+    ItemPage,
     RerunIn,
     RunDetailOut,
     RunOut,
     RunPage,
     Strict,
 )
-from core.api.serialize import run_detail, run_summary, runs_of, secret_values
+from core.api.serialize import (
+    item_page,
+    run_detail,
+    run_summary,
+    runs_of,
+    secret_values,
+)
 from core.api.workflows import SLUG
-from runner import action_runs, pruning, reruns
+from runner import action_runs, for_each, pruning, reruns
 from runner.launch import cancel_run
-from runner.states import RunStatus
+from runner.states import RunStatus, StepKind, StepStatus
+from runner.timeline import ItemCounts, item_counts
 
 router = Router(tags=["runs"])
 
@@ -84,6 +92,34 @@ def _utc(moment, field):
 )
 def get(request, run_id: int):
     return run_detail(get_run(request.workspace, run_id), secret_values(request.workspace))
+
+
+@router.get(
+    "/{run_id}/steps/{key}/items",
+    response={200: ItemPage, **READ_ERRORS},
+    summary="A for-each step's items, a page at a time",
+    description="In list order, at most `limit` a page; pass `next_cursor` back as "
+    "`cursor`. `status=failed` lists the failures only. `total` and `counts` cover every "
+    "item of the step. 404 when the run has no for-each step of that key.",
+    operation_id="listRunStepItems",
+)
+def items(
+    request,
+    run_id: int,
+    key: str,
+    status: StepStatus | None = Query(None),
+    cursor: str | None = Query(None, pattern=r"^[0-9]{1,9}$"),
+    limit: int = Query(50, ge=1, le=200),
+):
+    run = get_run(request.workspace, run_id)
+    step = run.steps.filter(key=key, kind=StepKind.ACTION, parent__isnull=True).first()
+    if step is None or not for_each.is_for_each(run.step_spec(key)):
+        raise ApiError(404, f"Run {run.id} has no for-each step {key[:100]!r}")
+    after = int(cursor) if cursor else None
+    secrets = secret_values(request.workspace)
+    page = item_page(step, secrets, status=status, after=after, limit=limit)
+    counts = item_counts(run.id).get(step.id, ItemCounts())
+    return {**page, "total": counts.total, "counts": counts.by_status}
 
 
 @router.post(

@@ -72,8 +72,17 @@ class AttemptOut(Schema):
     duration_ms: float | None
     output: Any = None
     error: JSON_OBJECT | None
+    log: str = Field(
+        "", description="What the action logged during the attempt: its last lines, masked"
+    )
     retry_decision: JSON_OBJECT | None
     worker: str
+
+
+class ItemsSummaryOut(Schema):
+    total: int
+    counts: dict[StepStatus, int] = Field(description="How many items are in each status")
+    url: str = Field(description="The items, a page at a time (`listRunStepItems`)")
 
 
 class StepOut(Schema):
@@ -88,7 +97,9 @@ class StepOut(Schema):
         None, description="a waiting step: when a sleep ends or a wait times out"
     )
     waiting_for: str = Field(
-        "", description='a waiting step: "sleep", "event:<name>" or "approval:<role>"'
+        "",
+        description='a waiting step: "sleep", "event:<name>" or "approval:<role>"; or '
+        '"admission": its run is queued by its workflow\'s limits (`wake_at`: it asks again)',
     )
     action: str | None
     child_run: int | None = Field(None, description="A sub-workflow step's child run")
@@ -103,11 +114,40 @@ class StepOut(Schema):
     output: Any = None
     error: JSON_OBJECT | None
     attempt_count: int
-    item_index: int | None = Field(None, description="a for-each item's position in its list")
+    item_index: int | None = Field(
+        None, description="an item's compensation: the for-each item's position in its list"
+    )
+    items: ItemsSummaryOut | None = Field(
+        None, description="A for-each step: its items by status; read them a page at a time"
+    )
     reused_from_run: int | None
     started_at: datetime | None
     ended_at: datetime | None
     attempts: list[AttemptOut]
+
+
+class ItemOut(Schema):
+    index: int = Field(description="The item's position in the for-each list")
+    item: Any = Field(None, description="The list's element (`{{ item }}`)")
+    status: StepStatus
+    input: Any = None
+    output: Any = None
+    error: JSON_OBJECT | None
+    attempt_count: int
+    reused_from_run: int | None = Field(description="A rerun reused this item's output")
+    compensation: StepStatus | None = Field(
+        description="The status of the compensation that undoes this item, if one started"
+    )
+    started_at: datetime | None
+    ended_at: datetime | None
+    attempts: list[AttemptOut]
+
+
+class ItemPage(Schema):
+    items: list[ItemOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+    total: int = Field(description="Every item of the step, whatever the filter")
+    counts: dict[StepStatus, int]
 
 
 class RunOut(Schema):

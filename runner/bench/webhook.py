@@ -35,10 +35,10 @@ def measure(seconds, connections, processes, threads, env):
     server = Child(
         "bench-gunicorn",
         ["-m", "gunicorn", "core.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", str(processes), "--worker-class", "gthread", "--threads", str(threads)]
-        # As the README runs web hosts: one listening socket per process, so the kernel
-        # spreads the keep-alive connections evenly instead of one process taking most.
-        + ["--reuse-port", "--keep-alive", "5", "--log-level", "warning"],
+        # As every web host runs (core/gunicorn_conf.py: gthread, a listening socket per
+        # process), with the bench's processes x threads.
+        + ["--config", "python:core.gunicorn_conf"]
+        + ["--workers", str(processes), "--threads", str(threads), "--log-level", "warning"],
         env=env,
     )
     with server:

@@ -30,7 +30,16 @@ STEP_HEAD = (
 COMPENSATES = ' <span class="tag warn" title="Undoes step {key}">↩ compensation</span>'
 REUSED = ' <span class="tag accent" title="Output reused from an earlier run">reused</span>'
 ATTEMPTS = ' <span class="tag">{count} attempts</span>'
-BAR = '<span class="bar {status}" style="--start: {start}; --dur: {length}"></span>'
+BAR = '<span class="bar {status}" style="--start: {start}; --dur: {length}" title="{title}"></span>'
+# The time an attempt waited before it ran (backoff, a limit): drawn apart from its work.
+WAIT_BAR = (
+    '<span class="bar wait" style="--start: {start}; --dur: {length}" title="{title}"></span>'
+)
+# A scheduled attempt counts down to its start (static/js/countdown.js ticks it).
+DUE = (
+    ' <span class="next">next attempt in'
+    ' <time datetime="{due}" data-countdown>{due_in}</time></span>'
+)
 STEP_ERROR = '<div class="tl-error">{text}{fields}</div>'
 WHY = '<div class="tl-why {kind}">{text}</div>'
 HANDLED = ' <span class="tag accent" title="An on_error route handled this failure">handled</span>'
@@ -80,7 +89,7 @@ def step_head(group, url):
         ref=escape(group.ref),
         status=escape(group.status),
         tags=tags,
-        bar=_bar(group) if group.started else "",
+        bar=_bar(group, f"{group.key}: {group.times}", group.bar) if group.started else "",
         duration=escape(group.duration),
         why=WHY.format(kind=escape(group.status), text=escape(group.why)) if group.why else "",
         error=error,
@@ -96,9 +105,16 @@ def attempt_rows(rows, url):
 
 
 def _attempt(row, url):
-    decision = error = ""
+    decision = error = bar = ""
     if row.decision:
         decision = DECISION.format(kind=escape(row.decision_kind), text=escape(row.decision))
+    if row.due:
+        decision += DUE.format(due=escape(row.due), due_in=escape(row.due_in))
+    if row.wait_length:
+        title = f"Attempt {int(row.number)} {row.wait_times}"
+        bar = WAIT_BAR.format(
+            start=escape(row.wait_start), length=escape(row.wait_length), title=escape(title)
+        )
     if row.error:
         error = ATTEMPT_ERROR.format(message=escape(row.error_message), text=escape(row.error))
     return ATTEMPT.format(
@@ -107,11 +123,16 @@ def _attempt(row, url):
         number=int(row.number),
         status=escape(row.status),
         decision=decision,
-        bar=_bar(row),
+        bar=bar + _bar(row, f"Attempt {int(row.number)} {row.status}: {row.times}"),
         duration=escape(row.duration),
         error=error,
     )
 
 
-def _bar(row):
-    return BAR.format(status=escape(row.status), start=escape(row.start), length=escape(row.length))
+def _bar(row, title, kind=None):
+    return BAR.format(
+        status=escape(kind or row.status),
+        start=escape(row.start),
+        length=escape(row.length),
+        title=escape(title),
+    )

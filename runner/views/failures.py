@@ -5,19 +5,22 @@ from django.contrib import messages
 from django.db.models import Count, Max, Q
 from django.db.models.fields.json import KT
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from builder.models import Workflow
 from core.errors import BrickworkError
 from core.models import Role
-from core.web import started_runs
+from core.web import live, started_runs
 from core.workspaces import workspace_view
 from runner import inbox, reruns
+from runner import live as run_changes
 from runner.listing import light_runs
 from runner.states import RunStatus
-from runner.views.runs import keyset_page
+from runner.views.runs import RUN_ROWS, keyset_page
 
 MAX_BULK = inbox.MAX_BULK
+FAILURE_GROUPS = "failure-groups"  # the grouped view's rows, replaced by live polls
 
 
 class InboxFilter(forms.Form):
@@ -120,19 +123,34 @@ class BulkForm(forms.Form):
         return data
 
 
+def error_groups(runs):
+    """The failures among `runs` grouped by step and message: most runs first."""
+    return list(
+        runs.values(step=KT("error__step"), message=KT("error__message"))
+        .annotate(count=Count("id"), last=Max("id"))
+        .order_by("-count", "-last")[:100]
+    )
+
+
+def inbox_poller(request, cursor):
+    """The inbox's poller (runner/views/live.py answers it) from `cursor` on."""
+    url = reverse("failure_list_live", args=[request.workspace.slug])
+    rows = None if request.GET.get("group") == "error" else RUN_ROWS
+    return live.poller(request, url, cursor, rows)
+
+
 def _inbox_context(request, bulk=None):
     form = InboxFilter(request.GET or None, workspace=request.workspace)
     runs = light_runs(inbox.failures(request.workspace))
-    groups, page, cursors = [], [], {}
+    groups, page, cursors, live_poller = [], [], {}, None
     if not form.is_bound or form.is_valid():
         runs = form.apply(runs)
         data = form.cleaned_data if form.is_bound else {}
+        if data.get("before") is None and data.get("after") is None:
+            # Read before the rows: the first poll then sees whatever changed after them.
+            live_poller = inbox_poller(request, run_changes.marker())
         if request.GET.get("group") == "error":
-            groups = list(
-                runs.values(step=KT("error__step"), message=KT("error__message"))
-                .annotate(count=Count("id"), last=Max("id"))
-                .order_by("-count", "-last")[:100]
-            )
+            groups = error_groups(runs)
         else:
             page, cursors = keyset_page(runs, data.get("before"), data.get("after"))
     return {
@@ -148,12 +166,21 @@ def _inbox_context(request, bulk=None):
         "query": _query_without(request, "before", "after"),
         "ungrouped_query": _query_without(request, "before", "after", "group"),
         "unliked_query": _query_without(request, "before", "after", "like"),
-        "group_query": _query_without(request, "before", "after", "group", "like"),
+        "group_query": group_query(request),
+        "groups_id": FAILURE_GROUPS,
+        "started_here": started_runs.started_here(request),
+        "live": live_poller,
     }
+
+
+def group_query(request):
+    """The filters a group's "Show runs" link keeps."""
+    return _query_without(request, "before", "after", "group", "like")
 
 
 def _query_without(request, *keys):
     query = request.GET.copy()
+    keys = (*keys, "cursor", "shown")
     for key in keys:
         query.pop(key, None)
     return query.urlencode()

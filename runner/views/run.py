@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from core import key_order
 from core.errors import InvalidTransition
 from core.masking import mask
 from core.models import Role, Secret
@@ -95,7 +96,8 @@ def run_timeline(request, run_id):
     finished = finished and not _any_active(reruns)
     context = {**_context(request, _masked(run, secrets), line), "oob": True}
     context.update(reruns=reruns, live=not finished)
-    context["graph_states"] = run_graph.states(run).values()
+    counted = {group.key: group.items for group in line.groups if group.for_each}
+    context["graph_states"] = run_graph.states(run, counted).values()
     response = render(request, "runner/run.html#update", context)
     if finished:
         stop = HttpResponseStopPolling(response.content)
@@ -172,10 +174,13 @@ def _secrets(request):
 
 
 def _masked(row, secrets):
-    """The run, step or attempt with its data fields masked, for rendering (never saved)."""
+    """The run, step or attempt with its data fields masked, and its input and output in
+    the key order they were written in, for rendering (never saved)."""
     for field in ("input", "output", "error"):
         if hasattr(row, field):
-            setattr(row, field, mask(getattr(row, field), secrets))
+            setattr(row, field, mask(key_order.ordered(row, field), secrets))
+    if isinstance(row, Attempt):
+        row.log = mask(row.log, secrets)  # masked when written; and a secret added since
     return row
 
 

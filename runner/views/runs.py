@@ -4,17 +4,21 @@ from datetime import timedelta
 
 from django import forms
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from builder.models import Workflow
+from core.web import live, started_runs
 from core.workspaces import workspace_view
+from runner import live as run_changes
 from runner import run_search
 from runner.listing import light_runs
 from runner.models import Run
 from runner.states import RunStatus, Trigger
 
 PAGE_SIZE = 50
+RUN_ROWS = "run-rows"  # the tbody live polls insert rows into
 SINCE = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 SINCE["30d"] = timedelta(days=30)
 
@@ -101,19 +105,30 @@ def filtered_runs(request):
     return form, form.apply(runs) if form.is_bound else runs
 
 
+def run_poller(request, cursor):
+    """The runs page's poller (runner/views/live.py answers it) from `cursor` on."""
+    url = reverse("run_list_live", args=[request.workspace.slug])
+    return live.poller(request, url, cursor, RUN_ROWS)
+
+
 def render_list(request, form, runs):
     """The runs page; a 400 with the form's errors when `runs` is None (invalid filters)."""
+    poller = None
     if runs is None:
         page, cursors = [], {}
         status = 400
     else:
         data = form.cleaned_data if form.is_bound else {}
+        if data.get("before") is None and data.get("after") is None:
+            # Read before the rows: the first poll then sees whatever changed after them.
+            poller = run_poller(request, run_changes.marker())
         page, cursors = keyset_page(light_runs(runs), data.get("before"), data.get("after"))
         status = 200
     query = request.GET.copy()
-    for key in ("before", "after", "format"):
+    for key in ("before", "after", "format", "cursor", "shown"):
         query.pop(key, None)
     context = {"form": form, "runs": page, "cursors": cursors, "query": query.urlencode()}
+    context.update(live=poller, started_here=started_runs.started_here(request))
     template = "runner/runs.html#results" if request.htmx else "runner/runs.html"
     return render(request, template, context, status=status)
 

@@ -1,8 +1,10 @@
-"""The builder's graph in a real browser: build a workflow with two parallel branches and a
-fan-in with the mouse only (drag from the palette onto the canvas, a step and an edge, draw
-an edge from a handle, delete an edge), publish it, run it with a real worker and watch
-the run graph's nodes turn green live; the same with the keyboard only; and the keyboard's
-add / reorder / remove. Screenshots go to tests/screenshots/."""
+"""The builder in a real browser, one flow each with the mouse only and the keyboard only:
+build a workflow with two parallel branches and a fan-in (mouse: drag from the palette onto
+the canvas, a step and an edge, draw an edge from a handle, delete an edge; keyboard: the
+palette's Add buttons and each step's Connect dialog), fill two steps through their typed
+input fields (one with a reference picked from the autocomplete), "Test this step" and see
+its output, publish, run it with a real worker and watch the run graph's nodes turn green
+live. Also the keyboard's add / reorder / remove. Screenshots go to tests/screenshots/."""
 
 import re
 import time
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 
 from builder.models import Workflow
 from runner.models import Run
+from runner.states import Trigger as RunTrigger
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,14 +42,14 @@ def canvas_ready(page):
     )
 
 
-def edited(page, action):
+def edited(page, action, timeout_s=15):
     """Do `action`, then wait for the canvas the server answers with to be drawn."""
     page.evaluate(
         "window.__drawn = false; document.addEventListener('graph:rendered', event => {"
         " if (!event.target.querySelector('.gnode.pending')) window.__drawn = true })"
     )
     action()
-    wait_until(page, "window.__drawn === true")
+    wait_until(page, "window.__drawn === true", timeout_s)
     canvas_ready(page)
 
 
@@ -64,7 +67,7 @@ def edge_point(page, source, target):
     )
 
 
-def drag_action(page, name, target=None, point=None):
+def drag_action(page, name, target=None, point=None, timeout_s=15):
     """Drag the palette's `name` onto `target` (a locator) or a screen `point`."""
     item = page.locator(f".palette-item[data-name='{name}'] .palette-text")
     if point is None:
@@ -78,7 +81,7 @@ def drag_action(page, name, target=None, point=None):
         page.mouse.up()
 
     count = cards(page).count()
-    edited(page, drag)
+    edited(page, drag, timeout_s)
     expect(cards(page)).to_have_count(count + 1)
 
 
@@ -95,20 +98,60 @@ def edges_of(page):
     )
 
 
-def saved(page):
+def saved(page, valid=True):
     """Wait for the autosave to be done, and the status to say the draft is valid."""
     expect(page.locator("#builder")).to_have_attribute("data-saving", "false")
-    expect(page.locator("#draft-valid")).to_be_visible()
+    if valid:
+        expect(page.locator("#draft-valid")).to_be_visible()
 
 
-# The 5-step workflow both tests build: two branches from `debug_echo`, joined again.
+# The 5-step workflow both tests build: two branches from `debug_echo`, joined again by
+# an e-mail that says how long the sleep slept.
 FIVE_STEPS = [
     "debug_echo>debug_echo_2",
     "debug_echo>debug_sleep",
-    "debug_echo_2>debug_echo_4",
-    "debug_echo_4>debug_echo_3",
-    "debug_sleep>debug_echo_3",
+    "debug_echo_2>debug_echo_3",
+    "debug_echo_3>email_send",
+    "debug_sleep>email_send",
 ]
+FIVE_KEYS = ("debug_echo", "debug_sleep", "debug_echo_2", "debug_echo_3", "email_send")
+BODY = "Slept {{ steps.debug_sleep.output }}"  # the body's text, the reference picked
+
+
+def typed(page, name):
+    """The typed input field `name` of the open step (the widget, not its reference)."""
+    return page.locator(f".typed-field[data-field='{name}'] [data-typed]")
+
+
+def typed_field(page, name):
+    return page.locator(f".typed-field[data-field='{name}']")
+
+
+def inputs_saved(workflow):
+    """The stored draft's inputs of the two steps filled through their forms."""
+    workflow.refresh_from_db()
+    steps = {step["key"]: step for step in workflow.draft["steps"]}
+    return steps["debug_sleep"]["input"], steps["email_send"]["input"]
+
+
+FILLED = (
+    {"ms": 4000},
+    {"to": "team@example.com", "subject": "New signup", "body": BODY},
+)
+
+
+def sleep_tested(page):
+    """ "Test this step" ran the sleep on the worker; its output is in the panel."""
+    expect(page.locator("#test-output")).to_contain_text('"slept_ms": 4000', timeout=20_000)
+    test_run = Run.objects.get(trigger=RunTrigger.TEST)
+    expect(page.locator("#test-run-link")).to_have_attribute("href", f"/w/acme/runs/{test_run.id}/")
+
+
+def mail_sent(smtp_server):
+    """The run's e-mail reached the SMTP server, its body filled from the reference."""
+    mails = [m for m in smtp_server.messages if "team@example.com" in m.rcpt_tos]
+    assert len(mails) == 1, smtp_server.messages
+    assert 'Slept {"slept_ms": 4000}' in mails[0].content.decode()
 
 
 def watch_run_go_green(page, workflow, screenshot, name):
@@ -125,14 +168,14 @@ def watch_run_go_green(page, workflow, screenshot, name):
     )
     nodes = page.locator("#run-graph .gnode")
     expect(nodes).to_have_count(5)
-    for key in ("debug_echo", "debug_sleep", "debug_echo_2", "debug_echo_3", "debug_echo_4"):
+    for key in FIVE_KEYS:
         expect(page.locator(f"#rg-{key}")).to_have_attribute(
             "data-state", "succeeded", timeout=30_000
         )
     expect(page.locator("#run-status")).to_have_text("succeeded", timeout=20_000)
     # Live: the nodes changed colour in this very page, the last one last
     seen = page.evaluate("window.__seen")
-    assert "debug_echo_3:succeeded" in seen, seen
+    assert "email_send:succeeded" in seen, seen
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("#rg-debug_sleep .run-state").inner_text().startswith("succeeded")
     screenshot(page, name)
@@ -144,8 +187,9 @@ def watch_run_go_green(page, workflow, screenshot, name):
 
 
 def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
-    worker, workspace, alice, alice_page, screenshot
+    worker, smtp_server, workspace, alice, alice_page, screenshot
 ):
+    smtp_server.clear()
     page = alice_page
     # Given alice creates a workflow from the list
     page.goto("/w/acme/workflows/")
@@ -161,16 +205,16 @@ def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
     drag_action(page, "debug.sleep", page.locator("#step-debug_echo-edit"))
     drag_action(page, "debug.echo", page.locator("#step-debug_echo-edit"))
     assert edges_of(page) == ["debug_echo>debug_echo_2", "debug_echo>debug_sleep"]
-    # And one after the sleep, and draws an edge from the second branch to it: a fan-in
-    drag_action(page, "debug.echo", page.locator("#step-debug_sleep-edit"))
-    draw_edge(page, "debug_echo_2", "debug_echo_3")
-    assert "debug_echo_2>debug_echo_3" in edges_of(page)
+    # And an e-mail after the sleep, and draws an edge from the second branch to it: a fan-in
+    drag_action(page, "email.send", page.locator("#step-debug_sleep-edit"))
+    draw_edge(page, "debug_echo_2", "email_send")
+    assert "debug_echo_2>email_send" in edges_of(page)
     # And drops one more onto that new edge: it is inserted on it
-    drag_action(page, "debug.echo", point=edge_point(page, "debug_echo_2", "debug_echo_3"))
+    drag_action(page, "debug.echo", point=edge_point(page, "debug_echo_2", "email_send"))
     # And draws an edge she did not mean, clicks it and deletes it
-    draw_edge(page, "debug_echo", "debug_echo_3")
-    assert "debug_echo>debug_echo_3" in edges_of(page)
-    point = edge_point(page, "debug_echo", "debug_echo_3")
+    draw_edge(page, "debug_echo", "email_send")
+    assert "debug_echo>email_send" in edges_of(page)
+    point = edge_point(page, "debug_echo", "email_send")
     page.mouse.click(point["x"], point["y"])
     expect(page.locator("#canvas [data-remove-edge]")).to_be_visible()
     expect(page.locator("#canvas .gedge.selected")).to_have_count(1)
@@ -181,19 +225,40 @@ def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
     # Then the server holds that graph, and the page never reloaded
     workflow = Workflow.objects.get(workspace=workspace, slug="signup")
     steps = {step["key"]: step for step in workflow.draft["steps"]}
-    assert sorted(steps) == [
-        "debug_echo",
-        "debug_echo_2",
-        "debug_echo_3",
-        "debug_echo_4",
-        "debug_sleep",
-    ]
+    assert sorted(steps) == sorted(FIVE_KEYS)
     assert page.evaluate("window.__sameDocument") is True
-    # (the sleep gets an input, so the run is slow enough to watch)
+
+    # When she opens the sleep, hides the JSON view and fills `ms` in its typed field
     page.locator("#step-debug_sleep-edit").click()
     expect(page.locator("#panel-key")).to_have_text("debug_sleep")
-    page.locator("#f-input").fill('{"ms": 4000}')
+    page.locator("#json-toggle").click()
+    expect(page.locator("#f-input")).to_be_hidden()
+    typed(page, "ms").fill("4000")
+    saved(page, valid=False)  # the e-mail's fields are still empty
+    # And tests that step: the worker runs it once and the panel shows its output
+    page.get_by_text("Test this step").click()
+    page.get_by_role("button", name="Run the action once").click()
+    sleep_tested(page)
+    page.locator("#test-result").scroll_into_view_if_needed()
+    screenshot(page, "builder-mouse-test-step", full_page=False)
+
+    # And fills the e-mail's fields, its body a text with a reference she picks by mouse
+    page.locator("#step-email_send-edit").click()
+    expect(page.locator("#panel-key")).to_have_text("email_send")
+    expect(page.locator("#f-input")).to_be_hidden()
+    typed(page, "to").fill("team@example.com")
+    typed(page, "subject").fill("New signup")
+    typed_field(page, "body").get_by_role("button", name="Ref").click()
+    combo = typed_field(page, "body").get_by_role("combobox")
+    expect(combo).to_be_focused()
+    combo.press_sequentially("Slept {{ ")
+    expect(combo).to_have_attribute("aria-expanded", "true")
+    option = typed_field(page, "body").locator("[data-ref='steps.debug_sleep.output']")
+    screenshot(page, "builder-mouse-autocomplete", full_page=False)
+    option.click()
+    expect(combo).to_have_value(BODY)
     saved(page)
+    assert inputs_saved(workflow) == FILLED
     canvas_ready(page)
     screenshot(page, "builder-graph-mouse")
 
@@ -204,7 +269,9 @@ def test_build_a_graph_with_the_mouse_publish_and_watch_the_run(
     page.get_by_role("link", name="Run", exact=True).click()
     page.get_by_role("button", name="Start the run").click()
     run = watch_run_go_green(page, workflow, screenshot, "run-graph-mouse")
-    assert run.workflow_version.definition["steps"][-1]["after"] == ["debug_sleep", "debug_echo_4"]
+    join = next(s for s in run.workflow_version.definition["steps"] if s["key"] == "email_send")
+    assert sorted(join["after"]) == ["debug_echo_3", "debug_sleep"]
+    mail_sent(smtp_server)
     # And "Open in builder" shows the version the run used
     page.locator("#open-in-builder").click()
     expect(page).to_have_url("/w/acme/workflows/signup/versions/1/")
@@ -289,9 +356,16 @@ def connect_by_keyboard(page, key, button):
     canvas_ready(page)
 
 
+def type_into(page, selector, text):
+    """Tab to `selector` and type `text` into it, as a keyboard user would."""
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
 def test_build_a_graph_with_the_keyboard_publish_and_watch_the_run(
-    worker, workspace, alice, alice_page, screenshot
+    worker, smtp_server, workspace, alice, alice_page, screenshot
 ):
+    smtp_server.clear()
     Workflow.objects.create(
         workspace=workspace, slug="signup", name="Signup", draft={"name": "Signup", "steps": []}
     )
@@ -301,46 +375,69 @@ def test_build_a_graph_with_the_keyboard_publish_and_watch_the_run(
     canvas_ready(page)
 
     # When alice adds five steps with the palette's Add buttons (each runs after the last)
-    for name in ("debug.echo", "debug.sleep", "debug.echo", "debug.echo", "debug.echo"):
+    for name in ("debug.echo", "debug.sleep", "debug.echo", "debug.echo", "email.send"):
         tab_to(page, f"[data-add-action^='{name}@']")
         count = cards(page).count()
         press(page, "Enter")
         expect(cards(page)).to_have_count(count + 1)
         canvas_ready(page)
-    assert _keys(page) == [
-        "debug_echo",
-        "debug_sleep",
-        "debug_echo_2",
-        "debug_echo_3",
-        "debug_echo_4",
-    ]
+    assert _keys(page) == list(FIVE_KEYS)
     # And rewires them from each step's Connect dialog (C): debug_echo_2 becomes a branch
-    # beside the sleep, debug_echo_3 the join, debug_echo_4 a step of the second branch
+    # beside the sleep, and the e-mail joins both branches
     connect_by_keyboard(page, "debug_echo_2", "unlink-debug_sleep-debug_echo_2")
     connect_by_keyboard(page, "debug_echo_2", "pick-after-debug_echo")
-    connect_by_keyboard(page, "debug_echo_3", "unlink-debug_echo_2-debug_echo_3")
-    connect_by_keyboard(page, "debug_echo_3", "pick-after-debug_sleep")
-    connect_by_keyboard(page, "debug_echo_4", "unlink-debug_echo_3-debug_echo_4")
-    connect_by_keyboard(page, "debug_echo_4", "pick-after-debug_echo_2")
-    connect_by_keyboard(page, "debug_echo_4", "pick-then-debug_echo_3")
-    expect(page.locator("#announcer")).to_contain_text("debug_echo_3 now runs after debug_echo_4")
+    connect_by_keyboard(page, "email_send", "pick-after-debug_sleep")
+    expect(page.locator("#announcer")).to_contain_text("email_send now runs after debug_sleep")
     assert edges_of(page) == FIVE_STEPS
     # And the graph reads as a list with each step's dependencies in words
-    expect(page.locator("#step-debug_echo_3-deps")).to_contain_text(
-        "Runs after debug_sleep, debug_echo_4."
+    expect(page.locator("#step-email_send-deps")).to_contain_text(
+        "Runs after debug_echo_3, debug_sleep."
     )
     assert page.evaluate("window.__sameDocument") is True
 
-    # And gives the sleep an input, then publishes and runs, all from the keyboard
+    # When she opens the sleep, hides the JSON view and types `ms` in its typed field
     tab_to(page, "#step-debug_sleep-edit")
     press(page, "Enter")
     expect(page.locator("#panel-key")).to_have_text("debug_sleep")
-    tab_to(page, "#f-input")
-    page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.type('{"ms": 4000}')
+    tab_to(page, "#json-toggle")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-input")).to_be_hidden()
+    type_into(page, ".typed-field[data-field='ms'] [data-typed]", "4000")
+    saved(page, valid=False)  # the e-mail's fields are still empty
+    # And tests that step: open "Test this step", then its button, by Enter
+    tab_to(page, "#test-details > summary")
+    page.keyboard.press("Enter")
+    tab_to(page, "#test-step")
+    page.keyboard.press("Enter")
+    sleep_tested(page)
+
+    # And fills the e-mail's fields, its body a text with a reference she picks by keyboard
+    tab_to(page, "#step-email_send-edit")
+    press(page, "Enter")
+    expect(page.locator("#panel-key")).to_have_text("email_send")
+    expect(page.locator("#f-input")).to_be_hidden()
+    type_into(page, ".typed-field[data-field='to'] [data-typed]", "team@example.com")
+    type_into(page, ".typed-field[data-field='subject'] [data-typed]", "New signup")
+    tab_to(page, ".typed-field[data-field='body'] [data-ref-toggle]")
+    page.keyboard.press("Enter")
+    combo = typed_field(page, "body").get_by_role("combobox")
+    expect(combo).to_be_focused()
+    page.keyboard.type("Slept {{ sleep")
+    expect(typed_field(page, "body").get_by_role("option")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    expect(
+        typed_field(page, "body").locator("[data-ref='steps.debug_sleep.output']")
+    ).to_have_attribute("aria-selected", "true")
+    screenshot(page, "builder-keyboard-autocomplete", full_page=False)
+    page.keyboard.press("Enter")
+    expect(combo).to_have_value(BODY)
     saved(page)
+    workflow = Workflow.objects.get(workspace=workspace, slug="signup")
+    assert inputs_saved(workflow) == FILLED
     canvas_ready(page)
     screenshot(page, "builder-graph-keyboard")
+
+    # When she publishes and runs it from the keyboard, the run graph's nodes turn green live
     tab_to(page, "#publish-button")
     page.keyboard.press("Enter")
     tab_to(page, "#publish-dialog button[type=submit]")
@@ -351,8 +448,8 @@ def test_build_a_graph_with_the_keyboard_publish_and_watch_the_run(
     expect(page).to_have_url("/w/acme/workflows/signup/run/")
     tab_to(page, "#main form[method=post] button[type=submit]")
     page.keyboard.press("Enter")
-    workflow = Workflow.objects.get(workspace=workspace, slug="signup")
     watch_run_go_green(page, workflow, screenshot, "run-graph-keyboard")
+    mail_sent(smtp_server)
 
 
 def _keys(page):

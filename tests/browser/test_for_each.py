@@ -78,3 +78,36 @@ def test_the_builder_draws_a_for_each_as_a_stack(alice_page, workspace, screensh
     expect(page.locator("#f-on-item-failure")).to_have_value("collect")
     expect(page.locator('[data-insert-ref="item_index"]')).to_have_count(1)
     screenshot(page, "for_each_builder")
+
+
+def _node_count_text(run):
+    """What the graph node should say: the items that ended, of all, and the failures."""
+    items = run.steps.filter(kind="item")
+    ended = items.filter(status__in=["succeeded", "failed", "skipped"]).count()
+    failed = items.filter(status="failed").count()
+    return f"{ended}/{items.count()}" + (f" · {failed} failed" if failed else "")
+
+
+def test_the_graph_node_of_a_for_each_counts_its_items_live(alice_page, workspace, screenshot):
+    # Given a for-each of 30 items, 5 at a time, of which items 3 and 23 fail, not yet run
+    orders = [{"card": f"c{n}", "fail": -1 if n % 20 == 3 else 0} for n in range(30)]
+    run = start(workspace, [{**EACH, "max_concurrency": 5}], {"orders": orders})
+    page = alice_page
+    page.goto(f"/w/acme/runs/{run.id}/")
+    count = page.locator("#rg-charge-state [data-items-done]")
+    expect(count).to_have_text("0/30")
+    # When a dozen items have ended, the page polling as it does
+    while run.steps.filter(kind="item", status__in=["succeeded", "failed"]).count() < 12:
+        attempt = Attempt.objects.filter(run=run, status="scheduled").first()
+        executor.execute_attempt(attempt.id, "browser-test", send=lambda dispatches: None)
+    middle = _node_count_text(run)
+    assert middle.endswith(" · 1 failed")
+    # Then the node says so, without a reload, still running
+    expect(count).to_have_text(middle)
+    expect(page.locator("#rg-charge")).to_have_attribute("data-state", "running")
+    expect(page.locator("#rg-charge-state .sr-only")).to_contain_text("items ended, 1 failed")
+    screenshot(page, "for_each_node_live", full_page=False)
+    # And when every item has ended, it counts them all
+    _run_every_attempt(run)
+    expect(count).to_have_text("30/30 · 2 failed")
+    expect(page.locator("#rg-charge")).to_have_attribute("data-state", "failed")

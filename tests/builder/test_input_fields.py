@@ -101,6 +101,20 @@ def test_no_properties_no_fields_and_the_ui_hint_wins():
     assert hinted["title"].kind == "textarea" and hinted["body"].kind == "text"
 
 
+def test_a_line_hint_on_a_string_or_list_field_gives_a_line_for_one_string():
+    schema = {
+        "properties": {
+            "to": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+        }
+    }
+    one = by_name(input_fields(schema, {"to": "ada@example.com"}, ui={"to": "line"}))["to"]
+    assert one.kind == "text" and one.text == "ada@example.com"
+    # A list is not lost: it is edited as JSON
+    many = by_name(input_fields(schema, {"to": ["a@x.io", "b@x.io"]}, ui={"to": "line"}))["to"]
+    assert many.kind == "json" and json.loads(many.text) == ["a@x.io", "b@x.io"]
+    assert by_name(input_fields(schema, {}))["to"].kind == "json"  # no hint: JSON as before
+
+
 def test_validator_errors_land_on_their_field():
     fields = input_fields(SCHEMA, {})
     errors = {

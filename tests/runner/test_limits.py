@@ -188,6 +188,72 @@ def test_max_concurrent_runs_queues_the_rest_in_order(worker, workspace):
     assert event.message.startswith("throttled by max_concurrent_runs: 2 runs at once")
 
 
+def test_runs_whose_first_step_waits_pass_the_same_gate(worker, workspace):
+    # Given a workflow of one run at a time whose first step is a 1 s sleep
+    steps = [
+        {"key": "pause", "type": "sleep", "for_s": 1},
+        {"key": "work", "action": "debug.echo", "input": {"n": 1}},
+    ]
+    workflow, version = _workflow(workspace, "one-sleeper", steps, max_concurrent_runs=1)
+    # When 3 runs start together
+    runs = [_run(workflow, version, {}) for _ in range(3)]
+    # Then one runs; the others stay queued, their sleep waiting for admission, not asleep
+    assert [Run.objects.get(id=r.id).status for r in runs] == ["running", "queued", "queued"]
+    held = runs[2].steps.get(key="pause")
+    assert (held.status, held.waiting_for) == ("waiting", "admission")
+    why = "queued by max_concurrent_runs: 1 runs at once; number 2 in line"
+    # And they run one at a time, in order, each sleeping its full second once admitted
+    runs = [wait_for(run, timeout=40) for run in runs]
+    assert {run.status for run in runs} == {"succeeded"}
+    assert _max_overlap([(r.started_at, r.ended_at) for r in runs]) == 1
+    assert [r.id for r in sorted(runs, key=lambda r: r.started_at)] == [r.id for r in runs]
+    for run in runs:
+        pause = run.steps.get(key="pause")
+        assert pause.started_at >= run.started_at
+        assert pause.ended_at - pause.started_at >= timedelta(seconds=1)
+    types = list(runs[2].events.filter(step_key="pause").values_list("type", "message"))
+    assert types[:2] == [("step.waiting", why), ("step.pending", "admitted")]
+
+
+def test_an_approval_first_run_holds_its_place_while_it_waits(worker, workspace):
+    # Given a workflow of one run at a time whose first step is an approval
+    steps = [{"key": "review", "type": "approval"}, {"key": "work", "action": "debug.echo"}]
+    workflow, version = _workflow(workspace, "one-review", steps, max_concurrent_runs=1)
+    first, second = _run(workflow, version, {}), _run(workflow, version, {})
+    # Then the second waits for admission while the first waits for its approval
+    assert first.steps.get(key="review").waiting_for == "approval:editor"
+    assert second.steps.get(key="review").waiting_for == "admission"
+    time.sleep(1.5)  # it asks again, and is held again, without a new event
+    assert Run.objects.get(id=second.id).status == "queued"
+    assert second.events.filter(type="step.waiting").count() == 1
+    # When the first is approved and ends
+    launch.decide_approval(first.id, "review", approved=True, by="alice", comment="")
+    first = wait_for(first)
+    assert first.status == "succeeded"
+    # Then the second is admitted and waits for its own approval
+    _wait_until(lambda: second.steps.get(key="review").waiting_for == "approval:editor")
+    launch.decide_approval(second.id, "review", approved=True, by="alice", comment="")
+    second = wait_for(second)
+    assert second.status == "succeeded" and second.started_at >= first.ended_at
+
+
+def test_a_run_whose_first_step_is_a_sub_workflow_waits_its_turn(worker, workspace):
+    # Given a child workflow of one 0.5 s step and a parent of one run at a time whose
+    # first step runs that child
+    _workflow(workspace, "child", [{"key": "nap", "action": "debug.sleep", "input": {"ms": 500}}])
+    steps = [{"key": "sub", "type": "workflow", "workflow": "child"}]
+    workflow, version = _workflow(workspace, "parent", steps, max_concurrent_runs=1)
+    # When two parent runs start together
+    first, second = _run(workflow, version, {}), _run(workflow, version, {})
+    # Then the second starts no child until the first has ended
+    assert second.steps.get(key="sub").waiting_for == "admission"
+    assert not Run.objects.filter(parent_run=second).exists()
+    first, second = wait_for(first), wait_for(second)
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert second.started_at >= first.ended_at
+    assert Run.objects.get(parent_run=second).created_at >= first.ended_at
+
+
 def test_a_killed_workers_concurrency_slot_comes_back(worker, workspace):
     # Given one sleep at a time, held by a long sleep (that is not retried)
     _limit(workspace, name="one-at-a-time", action="debug.sleep", max_concurrent=1)

@@ -1,8 +1,12 @@
-"""Database round trips per step: a constant, whatever the length of the workflow.
+"""Database statements and round trips per step: a constant, whatever the length of the
+workflow.
 
 Counts, not timings: `manage.py bench` prints the timings (docs/BENCHMARKS.md).
 """
 
+import tempfile
+
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +23,11 @@ QUERIES_PER_STEP = {
     # (fastsql.Writes): in-process calls, not round trips.
     "sqlite": 13,
 }
+
+
+# Messages that make PostgreSQL answer: a simple query, or the Sync that ends an extended
+# query (or a pipeline's batch of them).
+ROUND_TRIPS_PER_STEP = 4  # BEGIN; lock, finish and read the steps (pipelined); writes; COMMIT
 
 
 def queries_to_run(workspace, length):
@@ -48,3 +57,37 @@ def test_each_further_step_costs_the_same_few_queries(workspace, settings):
     # Then 15 more steps cost 15 times the same constant number of queries
     assert (long - short) % 15 == 0, (short, long)
     assert (long - short) // 15 <= QUERIES_PER_STEP[connection.vendor], (short, long)
+
+
+def round_trips_to_run(workspace, length):
+    """Round trips on the wire (libpq's trace of the messages the client sends)."""
+    run = start(
+        workspace,
+        [{"key": f"s{n}", "action": "debug.fib", "input": {"n": 1}} for n in range(length)],
+    )
+    first = Attempt.objects.get(run=run)
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            executor.execute_attempt(first.id, "test-worker", send=launch.send)
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        sent = [line.split("\t")[2].split()[0] for line in trace if line.startswith("F\t")]
+    assert run.attempts.filter(status="succeeded").count() == length
+    return sum(1 for message in sent if message in ("Query", "Sync"))
+
+
+@pytest.mark.postgresql_only(reason="counts PostgreSQL's wire protocol messages")
+@pytest.mark.django_db
+def test_each_further_step_costs_the_same_few_round_trips(workspace):
+    # Given a chain of debug.fib (not pure: a transaction per step), caches warm
+    round_trips_to_run(workspace, 2)
+    # When a worker runs one of 5 and one of 20 steps from their first message
+    short, long = round_trips_to_run(workspace, 5), round_trips_to_run(workspace, 20)
+    # Then each further step costs the same few round trips
+    assert (long - short) % 15 == 0, (short, long)
+    assert (long - short) // 15 <= ROUND_TRIPS_PER_STEP, (short, long)

@@ -71,7 +71,8 @@ def test_deep_pages_cost_what_the_first_does(client, alice, runs):
         client.get("/w/acme/runs/")
     with CaptureQueriesContext(connection) as deep:
         client.get(f"/w/acme/runs/?before={runs[10]}")
-    assert len(first) == len(deep)
+    # Only the first page updates live: it also reads where the event log ends (its cursor).
+    assert len(first) == len(deep) + 1
     page_query = next(q["sql"] for q in deep if "runner_run" in q["sql"] and "LIMIT 51" in q["sql"])
     assert "OFFSET" not in page_query
 

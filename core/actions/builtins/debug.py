@@ -1,5 +1,6 @@
 """Deterministic actions for trying things out and for tests."""
 
+import logging
 import time
 
 from core.actions.registry import action
@@ -64,6 +65,35 @@ def fail(ctx, input):
             raise ActionError(message, code=code)
         raise NonRetryable(message, code=code)
     return {"succeeded_on_attempt": ctx.attempt}
+
+
+@action(
+    "debug.log",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "lines": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 10_000},
+                "maxItems": 1000,
+            },
+            "level": {"enum": ["debug", "info", "warning", "error"], "default": "info"},
+            "output": {"description": "Returned as the output (default: the lines' count)."},
+        },
+        "required": ["lines"],
+        "additionalProperties": False,
+    },
+    retry={"max_attempts": 1},
+    timeout_s=10,
+)
+def log_lines(ctx, input):
+    """Log each of `lines` with Python's `logging`, then return `output`: what the run
+    page shows beside an attempt's output (runner/attempt_log.py)."""
+    logger = logging.getLogger("brickwork.debug")
+    level = logging.getLevelNamesMapping()[input.get("level", "info").upper()]
+    for line in input["lines"]:
+        logger.log(level, "%s", line)
+    return input["output"] if "output" in input else {"logged": len(input["lines"])}
 
 
 @action(

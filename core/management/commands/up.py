@@ -180,5 +180,5 @@ def _health(url):
 def gunicorn_command(port):
     """The web server `make run` starts, on 127.0.0.1:`port` (tests start the same one)."""
     command = [sys.executable, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--config", "python:core.gunicorn_conf", "--threads", "8"]
+    command += ["--config", "python:core.gunicorn_conf"]
     return command + ["--graceful-timeout", "10", "--timeout", "60", "--no-control-socket"]

@@ -104,6 +104,11 @@
     v.render();
     v.reveal(node);
     timing.pending = performance.now();
+    // And on screen: the first task after the next frame runs once it is painted.
+    const started = timing.t0;
+    requestAnimationFrame(function () {
+      setTimeout(function () { if (timing.t0 === started) timing.painted = performance.now(); }, 0);
+    });
   }
 
   // ---- Palette → canvas ------------------------------------------------------------
@@ -274,7 +279,7 @@
   const timing = {
     t0: null,
     pending: null,
-    start: function () { this.t0 = performance.now(); this.pending = null; },
+    start: function () { this.t0 = performance.now(); this.pending = null; this.painted = null; },
   };
   window.__graphTimings = [];
   // The palette's Add button appends after the last step (builder.js posts it).
@@ -298,6 +303,7 @@
       window.__graphTimings.push({
         nodes: event.detail.nodes,
         shownMs: timing.pending ? timing.pending - timing.t0 : null,
+        paintedMs: timing.painted ? timing.painted - timing.t0 : null,
         totalMs: now - timing.t0,
         clientMs: timing.swap ? now - timing.swap : null,
         layoutMs: event.detail.layoutMs,

@@ -9,6 +9,10 @@
 
   const MIN_ZOOM = 0.2, MAX_ZOOM = 2;
   const views = {}; // section id -> {x, y, k}: the view a re-rendered canvas keeps
+  // section id -> the viewport's size: a re-rendered canvas starts from it, so rendering
+  // never reads the layout (at 200 steps a forced reflow costs more than the layout itself);
+  // a ResizeObserver keeps it true.
+  const sizes = {};
 
   function GraphView(section) {
     this.section = section;
@@ -22,9 +26,11 @@
     this.layout = null;
     this.view = views[section.id] || null;
     this.moved = !!(this.view && this.view.moved); // the user panned or zoomed: keep their view
+    this.knownSize = sizes[section.id] || null;
     section.graphView = this;
     this.render();
     this.listen();
+    this.watchSize();
   }
 
   GraphView.prototype.nodes = function () {
@@ -39,8 +45,6 @@
 
   GraphView.prototype.render = function () {
     const started = performance.now();
-    this.cachedSize = null;
-    this.cachedSize = this.size(); // read once, before any write: no forced reflow below
     const nodes = this.nodes();
     const byKey = {};
     nodes.forEach(function (node) { byKey[node.dataset.key] = node; });
@@ -70,7 +74,6 @@
     else this.keepInPlace(views[this.section.id]);
     this.apply();
     this.drawMinimap();
-    this.cachedSize = null;
     const done = performance.now();
     this.section.dataset.layoutMs = (laidOut - started).toFixed(1);
     this.section.dataset.renderMs = (done - started).toFixed(1);
@@ -172,8 +175,27 @@
   // ---- The view: pan and zoom ------------------------------------------------------
 
   GraphView.prototype.size = function () {
-    if (this.cachedSize) return this.cachedSize;
-    return { width: this.viewport.clientWidth || 600, height: this.viewport.clientHeight || 400 };
+    if (!this.knownSize) this.measure(); // a canvas never seen before: one layout read
+    return this.knownSize;
+  };
+
+  GraphView.prototype.measure = function () {
+    this.knownSize = { width: this.viewport.clientWidth || 600, height: this.viewport.clientHeight || 400 };
+    if (this.section.id) sizes[this.section.id] = this.knownSize;
+  };
+
+  // Called after the browser's own layout, so reading the size here forces nothing.
+  GraphView.prototype.watchSize = function () {
+    const self = this;
+    new ResizeObserver(function () {
+      const before = self.knownSize;
+      self.measure();
+      const now = self.knownSize;
+      if (before && before.width === now.width && before.height === now.height) return;
+      if (!self.moved) self.fit(true);
+      self.apply();
+      self.drawMinimap();
+    }).observe(this.viewport);
   };
 
   GraphView.prototype.fit = function (initial) {
@@ -396,6 +418,17 @@
       new GraphView(section);
     });
   }
+
+  // htmx cleans up a swapped-out element one descendant at a time, with two events each:
+  // at 200 steps, ~10,000 events in the middle of the swap. The graph's nodes, edges and
+  // minimap carry nothing of htmx's (their buttons have no hx- attributes), so a canvas
+  // on its way out lets go of them first. (htmx cleans up the element it replaces only.)
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    const view = event.target.graphView;
+    if (!view || view.section !== event.target) return;
+    view.world.replaceChildren();
+    if (view.minimap) view.minimap.replaceChildren();
+  });
 
   window.BrickworkGraph = { mountAll: mountAll, views: views };
   if (window.htmx) htmx.onLoad(mountAll);

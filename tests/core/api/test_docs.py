@@ -37,6 +37,7 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v1/runs/{run_id}/rerun",
         "/api/v1/runs/{run_id}/cancel",
         "/api/v1/runs/{run_id}/keep",
+        "/api/v1/runs/{run_id}/steps/{key}/items",
         "/api/v1/runs/{run_id}/events/{name}",
         "/api/v1/runs/{run_id}/approve",
         "/api/v1/runs/{run_id}/reject",
