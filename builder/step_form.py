@@ -7,6 +7,7 @@ definition validator then reports them, and the panel shows the text as typed.
 
 import json
 
+from builder import error_routes
 from core import jsonbody, references
 
 RETRY_FIELDS = (
@@ -89,8 +90,7 @@ def parse_step(data, index, previous_key, stored=None):
         version = _text(data, "version") or "latest"
         step["version"] = "latest" if version == "latest" else parse_number(version)
         step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
-        if on_error := clean(data.get("on_error", "")).strip():
-            step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
+        _parse_on_error(data, step, where, errors)
     elif kind == "action":
         step["input"] = parse_json_field(data.get("input", ""), f"{where}.input", errors)
     elif kind in WAIT_FIELDS:
@@ -126,8 +126,7 @@ def parse_step(data, index, previous_key, stored=None):
         if (timeout := parse_number(_text(data, "compensate_timeout_s"))) is not None:
             compensate["timeout_s"] = timeout
         step["compensate"] = compensate
-    if on_error := clean(data.get("on_error", "")).strip():
-        step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
+    _parse_on_error(data, step, where, errors)
     _parse_for_each(data, step)
     return _default_after(step, previous_key), errors
 
@@ -152,6 +151,15 @@ def _parse_wait(data, step, kind, where, errors):
         if not text or (field == "on_timeout" and text == "fail"):
             continue
         step[field] = parse_number(text) if field in NUMBERS else text
+    _parse_on_error(data, step, where, errors)
+
+
+def _parse_on_error(data, step, where, errors):
+    """`on_error` from the panel's route rows, or from its JSON text (the default)."""
+    if data.get("on_error_view") == "form":
+        if routes := error_routes.parse_rows(data):
+            step["on_error"] = routes
+        return
     if on_error := clean(data.get("on_error", "")).strip():
         step["on_error"] = parse_json_field(on_error, f"{where}.on_error", errors)
 

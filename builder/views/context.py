@@ -6,9 +6,10 @@ re-rendered after any edit shows what the server holds.
 
 from django.urls import reverse
 
-from builder import concurrency, graph, run_timeout
+from builder import concurrency, error_routes, graph, run_timeout
 from builder import draft as drafts
 from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
+from builder.definition import RUN_FIELDS
 from builder.input_fields import field_errors, input_fields
 from builder.models import Workflow
 from builder.palette import palette, resolve
@@ -22,7 +23,11 @@ from builder.step_form import (
     json_text,
 )
 from builder.views.common import check, merge_errors
-from builder.views.reference_sources import last_input, reference_sources
+from builder.views.reference_sources import (
+    condition_sources,
+    last_input,
+    reference_sources,
+)
 from core.actions.registry import run_form_hints
 from core.models import Secret
 from core.workspaces import can_edit
@@ -167,6 +172,8 @@ def panel_context(request, workflow, index, fields):
     errors = error_slots(fields, index)
     errors |= field_errors(fields_, fields, index)
     errors["input-form"] = _form_level(errors.get("input", []), fields_)
+    routes = route_fields(request, step, steps, errors)
+    slots = slots + routes.pop("route_slots")
     return {
         "workflow": workflow,
         "index": index,
@@ -183,6 +190,9 @@ def panel_context(request, workflow, index, fields):
         "input_is_object": isinstance(step.get("input", {}), dict),
         "references": _references(workflow, steps, index),
         "reference_sources": reference_sources(workflow, steps, index),
+        "condition_sources": condition_sources(workflow, steps, index, RUN_FIELDS),
+        "offers_items": step.get("type", "action") == "action",
+        "for_each_set": bool(step.get("for_each")),
         "sample_input": json_text(last_input(workflow)),
         "after_custom": "after" in step,
         "after_choices": [
@@ -206,6 +216,7 @@ def panel_context(request, workflow, index, fields):
         "slots": slots,
         **decision_fields(step),
         **subflow_fields(workflow, step),
+        **routes,
         "preview": preview(step, version),
         "default_policy": _policy_summary(version),
     }
@@ -230,6 +241,39 @@ def decision_fields(step):
         },
         "cases_text": json_text(step.get("cases", [])),
         "default_text": json_text(step.get("default", [])),
+    }
+
+
+def route_fields(request, step, steps, errors):
+    """`on_error` as form rows (and a blank one to add a route), or as JSON text when the
+    user asked for it or the rows cannot show it. Moves each row's errors to its slot."""
+    if step.get("type") == "switch":
+        return {"route_slots": []}  # a switch has no error routes
+    rows = error_routes.rows_of(step.get("on_error"))
+    asked = request.POST.get("on_error_show") or request.POST.get("on_error_view")
+    view = "json" if rows is None or asked == "json" else "form"
+    if view == "json":
+        return {"on_error_view": view, "route_form_ok": rows is not None, "route_slots": []}
+    rows = [*rows, error_routes.Row(len(rows), (), "", ())]
+    errors["on_error"], by_row = error_routes.row_errors(errors.get("on_error", []), rows)
+    errors |= by_row
+    own = drafts.key_of(step)
+    keys = [drafts.key_of(other) for other in steps if drafts.key_of(other) not in ("", own)]
+    return {
+        "on_error_view": view,
+        "route_form_ok": True,
+        "route_rows": [
+            {
+                "row": row,
+                "slot": f"on_error-{row.index}",
+                "words": [(word, label, word in row.words) for word, label in error_routes.WORDS],
+                "keys": [(key, key in row.next) for key in dict.fromkeys(keys + list(row.next))],
+                "new": row.index == len(rows) - 1,
+            }
+            for row in rows
+        ],
+        "route_count": len(rows),
+        "route_slots": list(by_row),
     }
 
 
@@ -350,10 +394,7 @@ def _references(workflow, steps, index):
     secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
     refs += [f"secrets.{name}" for name in secrets.values_list("name", flat=True)]
     refs.append("run.id")
-    step = steps[index] if 0 <= index < len(steps) else None
-    if isinstance(step, dict) and step.get("for_each"):
-        refs += ["item", "item_index"]  # a for-each's item (builder/for_each.py)
-    return refs
+    return refs  # the for-each item's references are offered by the template
 
 
 def _policy_summary(version):

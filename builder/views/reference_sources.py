@@ -3,7 +3,8 @@
 `input.*` comes from the workflow's input schema, `steps.<key>.output.*` from each step
 this one depends on (its action's output schema, else the output of that step's last run),
 `secrets.*` from the workspace's secret names. Everything is looked up within the
-workflow's own workspace.
+workflow's own workspace. A condition (`when`) reads no secrets and no item, but may read
+a step's status and error (core/expressions.py, builder/decisions.py).
 """
 
 from dataclasses import dataclass
@@ -19,27 +20,57 @@ from runner.states import StepStatus
 class Source:
     ref: str
     hint: str  # where it comes from, shown beside it
+    for_each_only: bool = False  # offered once the step's for_each is set
+
+
+# A for-each item's references (builder/for_each.py): the panel shows them as soon as the
+# for-each field holds something, without a round trip.
+ITEM_SOURCES = (
+    Source("item", "the current item", for_each_only=True),
+    Source("item_index", "its position, from 0", for_each_only=True),
+)
 
 
 def reference_sources(workflow, steps, index):
-    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
-    sources = [Source("input", "the run input")]
+    """What the step's input may reference; the item's references are marked."""
+    sources = _input_sources(workflow) + _step_sources(workflow, steps, index)
+    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
     sources += [
-        Source(f"input.{name}", "run input") for name in _properties(draft.get("input_schema"))
+        Source(f"secrets.{name}", "secret") for name in secrets.values_list("name", flat=True)
     ]
+    sources.append(Source("run.id", "this run's id"))
+    return sources + list(ITEM_SOURCES)
+
+
+def condition_sources(workflow, steps, index, run_fields):
+    """What the step's `when` may reference: input, the steps it runs after, run fields."""
+    sources = _input_sources(workflow)
+    sources += _step_sources(workflow, steps, index, outcome=True)
+    return sources + [Source(f"run.{field}", "this run") for field in run_fields]
+
+
+def _input_sources(workflow):
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    names = _properties(draft.get("input_schema"))
+    return [Source("input", "the run input")] + [
+        Source(f"input.{name}", "run input") for name in names
+    ]
+
+
+def _step_sources(workflow, steps, index, outcome=False):
+    """Each upstream step's output and its fields; with `outcome`, its status and error."""
     upstream = drafts.upstream_keys(steps, index)
     outputs = last_outputs(workflow) if upstream else {}
+    sources = []
     for key in upstream:
         sources.append(Source(f"steps.{key}.output", f"output of {key}"))
         sources += [
             Source(f"steps.{key}.output.{name}", hint)
             for name, hint in _output_fields(workflow, steps, key, outputs)
         ]
-    secrets = Secret.objects.filter(workspace=workflow.workspace).order_by("name")
-    sources += [
-        Source(f"secrets.{name}", "secret") for name in secrets.values_list("name", flat=True)
-    ]
-    sources.append(Source("run.id", "this run's id"))
+        if outcome:
+            sources.append(Source(f"steps.{key}.status", f"how {key} ended"))
+            sources.append(Source(f"steps.{key}.error", f"{key}'s error, if it failed"))
     return sources
 
 

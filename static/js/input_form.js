@@ -2,7 +2,9 @@
 // of the JSON in #f-input. A typed edit is written into #f-input before the panel's
 // autosave reads the form (this listener runs in the capture phase, before htmx's); an
 // edit of the JSON fills the typed fields back. Each field can hold a reference instead,
-// typed in a combobox whose listbox offers what the step may reference.
+// typed in a combobox whose listbox offers what the step may reference. The same combobox
+// serves the for-each list (`{{ ref }}`) and conditions (data-ref-combo="bare": the name
+// under the cursor is completed, bare, as core/expressions.py reads it).
 (function () {
   "use strict";
 
@@ -166,9 +168,39 @@
   function listOf(combo) { return document.getElementById(combo.getAttribute("aria-controls")); }
   function visibleOptions(combo) { return Array.from(listOf(combo).querySelectorAll("[role=option]:not([hidden])")); }
 
-  // The text being completed: after an unclosed `{{`, else the whole value.
+  function isBare(combo) { return combo.dataset.refCombo === "bare"; }
+
+  // A condition's name under the cursor: [start, end) of the dotted name around it.
+  function bareSpan(combo) {
+    const text = combo.value;
+    const caret = combo.selectionStart === null ? text.length : combo.selectionStart;
+    let start = caret;
+    let end = caret;
+    while (start > 0 && /[\w.]/.test(text[start - 1])) start--;
+    while (end < text.length && /[\w.]/.test(text[end])) end++;
+    return [start, end];
+  }
+
+  // The for-each item's references exist once the step's for-each list is set.
+  function forEachSet() {
+    const field = document.getElementById("f-for-each");
+    return Boolean(field && field.value.trim());
+  }
+
+  function showItemChips() {
+    document.querySelectorAll("[data-insert-ref][data-for-each-only]").forEach(function (chip) {
+      chip.hidden = !forEachSet();
+    });
+  }
+
+  // The text being completed: a condition's name under the cursor; after an unclosed `{{`;
+  // else the whole value.
   function query(combo) {
     const text = combo.value;
+    if (isBare(combo)) {
+      const span = bareSpan(combo);
+      return text.slice(span[0], span[1]);
+    }
     const open = text.lastIndexOf("{{");
     if (open !== -1 && open > text.lastIndexOf("}}")) return text.slice(open + 2).trim();
     return text.replace(/[{}]/g, "").trim();
@@ -177,8 +209,10 @@
   function openList(combo) {
     const needle = query(combo).toLowerCase();
     const list = listOf(combo);
+    const items = forEachSet();
     list.querySelectorAll("[role=option]").forEach(function (option) {
-      option.hidden = needle !== "" && option.dataset.ref.toLowerCase().indexOf(needle) === -1;
+      const unmatched = needle !== "" && option.dataset.ref.toLowerCase().indexOf(needle) === -1;
+      option.hidden = unmatched || (option.hasAttribute("data-for-each-only") && !items);
     });
     const any = visibleOptions(combo).length > 0;
     list.hidden = !any;
@@ -206,10 +240,15 @@
   }
 
   function pick(combo, option) {
-    const text = "{{ " + option.dataset.ref + " }}";
-    const value = combo.value;
-    const open = value.lastIndexOf("{{");
-    combo.value = open !== -1 && open > value.lastIndexOf("}}") ? value.slice(0, open) + text : text;
+    if (isBare(combo)) {
+      const span = bareSpan(combo);
+      combo.setRangeText(option.dataset.ref, span[0], span[1], "end");
+    } else {
+      const text = "{{ " + option.dataset.ref + " }}";
+      const value = combo.value;
+      const open = value.lastIndexOf("{{");
+      combo.value = open !== -1 && open > value.lastIndexOf("}}") ? value.slice(0, open) + text : text;
+    }
     closeList(combo);
     combo.dataset.picking = "true";
     combo.dispatchEvent(new Event("input", { bubbles: true }));
@@ -219,7 +258,11 @@
 
   document.addEventListener("input", function (event) {
     const combo = event.target;
-    if (combo.matches && combo.matches("[data-ref-combo]") && combo.dataset.picking !== "true") openList(combo);
+    if (combo.id === "f-for-each") showItemChips();
+    if (!combo.matches || !combo.matches("[data-ref-combo]") || combo.dataset.picking === "true") return;
+    // In a condition, a space or an operator ends a name: the list waits for the next one.
+    if (isBare(combo) && query(combo) === "") closeList(combo);
+    else openList(combo);
   });
   document.addEventListener("focusin", function (event) {
     if (event.target.matches("[data-ref-combo]")) openList(event.target);
@@ -284,6 +327,7 @@
     let stored = null;
     try { stored = localStorage.getItem(JSON_VIEW_KEY); } catch (error) { /* private mode */ }
     applyJsonView(stored !== "hidden");
+    showItemChips();
     if (fresh) fillFields();  // not on other swaps: a field being typed in keeps its text
   });
 })();

@@ -179,7 +179,10 @@ def test_build_order_approval_with_the_mouse_run_and_approve_it(
     fill(page, "#f-input", as_json(DEMO["escalate"]["input"]))
     # And routes the approval's timeout to it
     open_step(page, "review")
-    fill(page, "#f-on-error", as_json(DEMO["review"]["on_error"]))
+    route = page.locator("#route-0")
+    route.locator("input[value='wait_timeout']").check()
+    route.locator("input[name='route-0-next'][value='escalate']").check()
+    autosaved(page)
 
     # Then the builder draws the branches, and the draft is valid
     expect(page.locator("#draft-valid")).to_be_visible()
@@ -366,7 +369,11 @@ def test_build_order_approval_with_the_keyboard_run_and_approve_it(
     tab_to(page, "#step-review-edit")
     press(page, "Enter")
     expect(page.locator("#panel-key")).to_have_text("review")
-    type_into(page, "#f-on-error", as_json(DEMO["review"]["on_error"]))
+    tab_to(page, "#route-0 input[value='wait_timeout']")
+    page.keyboard.press("Space")
+    tab_to(page, "#route-0 input[name='route-0-next'][value='escalate']")
+    page.keyboard.press("Space")
+    autosaved(page)
 
     # Then the builder draws the branches, and the draft is valid
     expect(page.locator("#draft-valid")).to_be_visible()

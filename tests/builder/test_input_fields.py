@@ -208,7 +208,10 @@ def test_autocomplete_offers_input_upstream_outputs_and_this_workspace_secrets(
         "steps.fetch.output.url",
         "secrets.CRM_TOKEN",
         "run.id",
+        "item",  # offered, hidden until the step's for_each is set (the browser shows them)
+        "item_index",
     }
+    assert 'data-ref="item" aria-selected="false" data-for-each-only hidden' in listbox
     assert "GLOBEX_KEY" not in html and "leak" not in html
     # the first step depends on nothing: no steps.* to offer
     first = panel(alice, 0)
