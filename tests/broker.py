@@ -18,7 +18,7 @@ def lose_broker_messages():
 
 def sender_to(url):
     """The engine's `send` to the Redis broker at `url`: for a test whose workers take
-    their messages from a Redis of the test's own (tests/servers.py RedisServer)."""
+    their messages from a Redis of the test's own (runner/soak/redis.py PrivateRedis)."""
     from dramatiq.brokers.redis import RedisBroker
 
     from runner.tasks import run_attempt

@@ -103,50 +103,6 @@ class WorkerProcess:
             self.process.wait(timeout=5)
 
 
-class RedisServer:
-    """A `redis-server` of the test's own on a loopback port, without persistence: killed
-    and started again it comes back empty, as a real Redis restart without a disk does."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout=10):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        import redis
-
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited ({self.process.returncode})")
-            time.sleep(0.05)
-        raise TimeoutError(f"redis-server did not answer on port {self.port} within {timeout}s")
-
-    def kill(self):
-        """SIGKILL, as a crashed host would; what it held is gone."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
-
-
 def _since(seconds):
     from datetime import timedelta
 

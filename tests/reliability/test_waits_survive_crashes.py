@@ -9,17 +9,18 @@ import pytest
 
 from core.models import WorkerHeartbeat
 from runner import engine
+from runner.soak.redis import PrivateRedis
 from tests import servers
 from tests.broker import sender_to
 from tests.runs import duplicated_transitions, start, wait_for
-from tests.servers import RedisServer, WorkerProcess
+from tests.servers import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def redis_server():
-    server = RedisServer()
+    server = PrivateRedis()  # killed, it comes back empty: no persistence
     server.start()
     yield server
     server.stop()
@@ -86,7 +87,7 @@ def test_a_sleep_and_an_approval_survive_killed_workers_and_a_restarted_redis(
     # When every worker process is killed, and the Redis is killed and started again empty
     assert len(own_workers.worker_pids()) == 2
     own_workers.kill_hard()
-    redis_server.kill()
+    redis_server.stop()  # SIGKILL
     redis_server.start()
     own_workers.start()
 
