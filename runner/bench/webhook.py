@@ -8,6 +8,7 @@ The runs are deleted again (no worker runs them during the bench).
 
 import asyncio
 import json
+import threading
 import time
 
 from runner.bench.processes import Child, free_port, wait_until
@@ -90,7 +91,22 @@ def _ready(port):
 
 
 def _load(port, token, seconds, connections):
-    return asyncio.run(_drive(port, token, seconds, connections))
+    """The load runs in a thread of its own, with its own event loop: the caller's thread
+    may already run one (the bench's smoke test runs in a suite that drives Playwright)."""
+    done = {}
+
+    def drive():
+        try:
+            done["figures"] = asyncio.run(_drive(port, token, seconds, connections))
+        except BaseException as error:  # handed back to the caller's thread
+            done["error"] = error
+
+    thread = threading.Thread(target=drive, name="bench-webhook-load")
+    thread.start()
+    thread.join()
+    if "error" in done:
+        raise done["error"]
+    return done["figures"]
 
 
 async def _drive(port, token, seconds, connections):

@@ -219,6 +219,9 @@ def observe(workflow, overlap, seconds=6.5):
     )  # fmt: skip
     time.sleep(seconds)
     Schedule.objects.filter(id=schedule.id).update(paused=True)
+    # A sweeper pass that read the schedule just before the pause may still fire it once:
+    # its run (which may cancel or buffer behind the others) belongs to the list too.
+    time.sleep(1.5)
     runs = [wait_for(run, timeout=30) for run in schedule.runs.order_by("scheduled_for")]
     schedule.refresh_from_db()
     return schedule, runs
