@@ -65,13 +65,14 @@ def _children(run):
 @require_GET
 @workspace_view()
 def run_detail(request, run_id):
+    reruns = _reruns(request, run_id)  # before the run: see _reruns
     run = get_run(request, run_id)
     secrets = _secrets(request)
     only_failures = request.GET.get("only") == "failures"
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
     context = _context(request, _masked(run, secrets), line)
-    context["reruns"] = _reruns(request, run)
-    context["live"] = not run.is_finished or _any_active(context["reruns"])
+    context["reruns"] = reruns
+    context["live"] = not run.is_finished or _any_active(reruns)
     # The timeline read every step already; a filtered one did not (its nodes read their own).
     now = None if only_failures else run_graph.from_groups(line.groups)
     context["graph_cards"], context["graph_edges"] = run_graph.build(run, now)
@@ -82,6 +83,7 @@ def run_detail(request, run_id):
 @workspace_view()
 def run_timeline(request, run_id):
     """The steps touched since event `after`, as out-of-band swaps; stops once finished."""
+    reruns = _reruns(request, run_id)  # before the run: see _reruns
     run = get_run(request, run_id)
     try:
         after = max(int(request.GET.get("after", "0")), 0)
@@ -92,7 +94,6 @@ def run_timeline(request, run_id):
     secrets = _secrets(request)
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
     # A finished run's page stays live while a rerun of it runs: its status is shown here.
-    reruns = _reruns(request, run)
     finished = finished and not _any_active(reruns)
     context = {**_context(request, _masked(run, secrets), line), "oob": True}
     context.update(reruns=reruns, live=not finished)
@@ -106,11 +107,17 @@ def run_timeline(request, run_id):
     return response
 
 
-def _reruns(request, run):
-    """The reruns of `run`, with their status (the original's page shows how they went),
-    and whether this browser started them (static/js/toast.js says when those end)."""
+def _reruns(request, run_id):
+    """The reruns of run `run_id`, with their status (the original's page shows how they
+    went), and whether this browser started them (static/js/toast.js says when those end).
+
+    Read before the run itself: a rerun that succeeds resolves its original in the same
+    transaction, so a rerun seen finished here means the run read next shows it resolved.
+    The other order could show the rerun succeeded beside an unresolved original, and stop
+    polling with it so."""
     mine = started_runs.started_here(request)
-    reruns = list(run.reruns.order_by("id").values("id", "status")[:20])
+    reruns = Run.objects.filter(rerun_of_id=run_id, workspace=request.workspace)
+    reruns = list(reruns.order_by("id").values("id", "status")[:20])
     return [{**rerun, "mine": rerun["id"] in mine} for rerun in reruns]
 
 
