@@ -13,6 +13,7 @@ from django.test import Client
 from builder.definition import validate
 from builder.models import Workflow, WorkflowVersion
 from core.models import ApiKey
+from runner.models import Run
 from tests.api import Api
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +163,18 @@ def test_a_row_read_without_its_definition_loads_nothing_more(published):
     assert "definition" not in version.__dict__
     row = Workflow.objects.only("id", "draft").get(id=published.id)
     assert shape(row.draft["steps"][0]["input"]) != [] and "draft_keys" not in row.__dict__
+
+
+def test_the_step_panel_s_sample_input_is_the_last_run_s_in_its_order(alice, published):
+    # Given a run of the workflow whose input's keys are in an order jsonb does not keep
+    version = published.latest_version()
+    Run.objects.create(
+        workspace=published.workspace,
+        workflow=published,
+        workflow_version=version,
+        definition=version.definition,
+        input={"whiskey": 1, "papa": {"oscar": 1, "lima": 2}},
+    )
+    # Then the step panel offers it as the sample to test a step with, in that order
+    panel = page(alice).get(url("steps/0/"), **HTMX).content.decode()
+    assert in_order(panel, "whiskey", "papa", "oscar", "lima")
