@@ -34,6 +34,9 @@ class Run(models.Model):
     # The definition as it was when the run started, with every action pinned, and
     # the ActionVersion id of each pinned ref: the run never looks anything up again.
     definition = models.JSONField()
+    # Its key order (core/key_order.py): steps render their input templates in the order
+    # they were written in. Read once per run by a worker (runner/run_state.py).
+    definition_keys = KeyOrderField(source="definition")
     action_versions = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # Why compensation started: "failed", "cancelled" or "timed_out"; decides the final status.
