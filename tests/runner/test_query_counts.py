@@ -91,3 +91,21 @@ def test_each_further_step_costs_the_same_few_round_trips(workspace):
     # Then each further step costs the same few round trips
     assert (long - short) % 15 == 0, (short, long)
     assert (long - short) // 15 <= ROUND_TRIPS_PER_STEP, (short, long)
+
+
+# In a transaction of its own, as in a worker: BEGIN goes with the lock (core/postgresql),
+# the writes with COMMIT.
+ROUND_TRIPS_PER_COMMITTED_STEP = 2
+
+
+@pytest.mark.postgresql_only(reason="counts PostgreSQL's wire protocol messages")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would see its messages
+def test_each_committed_step_costs_two_round_trips(workspace):
+    # Given a chain of debug.fib run outside any test transaction: each step commits
+    round_trips_to_run(workspace, 2)
+    # When a worker runs one of 5 and one of 20 steps from their first message
+    short, long = round_trips_to_run(workspace, 5), round_trips_to_run(workspace, 20)
+    # Then each further step costs its BEGIN-and-lock and its writes-and-COMMIT
+    assert (long - short) % 15 == 0, (short, long)
+    assert (long - short) // 15 <= ROUND_TRIPS_PER_COMMITTED_STEP, (short, long)
