@@ -122,8 +122,9 @@ class KeepsKeyOrder:
     versions) needs no care of its own, and a save naming one in `update_fields` records
     its order too.
 
-    Not for rows the engine reads on every step (runs, steps, action versions): restoring
-    walks the value on each read, so those put the order back where they are shown.
+    Not for rows the engine reads on every step (runs, steps): restoring walks the value on
+    each read, so those put the order back once per run (runner/run_state.py) or where
+    they are shown. Action versions may: a worker reads each once (runner/run_state.py).
     """
 
     @classmethod

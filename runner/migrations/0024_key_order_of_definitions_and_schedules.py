@@ -11,7 +11,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runner', '0022_key_order_and_attempt_log'),
+        ('runner', '0023_expect_function'),
     ]
 
     operations = [
