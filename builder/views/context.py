@@ -174,7 +174,7 @@ def panel_context(request, workflow, index, fields):
     errors["input-form"] = _form_level(errors.get("input", []), fields_)
     routes = route_fields(request, step, steps, errors)
     slots = slots + routes.pop("route_slots")
-    cases = case_fields(request, step, steps, errors)
+    cases = case_fields(request, steps, index, errors)
     slots = slots + cases.pop("case_slots")
     return {
         "workflow": workflow,
@@ -280,10 +280,11 @@ def route_fields(request, step, steps, errors):
     }
 
 
-def case_fields(request, step, steps, errors):
+def case_fields(request, steps, index, errors):
     """A switch's cases as ordered form rows (and a blank one for a new case) with the
     default's steps, or as JSON text when the user asked for it or the rows cannot show
     them. Moves each row's errors to its own slots."""
+    step = steps[index]
     if step.get("type") != "switch":
         return {"case_slots": []}
     rows = switch_cases.rows_of(step.get("cases"))
@@ -295,8 +296,9 @@ def case_fields(request, step, steps, errors):
     rows = [*rows, switch_cases.Row(len(rows), "", "", ())]
     errors["cases"], by_row = switch_cases.row_errors(errors.get("cases", []), rows)
     errors |= by_row
-    own = drafts.key_of(step)
-    keys = [drafts.key_of(other) for other in steps if drafts.key_of(other) not in ("", own)]
+    # A case runs steps that follow the switch: those it runs after are not offered.
+    ruled_out = {"", drafts.key_of(step), *drafts.upstream_keys(steps, index)}
+    keys = [drafts.key_of(other) for other in steps if drafts.key_of(other) not in ruled_out]
     last = len(rows) - 1
     # An autosave redraws only the error slots: those of the rows on the page (a row typed
     # into the blank one is not drawn until the panel is).
