@@ -12,6 +12,7 @@ import functools
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 
 from core import key_order
@@ -577,6 +578,8 @@ def _committed(cursor, sql, params, checks):
     raw = connection.connection
     try:
         with connection.wrap_database_errors, raw.pipeline():
+            if settings.ASYNC_STEP_COMMIT:
+                ClientCursor(raw).execute("SET LOCAL synchronous_commit = off")
             cursor.execute(sql, params)
             ClientCursor(raw).execute("COMMIT")
     except DatabaseError as error:
