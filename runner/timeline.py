@@ -242,11 +242,13 @@ def build(run, *, only_failures=False, keys=None, cursor=None, secrets=()):
         for s in wanted
     )
     why = decision_notes(run.id) if decided else {}
+    secrets = tuple(secrets)  # read once; none to mask is the usual case
     for step in wanted:
         _mask_error(step, secrets)
     previous_end = {}  # step id -> when its last attempt so far ended
     for attempt in attempts:
-        _mask_error(attempt, secrets)
+        if secrets:
+            _mask_error(attempt, secrets)
         step_id = attempt["step_run_id"]
         row = _row(attempt, origin, now, previous_end.get(step_id))
         by_step.setdefault(step_id, []).append(row)

@@ -28,6 +28,9 @@ from runner.states import ACTIVE_RUN
 # The "Run input and output" pane loads them when it is opened (`run_io`).
 RUN_DATA = ("input", "output", "input_keys", "output_keys")
 PARENTS = ("parent_run", "parent_step")
+# The page names the workflow and its version: their definitions (the run has its own, a
+# long workflow's twice more) are not read.
+PAGE_UNREAD = ("workflow__draft", "workflow_version__definition")
 
 
 def get_run(request, run_id, *, data=True):
@@ -39,7 +42,7 @@ def get_run(request, run_id, *, data=True):
     # The parent run and step are named and their status shown, nothing more.
     runs = runs.defer(*(f"{parent}__{field}" for parent in PARENTS for field in RUN_DATA))
     if not data:
-        runs = runs.defer(*RUN_DATA).annotate(has_output=Q(output__isnull=False))
+        runs = runs.defer(*RUN_DATA, *PAGE_UNREAD).annotate(has_output=Q(output__isnull=False))
     return get_object_or_404(runs, id=run_id, workspace=request.workspace)
 
 
