@@ -209,6 +209,8 @@ def test_details_of_rows_are_not_found_from_elsewhere(
     for url in (
         f"/w/acme/runs/{run.id}/attempt?id={attempt.id}",
         f"/w/acme/runs/{run.id}/step?id={step.id}",
+        f"/w/acme/runs/{run.id}/io",
+        f"/w/globex/runs/{run.id}/io",
         f"/w/globex/runs/{run.id}/attempt?id={attempt.id}",
         f"/w/globex/runs/{other.id}/attempt?id={attempt.id}",
         f"/w/globex/runs/{other.id}/step?id={step.id}",
