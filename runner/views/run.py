@@ -28,9 +28,10 @@ from runner.states import ACTIVE_RUN
 # The "Run input and output" pane loads them when it is opened (`run_io`).
 RUN_DATA = ("input", "output", "input_keys", "output_keys")
 PARENTS = ("parent_run", "parent_step")
-# The page names the workflow and its version: their definitions (the run has its own, a
-# long workflow's twice more) are not read.
-PAGE_UNREAD = ("workflow__draft", "workflow_version__definition")
+# The page names the workflow and its version: their definitions (the run has its own) and
+# key orders are not read (restoring an order walks the whole definition on every load).
+PAGE_UNREAD = ("workflow__draft", "workflow__draft_keys")
+PAGE_UNREAD += ("workflow_version__definition", "workflow_version__definition_keys")
 
 
 def get_run(request, run_id, *, data=True):
