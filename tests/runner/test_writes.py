@@ -73,3 +73,20 @@ def test_an_update_of_a_row_still_to_insert_is_checked_too(workspace):
     assert Attempt.objects.get(id=handle.id).status == AttemptStatus.RUNNING
     with pytest.raises(fastsql.ForbiddenTransition):
         w.insert(Attempt, {**row, "number": 3, "status": AttemptStatus.SUCCEEDED})
+
+
+def test_a_row_is_the_instance_as_pre_save_gives_it(workspace):
+    # Given a new run, its id not taken, its created_at (auto_now_add) not set
+    run = start(workspace, ECHO)
+    new = Run(workspace=workspace, definition=run.definition, input={"a": 1}, trigger="api")
+    assert new.created_at is None
+    # When it is made a row, then plain fields are read as they are, the id is left to the
+    # database, and a field with its own pre_save (auto_now_add) still gets its value
+    row = fastsql.row_of(new)
+    assert "id" not in row
+    assert row["workspace_id"] == workspace.id and row["input"] == {"a": 1}
+    assert row["trigger"] == "api" and row["created_at"] is not None
+    # And a run whose id is taken gives every column, its id included
+    row = fastsql.row_of(run)
+    assert row["id"] == run.id
+    assert set(row) == {f.attname for f in Run._meta.concrete_fields}
