@@ -1,5 +1,5 @@
 # `make run`: Brickwork on this machine (SQLite and a private Redis unless configured).
-# `make test`: lint, then the whole suite on PostgreSQL and on SQLite (.ci/suite); CI runs this.
+# `make test`: lint, then the whole suite on SQLite (the default) and on PostgreSQL (.ci/suite); CI runs this.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

@@ -7,7 +7,7 @@ definition validator then reports them, and the panel shows the text as typed.
 
 import json
 
-from builder import error_routes
+from builder import error_routes, switch_cases
 from core import jsonbody, references
 
 RETRY_FIELDS = (
@@ -81,10 +81,7 @@ def parse_step(data, index, previous_key, stored=None):
     if name := _text(data, "name"):
         step["name"] = name
     if kind == "switch":
-        step["cases"] = parse_json_field(data.get("cases", ""), f"{where}.cases", errors, [])
-        step["default"] = parse_json_field(data.get("default", ""), f"{where}.default", errors, [])
-        if step["default"] == [] and "default" not in stored:
-            del step["default"]  # none, as it was written
+        _parse_switch(data, step, stored, where, errors)
     elif kind == "workflow":
         step["workflow"] = _text(data, "workflow")
         version = _text(data, "version") or "latest"
@@ -152,6 +149,20 @@ def _parse_wait(data, step, kind, where, errors):
             continue
         step[field] = parse_number(text) if field in NUMBERS else text
     _parse_on_error(data, step, where, errors)
+
+
+def _parse_switch(data, step, stored, where, errors):
+    """`cases` and `default` from the panel's case rows, or from their JSON text (the
+    default, as an API client or the JSON view writes them)."""
+    if data.get("cases_view") == "form":
+        step["cases"] = switch_cases.parse_rows(data)
+        step["default"] = switch_cases.parse_default(data)
+        switch_cases.keep_stored_order(step, stored)
+    else:
+        step["cases"] = parse_json_field(data.get("cases", ""), f"{where}.cases", errors, [])
+        step["default"] = parse_json_field(data.get("default", ""), f"{where}.default", errors, [])
+    if step["default"] == [] and "default" not in stored:
+        del step["default"]  # none, as it was written
 
 
 def _parse_on_error(data, step, where, errors):

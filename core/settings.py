@@ -276,6 +276,11 @@ WHITENOISE_USE_FINDERS = True
 SWEEP_INTERVAL_S = _float("SWEEP_INTERVAL_S", 1)
 # Pure actions (@action(pure=True)) that follow each other run and commit together.
 INLINE_PURE_STEPS = env.bool("INLINE_PURE_STEPS", default=True)
+# PostgreSQL: a step's transitions (claim, success, failure) commit without waiting for
+# the WAL flush. A PostgreSQL crash may then forget the last fraction of a second of
+# them: those steps run again, as after a worker crash. Run starts, webhook deliveries,
+# approvals and everything else stay durable.
+ASYNC_STEP_COMMIT = env.bool("ASYNC_STEP_COMMIT", default=False)
 WORKER_DEAD_AFTER_S = _float("WORKER_DEAD_AFTER_S", 10)
 LOST_MESSAGE_AFTER_S = _float("LOST_MESSAGE_AFTER_S", 30)
 MAX_REQUEST_BYTES = 1024 * 1024

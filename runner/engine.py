@@ -263,7 +263,7 @@ def claim_attempt(attempt_id: int, worker: str, *, send: Send):
                 worker=worker,
                 deadline=deadline,
             )
-            tx.flush()
+            tx.flush(commit=True)
     except LostUpdate as lost:
         if verdict is not None:
             verdict.release()
@@ -305,7 +305,7 @@ def complete_attempt(
                 _child_succeeded(tx, steps, for_each.child(claimed.step_run_id), output)
             if run_inline is not None:
                 _run_pure_steps_inline(tx, steps, run_inline)
-            tx.flush()
+            tx.flush(commit=True)
     except LostUpdate as lost:
         if (Attempt, claimed.attempt_id) not in lost.rows:
             raise
@@ -440,7 +440,7 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
             else:
                 _fail_step(tx, steps, step, error)
             _advance(tx, steps)
-            tx.flush()
+            tx.flush(commit=True)
     except LostUpdate as lost:
         if (Attempt, claimed.attempt_id) not in lost.rows:
             raise

@@ -12,7 +12,8 @@ import functools
 import json
 from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.db.models import Field
 
 from core import key_order
@@ -448,12 +449,16 @@ class Writes:
                 raise ForbiddenTransition(f"{type(obj).__name__}: born {obj.status}")
         create_all(instances)
 
-    def send(self, lock=None, then=None):
+    def send(self, lock=None, then=None, *, commit=False):
         """Send every pending write. With `lock=(model, pk, columns)`, that row is locked
         and read first, in the same statement on PostgreSQL when one update is pending;
         returns it (None when it does not exist, and then nothing is sent). With `then`
         (a `Select`) too, returns (locked, what `then` read after the writes, under the
-        lock): in the same round trip when the lock and the writes are one statement."""
+        lock): in the same round trip when the lock and the writes are one statement.
+
+        With `commit`, these are the transaction's last writes: on PostgreSQL, when this
+        is the outermost `atomic` block, COMMIT goes in the same round trip (`_committed`).
+        """
         self.sending = True
         try:
             if lock is not None:
@@ -463,7 +468,7 @@ class Writes:
             else:
                 locked = None
             if connection.vendor == "postgresql":
-                self._send_as_one_statement()
+                self._send_as_one_statement(commit and lock is None and then is None)
             else:
                 self._send_one_by_one()
             if then is not None:
@@ -501,11 +506,19 @@ class Writes:
             else:
                 insert(model, [row])
 
-    def _send_as_one_statement(self):
+    def _send_as_one_statement(self, commit=False):
         """Rows of the same table and columns travel as one JSON array, so the statement's
         text depends only on which kinds of writes there are: psycopg parses it once, and
-        PostgreSQL plans it once as a prepared statement, however many rows it carries."""
+        PostgreSQL plans it once as a prepared statement, however many rows it carries.
+
+        With `commit` (and where `_committed` allows it), COMMIT follows in the same round
+        trip, and PostgreSQL checks each compare-and-set itself (`brickwork_expect`, a
+        function of runner's migrations): a miss fails the statement, so COMMIT commits
+        nothing, where a count checked here would come after COMMIT had run.
+        """
+        commit = commit and _may_commit_here()
         ctes, params, outputs, checks = [], [], [], []
+        output_params = []  # the outputs' own, after every write's in the statement
         updates = {}  # (model, names, with_status) -> [(pk, expected, fields)]
         for (model, pk), (expected, fields) in self.updates.items():
             key = (model, tuple(fields), expected is not None)
@@ -516,7 +529,11 @@ class Writes:
             params.append(
                 _records([{"pk": pk, "expected": old, **fields} for pk, old, fields in many])
             )
-            outputs.append(f"(SELECT count(*) FROM {name})")
+            if commit:
+                outputs.append(f"brickwork_expect((SELECT count(*) FROM {name}), %s, %s)")
+                output_params += [len(many), str(len(checks))]
+            else:
+                outputs.append(f"(SELECT count(*) FROM {name})")
             checks.append((len(many), [(model, pk) for pk, _, _ in many]))
         batched = {}  # rows without a wanted id, one INSERT per table and columns
         for model, row, handle in self.inserts:
@@ -535,14 +552,52 @@ class Writes:
         if not ctes:
             return
         sql = f"WITH {', '.join(ctes)} SELECT {', '.join(outputs) or '1'}"
+        params += output_params
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            if commit:
+                _committed(cursor, sql, params, checks)
+            else:
+                cursor.execute(sql, params)
             answer = cursor.fetchone() if checks else ()
         for check, value in zip(checks, answer, strict=True):
             if isinstance(check, Pending):
                 check.id = value
             elif value != check[0]:
                 raise LostUpdate(f"{check[1]} changed under the lock", check[1])
+
+
+def _may_commit_here():
+    """Whether this transaction is the outermost `atomic` block, with nothing that a
+    COMMIT sent now would cut short: no savepoint, no rollback wanted."""
+    return (
+        connection.in_atomic_block
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
+
+
+def _committed(cursor, sql, params, checks):
+    """The statement, then COMMIT, in one round trip (pipeline mode). Django's own COMMIT,
+    as the `atomic` block ends, then finds nothing to commit; a statement run before that
+    would begin a new transaction (core/postgresql), never run outside one."""
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    try:
+        with connection.wrap_database_errors, raw.pipeline():
+            if settings.ASYNC_STEP_COMMIT:
+                ClientCursor(raw).execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(sql, params)
+            ClientCursor(raw).execute("COMMIT")
+    except DatabaseError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if diag is None or diag.sqlstate != "BW001":
+            raise
+        rows = checks[int(diag.message_primary)][1]
+        raise LostUpdate(f"{rows} changed under the lock", rows) from error
+    connection.begin_pending = True
 
 
 def _records(rows):

@@ -124,15 +124,17 @@ class Transition:
             )
         )
 
-    def send_writes(self, lock=None):
+    def send_writes(self, lock=None, *, commit=False):
         """Before a read that needs what this transaction wrote (`Writes.send`)."""
         for event in self.events:
             self.writes.insert(RunEvent, event)
         self.events = []
-        return self.writes.send(lock)
+        return self.writes.send(lock, commit=commit)
 
-    def flush(self):
-        self.send_writes()
+    def flush(self, *, commit=False):
+        """Send what is left; with `commit`, nothing follows in the transaction, and COMMIT
+        may go with these writes (`Writes.send`)."""
+        self.send_writes(commit=commit)
         if self.eager is not None:
             step, number, deadline, started_at, handle = self.eager
             self.claimed = make_claim(

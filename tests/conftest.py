@@ -108,6 +108,17 @@ def worker(_worker_process, transactional_db):
 
 
 @pytest.fixture
+def no_messages():
+    """For a test that drives the attempts itself: nothing the engine schedules is sent,
+    so a worker left running by an earlier test cannot take an attempt first."""
+    from runner import launch
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(launch, "send", lambda dispatches: None)
+        yield
+
+
+@pytest.fixture
 def workspace(db):
     from core.models import Workspace
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from builder import concurrency, edges, run_timeout
+from builder import concurrency, edges, run_timeout, switch_cases
 from builder import draft as drafts
 from builder.definition import KEY, MAX_STEPS
 from builder.palette import FLOW_STEPS, palette, resolve
@@ -234,7 +234,19 @@ def save_step(request, slug, index):
     if not request.htmx:
         return redirect(_builder_url(workflow, index))
     rerender = "rerender" in request.POST
-    return _regions(request, workflow, selected=index, panel=rerender, local=local, saved=True)
+    focus, announce = None, ""
+    if rerender and isinstance(step.get("cases"), list):
+        focus, announce = switch_cases.after_edit(request.POST, step["cases"])
+    return _regions(
+        request,
+        workflow,
+        selected=index,
+        panel=rerender,
+        local=local,
+        saved=True,
+        announce=announce,
+        focus=focus,
+    )
 
 
 @workspace_view(min_role=Role.EDITOR)

@@ -6,7 +6,7 @@ re-rendered after any edit shows what the server holds.
 
 from django.urls import reverse
 
-from builder import concurrency, error_routes, graph, run_timeout
+from builder import concurrency, error_routes, graph, run_timeout, switch_cases
 from builder import draft as drafts
 from builder.decisions import APPROVER_ROLES, ON_TIMEOUT, STEP_TYPES
 from builder.definition import RUN_FIELDS
@@ -174,6 +174,8 @@ def panel_context(request, workflow, index, fields):
     errors["input-form"] = _form_level(errors.get("input", []), fields_)
     routes = route_fields(request, step, steps, errors)
     slots = slots + routes.pop("route_slots")
+    cases = case_fields(request, steps, index, errors)
+    slots = slots + cases.pop("case_slots")
     return {
         "workflow": workflow,
         "index": index,
@@ -217,6 +219,7 @@ def panel_context(request, workflow, index, fields):
         **decision_fields(step),
         **subflow_fields(workflow, step),
         **routes,
+        **cases,
         "preview": preview(step, version),
         "default_policy": _policy_summary(version),
     }
@@ -275,6 +278,58 @@ def route_fields(request, step, steps, errors):
         "route_count": len(rows),
         "route_slots": list(by_row),
     }
+
+
+def case_fields(request, steps, index, errors):
+    """A switch's cases as ordered form rows (and a blank one for a new case) with the
+    default's steps, or as JSON text when the user asked for it or the rows cannot show
+    them. Moves each row's errors to its own slots."""
+    step = steps[index]
+    if step.get("type") != "switch":
+        return {"case_slots": []}
+    rows = switch_cases.rows_of(step.get("cases"))
+    default = switch_cases.default_of(step.get("default"))
+    form_ok = rows is not None and default is not None
+    asked = request.POST.get("cases_show") or request.POST.get("cases_view")
+    if not form_ok or asked == "json":
+        return {"cases_view": "json", "case_form_ok": form_ok, "case_slots": []}
+    rows = [*rows, switch_cases.Row(len(rows), "", "", ())]
+    errors["cases"], by_row = switch_cases.row_errors(errors.get("cases", []), rows)
+    errors |= by_row
+    # A case runs steps that follow the switch: those it runs after are not offered.
+    ruled_out = {"", drafts.key_of(step), *drafts.upstream_keys(steps, index)}
+    keys = [drafts.key_of(other) for other in steps if drafts.key_of(other) not in ruled_out]
+    last = len(rows) - 1
+    # An autosave redraws only the error slots: those of the rows on the page (a row typed
+    # into the blank one is not drawn until the panel is).
+    shown = _count(request.POST.get("case_count"), len(rows))
+    return {
+        "cases_view": "form",
+        "case_form_ok": True,
+        "case_rows": [
+            {
+                "row": row,
+                "id": f"case-{row.index}",
+                "name_errors": by_row[f"case-{row.index}-name"],
+                "next_errors": by_row[f"case-{row.index}-next"],
+                "keys": [(key, key in row.next) for key in dict.fromkeys(keys + list(row.next))],
+                "new": row.index == last,
+                "first": row.index == 0,
+                "last": row.index == last - 1,
+            }
+            for row in rows
+        ],
+        "case_count": len(rows),
+        "default_keys": [(key, key in default) for key in dict.fromkeys(keys + list(default))],
+        "case_slots": [slot for slot in by_row if int(slot.split("-")[1]) < shown],
+    }
+
+
+def _count(raw, fallback):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return fallback
 
 
 def subflow_fields(workflow, step):

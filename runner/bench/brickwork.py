@@ -24,6 +24,7 @@ WORKSPACE_SLUG = "bench"
 # What each contender chains: (action, its input). fib(1) is a function call's worth of work.
 CHAINS = {
     "brickwork_per_step": ("debug.fib", {"n": 1}),
+    "brickwork_async_commit": ("debug.fib", {"n": 1}),
     "brickwork": ("debug.echo", {"n": 0}),
 }
 
@@ -33,8 +34,12 @@ class Brickwork:
     `http.request`, an `email.send` or a user's function gets). `local=True`: a chain of a
     pure action, run inline by the engine like Temporal's local activities."""
 
-    def __init__(self, *, processes, threads, env, steps, local=False):
-        self.name = "brickwork" if local else "brickwork_per_step"
+    def __init__(self, *, processes, threads, env, steps, local=False, async_commit=False):
+        if async_commit:  # the per-step path without waiting for the WAL flush: its own line
+            self.name = "brickwork_async_commit"
+            env = {**env, "ASYNC_STEP_COMMIT": "1"}
+        else:
+            self.name = "brickwork" if local else "brickwork_per_step"
         self.worker = Child(
             f"bench-{self.name}",
             ["-m", "dramatiq", "runner.worker:broker"]

@@ -35,6 +35,7 @@ class Suite:
             self.progress(celery_chain.SKIPPED)
         contenders.append(Brickwork(**size, steps=o["steps"]))
         contenders.append(Brickwork(**size, steps=o["steps"], local=True))
+        contenders.append(Brickwork(**size, steps=o["steps"], async_commit=True))
         only = {name for name in o["only"].split(",") if name}
         if only:
             contenders = [c for c in contenders if c.name in only]
@@ -59,11 +60,13 @@ class Suite:
             self.values[f"{name}_steps_per_s"].append(steps_per_s)
             self.values[f"{name}_idle_{o['steps']}_ms"].append(idle)
             line = f"{steps_per_s:,.0f} steps/s, one {o['steps']}-step idle {idle:.0f} ms"
-            if name == "brickwork_per_step":
+            if name in ("brickwork_per_step", "brickwork_async_commit"):
+                prefix = "per_step" if name == "brickwork_per_step" else "async_commit"
                 p50, p99 = contender.step_overhead()
-                self.values["per_step_overhead_p50_ms"].append(p50)
-                self.values["per_step_overhead_p99_ms"].append(p99)
+                self.values[f"{prefix}_overhead_p50_ms"].append(p50)
+                self.values[f"{prefix}_overhead_p99_ms"].append(p99)
                 line += f", step start -> next start p50 {p50:.1f} ms p99 {p99:.1f} ms"
+            if name == "brickwork_per_step":
                 p50, p99 = contender.start_latency(o["latency_runs"])
                 self.values["start_latency_p50_ms"].append(p50)
                 self.values["start_latency_p99_ms"].append(p99)
@@ -81,13 +84,17 @@ class Suite:
                 self.values[f"ratio_vs_{other}"].append(
                     stats.ratio(own[-1], theirs[-1] if theirs else None)
                 )
-        per_step = self.values.get("brickwork_per_step_steps_per_s")
-        for other in ("dramatiq", "celery"):
-            theirs = self.values.get(f"{other}_steps_per_s")
-            if per_step:
-                self.values[f"per_step_ratio_vs_{other}"].append(
-                    stats.ratio(per_step[-1], theirs[-1] if theirs else None)
-                )
+        for contender, prefix in (
+            ("brickwork_per_step", "per_step"),
+            ("brickwork_async_commit", "async_commit"),
+        ):
+            own = self.values.get(f"{contender}_steps_per_s")
+            for other in ("dramatiq", "celery"):
+                theirs = self.values.get(f"{other}_steps_per_s")
+                if own:
+                    self.values[f"{prefix}_ratio_vs_{other}"].append(
+                        stats.ratio(own[-1], theirs[-1] if theirs else None)
+                    )
 
     def _extras(self):
         """Windmill's 40-step shape, webhook ingest and timeline rendering, when the parts
@@ -140,6 +147,19 @@ class Suite:
             ("windmill40_s", "Brickwork: 40 sequential fib(10) steps, 1 worker", "s"),
             ("start_latency_p50_ms", "Brickwork: trigger -> first attempt p50", "ms"),
             ("start_latency_p99_ms", "Brickwork: trigger -> first attempt p99", "ms"),
+            (
+                "brickwork_async_commit_steps_per_s",
+                "the same, ASYNC_STEP_COMMIT (no wait for the WAL flush)",
+                "steps/s",
+            ),
+            ("async_commit_ratio_vs_dramatiq", "ASYNC_STEP_COMMIT / raw Dramatiq", "x"),
+            (
+                f"brickwork_async_commit_idle_{s}_ms",
+                f"ASYNC_STEP_COMMIT: one {s}-step run, idle",
+                "ms",
+            ),
+            ("async_commit_overhead_p50_ms", "ASYNC_STEP_COMMIT: step -> next step p50", "ms"),
+            ("async_commit_overhead_p99_ms", "ASYNC_STEP_COMMIT: step -> next step p99", "ms"),
             ("brickwork_steps_per_s", f"local steps (pure, inline): {s}-step runs", "steps/s"),
             ("ratio_vs_dramatiq", "local steps / raw Dramatiq", "x"),
             ("ratio_vs_celery", "local steps / Celery", "x"),
@@ -183,10 +203,21 @@ class Suite:
             "timeline_partial_1000_ms",
             "timeline_1000_queries",
             "timeline_10_queries",
+            "brickwork_async_commit_steps_per_s",
+            "async_commit_ratio_vs_dramatiq",
+            f"brickwork_async_commit_idle_{s}_ms",
+            "async_commit_overhead_p50_ms",
+            "async_commit_overhead_p99_ms",
         ]
         figures = {key: _rounded(stats.median(self.values.get(key, []))) for key in keys}
         if s != 20:  # the documented keys name the 20-step figures
-            for name in ("dramatiq", "celery", "brickwork", "brickwork_per_step"):
+            for name in (
+                "dramatiq",
+                "celery",
+                "brickwork",
+                "brickwork_per_step",
+                "brickwork_async_commit",
+            ):
                 figures[f"{name}_idle_20_ms"] = None
         if self.values.get("webhook_lost"):
             figures["webhook_lost"] = max(self.values["webhook_lost"])

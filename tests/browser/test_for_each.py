@@ -7,11 +7,12 @@ from playwright.sync_api import expect
 
 from builder.definition import validate
 from builder.models import Workflow
-from runner import executor, launch
+from runner import executor
 from runner.models import Attempt
 from tests.runs import start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# They drive the attempts themselves (tests/conftest.py `no_messages`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_messages")]
 
 EACH = {
     "key": "charge",
@@ -22,15 +23,6 @@ EACH = {
     "retry": {"max_attempts": 1},
     "input": {"fail_times": "{{ item.fail }}", "message": "card {{ item.card }} declined"},
 }
-
-
-@pytest.fixture(autouse=True)
-def no_messages():
-    """These tests drive the attempts themselves: a worker left running by an earlier test
-    must not take them first (and run more items than the test counts on)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(launch, "send", lambda dispatches: None)
-        yield
 
 
 def _run_every_attempt(run):

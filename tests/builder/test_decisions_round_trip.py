@@ -7,6 +7,7 @@ from django.test import Client
 from builder.definition import validate
 from core.models import ApiKey
 from tests.api import Api
+from tests.builder.test_builder_views import HTMX, errors_in
 from tests.builder.test_round_trip import FormReader
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +68,14 @@ DECIDING = {
 }
 
 
-def _save_as_shown(browser, index, change=None):
+def _save_as_shown(browser, index, change=None, **headers):
     page = browser.get(f"/w/acme/workflows/orders/?step={index}")
     assert page.status_code == 200
     form = FormReader("step-form")
     form.feed(page.content.decode())
     form.data.pop("selected", None)
     form.data.update(change or {})
-    return browser.post(f"/w/acme/workflows/orders/steps/{index}/save/", form.data)
+    return browser.post(f"/w/acme/workflows/orders/steps/{index}/save/", form.data, **headers)
 
 
 def test_saving_every_step_unchanged_keeps_every_decision(workspace, alice):
@@ -102,11 +103,21 @@ def test_the_panel_shows_a_condition_error_and_keeps_the_text(workspace, alice):
     assert "use == to compare (at column 26)" in page
     # References are checked once the definition parses: mend the condition first.
     _save_as_shown(browser, 1, {"when": ["steps.check.output.total == 1"]})
-    _save_as_shown(
-        browser, 3, {"cases": ['[{"name": "x", "when": "steps.pay.output", "next": []}]']}
-    )
-    page = browser.get("/w/acme/workflows/orders/?step=3").content.decode()
-    assert "cases[0].when: steps.pay.output: step &#x27;pay&#x27; does not run before" in page
+    _save_as_shown(browser, 3, {"case-0-when": ["steps.pay.output"]})
+    page = browser.get("/w/acme/workflows/orders/?step=3")
+    # A case's condition error shows in its row, next to the condition
+    assert errors_in(page)["err-case-0-when"] == [
+        "steps.pay.output: step &#x27;pay&#x27; does not run before this one (add it to after) (at column 1)"
+    ]
+    # and in the JSON view, under the cases, with the path that says which case
+    json_view = {"cases_view": ["json"], "rerender": ["1"]}
+    json_view["cases"] = ['[{"name": "x", "when": "steps.pay.output", "next": []}]']
+    response = _save_as_shown(browser, 3, json_view, **HTMX)
+    assert 'id="f-cases"' in response.content.decode()
+    assert errors_in(response)["err-cases"] == [
+        "cases[0].when: steps.pay.output: step &#x27;pay&#x27; does not run before this one "
+        "(add it to after) (at column 1)"
+    ]
 
 
 def test_a_step_becomes_a_switch_in_the_panel(workspace, alice):
@@ -123,4 +134,5 @@ def test_a_step_becomes_a_switch_in_the_panel(workspace, alice):
         "cases": [{"name": "a", "when": "true"}],
     }
     page = browser.get("/w/acme/workflows/orders/?step=5").content.decode()
-    assert 'id="f-cases"' in page and 'id="f-action"' not in page
+    assert 'id="f-action"' not in page  # the switch's cases, as rows
+    assert 'name="case-0-when" value="true"' in page and 'id="case-1-when"' in page

@@ -12,20 +12,12 @@ from runner import engine, executor, launch
 from runner.models import Attempt
 from tests.runs import duplicated_transitions, start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# They drive the attempts themselves (tests/conftest.py `no_messages`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_messages")]
 
 # "b" is not a pure action, so it is claimed for the worker rather than run inline.
 SUCCEEDS = {"action": "debug.fail", "input": {"fail_times": 0}}
 TWO_STEPS = [{"key": "a", "action": "debug.echo"}, {"key": "b", **SUCCEEDS}]
-
-
-@pytest.fixture(autouse=True)
-def no_messages():
-    """This test drives the attempts itself: a worker left running by an earlier test must
-    not take them first (its own MonkeyPatch, as the tests undo theirs mid-way)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(launch, "send", lambda dispatches: None)
-        yield
 
 
 def drop_after_next_commit(monkeypatch):

@@ -21,6 +21,11 @@ FIGURES = {
         "per_step_overhead_p50_ms",
         "start_latency_p50_ms",
     ],
+    "brickwork_async_commit": [
+        "brickwork_async_commit_steps_per_s",
+        "brickwork_async_commit_idle_2_ms",
+        "async_commit_overhead_p50_ms",
+    ],
     "brickwork": ["brickwork_steps_per_s", "brickwork_idle_2_ms"],
     "windmill40": ["windmill40_s"],
     "webhook": ["webhook_accepted_per_s", "webhook_lost"],

@@ -59,8 +59,9 @@ def test_each_further_step_costs_the_same_few_queries(workspace, settings):
     assert (long - short) // 15 <= QUERIES_PER_STEP[connection.vendor], (short, long)
 
 
-def round_trips_to_run(workspace, length):
-    """Round trips on the wire (libpq's trace of the messages the client sends)."""
+def round_trips_to_run(workspace, length, sent=None):
+    """Round trips on the wire (libpq's trace of the messages the client sends); `sent`,
+    a list, receives the trace's lines."""
     run = start(
         workspace,
         [{"key": f"s{n}", "action": "debug.fib", "input": {"n": 1}} for n in range(length)],
@@ -76,9 +77,12 @@ def round_trips_to_run(workspace, length):
         finally:
             pgconn.untrace()
         trace.seek(0)
-        sent = [line.split("\t")[2].split()[0] for line in trace if line.startswith("F\t")]
+        lines = [line for line in trace if line.startswith("F\t")]
+    if sent is not None:
+        sent.extend(lines)
     assert run.attempts.filter(status="succeeded").count() == length
-    return sum(1 for message in sent if message in ("Query", "Sync"))
+    messages = [line.split("\t")[2].split()[0] for line in lines]
+    return sum(1 for message in messages if message in ("Query", "Sync"))
 
 
 @pytest.mark.postgresql_only(reason="counts PostgreSQL's wire protocol messages")
@@ -91,3 +95,36 @@ def test_each_further_step_costs_the_same_few_round_trips(workspace):
     # Then each further step costs the same few round trips
     assert (long - short) % 15 == 0, (short, long)
     assert (long - short) // 15 <= ROUND_TRIPS_PER_STEP, (short, long)
+
+
+# In a transaction of its own, as in a worker: BEGIN goes with the lock (core/postgresql),
+# the writes with COMMIT.
+ROUND_TRIPS_PER_COMMITTED_STEP = 2
+
+
+@pytest.mark.postgresql_only(reason="counts PostgreSQL's wire protocol messages")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would see its messages
+def test_each_committed_step_costs_two_round_trips(workspace):
+    # Given a chain of debug.fib run outside any test transaction: each step commits
+    round_trips_to_run(workspace, 2)
+    # When a worker runs one of 5 and one of 20 steps from their first message
+    short, long = round_trips_to_run(workspace, 5), round_trips_to_run(workspace, 20)
+    # Then each further step costs its BEGIN-and-lock and its writes-and-COMMIT
+    assert (long - short) % 15 == 0, (short, long)
+    assert (long - short) // 15 <= ROUND_TRIPS_PER_COMMITTED_STEP, (short, long)
+
+
+@pytest.mark.postgresql_only(reason="counts PostgreSQL's wire protocol messages")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")
+def test_async_step_commit_costs_no_round_trip(workspace, settings):
+    # Given ASYNC_STEP_COMMIT: a step's transitions do not wait for the WAL flush
+    settings.ASYNC_STEP_COMMIT = True
+    round_trips_to_run(workspace, 2)
+    # When a worker runs one of 5 and one of 20 steps
+    sent = []
+    short, long = round_trips_to_run(workspace, 5), round_trips_to_run(workspace, 20, sent)
+    # Then each step's commit said so to PostgreSQL, in the round trips it had anyway
+    assert sum("synchronous_commit = off" in line for line in sent) >= 20
+    assert (long - short) // 15 <= ROUND_TRIPS_PER_COMMITTED_STEP, (short, long)

@@ -75,6 +75,72 @@ def test_an_update_of_a_row_still_to_insert_is_checked_too(workspace):
         w.insert(Attempt, {**row, "number": 3, "status": AttemptStatus.SUCCEEDED})
 
 
+# The last writes of a transaction and its COMMIT, in one round trip (PostgreSQL)
+
+
+@pytest.mark.postgresql_only(reason="COMMIT pipelined with the writes is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
+def test_a_missed_compare_and_set_sent_with_commit_commits_nothing(workspace):
+    from django.db import transaction
+
+    # Given a queued run and its scheduled attempt
+    run = start(workspace, ECHO)
+    attempt = Attempt.objects.get(run=run)
+    # When one transaction's last writes, sent with its COMMIT, move the run to running
+    # and expect the attempt running, which it is not
+    with pytest.raises(fastsql.LostUpdate) as lost, transaction.atomic():
+        w = writes()
+        w.update(Run, run.id, RunStatus.QUEUED, status=RunStatus.RUNNING)
+        w.update(Attempt, attempt.id, AttemptStatus.RUNNING, status=AttemptStatus.SUCCEEDED)
+        w.send(commit=True)
+    # Then PostgreSQL refused the statement: the miss names the attempt, and the run's
+    # update, in the same statement, was not committed either
+    assert (Attempt, attempt.id) in lost.value.rows
+    assert Run.objects.get(id=run.id).status == RunStatus.QUEUED
+    assert Attempt.objects.get(id=attempt.id).status == AttemptStatus.SCHEDULED
+
+
+@pytest.mark.postgresql_only(reason="COMMIT pipelined with the writes is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
+def test_a_statement_after_the_committed_writes_is_in_a_transaction_of_its_own(workspace):
+    from django.db import transaction
+
+    # Given writes sent with their COMMIT inside an atomic block
+    run = start(workspace, ECHO)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        w = writes()
+        w.update(Run, run.id, RunStatus.QUEUED, status=RunStatus.RUNNING)
+        w.send(commit=True)
+        # When the block writes once more, then fails
+        Run.objects.filter(id=run.id).update(keep=True)
+        raise RuntimeError("after the commit")
+    # Then the committed writes stay, and the later write was rolled back, not
+    # committed on its own
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    assert run.keep is False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
+def test_writes_sent_with_commit_inside_a_savepoint_wait_for_the_outer_commit(workspace):
+    from django.db import transaction
+
+    # Given writes sent "with commit" in a block nested in another
+    run = start(workspace, ECHO)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with transaction.atomic():
+            w = writes()
+            w.update(Run, run.id, RunStatus.QUEUED, status=RunStatus.RUNNING)
+            w.send(commit=True)
+        # When the outer block fails
+        raise RuntimeError("outer")
+    # Then nothing was committed: only the outermost block may commit
+    assert Run.objects.get(id=run.id).status == RunStatus.QUEUED
+
+
 def test_a_row_is_the_instance_as_pre_save_gives_it(workspace):
     # Given a new run, its id not taken, its created_at (auto_now_add) not set
     run = start(workspace, ECHO)

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             default="",
-            help="comma-separated subset: dramatiq,celery,brickwork_per_step,brickwork,windmill40,webhook,timeline",
+            help="comma-separated subset: dramatiq,celery,brickwork_per_step,brickwork_async_commit,brickwork,windmill40,webhook,timeline",
         )
         parser.add_argument("--json", action="store_true", help="print a JSON object last")
 
