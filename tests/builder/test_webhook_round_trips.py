@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
-from psycopg import pq
+from psycopg import _queries, pq
 
 from builder.definition import validate
 from builder.models import Workflow
@@ -134,3 +134,27 @@ def test_the_health_check_of_an_idle_connection_makes_no_round_trip():
     with round_trips() as counted:
         assert connection.is_usable()
     assert counted == []
+
+
+@pytest.mark.postgresql_only(reason="psycopg's conversion cache (core/postgresql)")
+@pytest.mark.django_db(transaction=True)
+def test_an_accepted_delivery_s_statements_are_parsed_once_per_process(client, workflow):
+    # Given a process that has taken one delivery (its statements' texts seen once)
+    trigger = make_trigger(workflow)
+    assert post(client, trigger).status_code == 202
+    before = conversions()
+    # When another delivery is accepted
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, trigger).status_code == 202
+    # Then every one of its statements came from psycopg's cache, the run's one statement
+    # too, although it is over psycopg's own 4 KiB limit (the backend raises it)
+    after = conversions()
+    assert after - before >= len(queries) == 2
+    assert max(len(q["sql"].encode()) for q in queries) > 4096
+
+
+def conversions():
+    """Statements psycopg found in its caches of converted texts: server-side binding
+    (DATABASE_PREPARED) uses one, client-side binding the other."""
+    caches = (_queries._query2pg, _queries._query2pg_client)
+    return sum(cache.cache_info().hits for cache in caches)

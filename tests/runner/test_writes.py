@@ -139,3 +139,20 @@ def test_writes_sent_with_commit_inside_a_savepoint_wait_for_the_outer_commit(wo
         raise RuntimeError("outer")
     # Then nothing was committed: only the outermost block may commit
     assert Run.objects.get(id=run.id).status == RunStatus.QUEUED
+
+
+def test_a_row_is_the_instance_as_pre_save_gives_it(workspace):
+    # Given a new run, its id not taken, its created_at (auto_now_add) not set
+    run = start(workspace, ECHO)
+    new = Run(workspace=workspace, definition=run.definition, input={"a": 1}, trigger="api")
+    assert new.created_at is None
+    # When it is made a row, then plain fields are read as they are, the id is left to the
+    # database, and a field with its own pre_save (auto_now_add) still gets its value
+    row = fastsql.row_of(new)
+    assert "id" not in row
+    assert row["workspace_id"] == workspace.id and row["input"] == {"a": 1}
+    assert row["trigger"] == "api" and row["created_at"] is not None
+    # And a run whose id is taken gives every column, its id included
+    row = fastsql.row_of(run)
+    assert row["id"] == run.id
+    assert set(row) == {f.attname for f in Run._meta.concrete_fields}
