@@ -7,18 +7,10 @@ default operator class. SQLite has no such index: it compares extracted values i
 
 from django.db import migrations
 
+from core.postgresql.migration_ops import PostgreSQLOnly
+
 CREATE = "CREATE INDEX IF NOT EXISTS run_input_path ON runner_run USING gin (input jsonb_path_ops)"
 DROP = "DROP INDEX IF EXISTS run_input_path"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
@@ -26,4 +18,4 @@ class Migration(migrations.Migration):
         ("runner", "0015_child_runs"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [PostgreSQLOnly([CREATE], [DROP])]

@@ -7,6 +7,8 @@ nothing, rather than be noticed by the client once COMMIT has already run.
 
 from django.db import migrations
 
+from core.postgresql.migration_ops import PostgreSQLOnly
+
 CREATE = """
 CREATE OR REPLACE FUNCTION brickwork_expect(got bigint, wanted bigint, what text)
 RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
@@ -22,17 +24,7 @@ $$
 DROP = "DROP FUNCTION IF EXISTS brickwork_expect(bigint, bigint, text)"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("runner", "0022_key_order_and_attempt_log")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [PostgreSQLOnly([CREATE], [DROP])]
