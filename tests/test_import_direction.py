@@ -23,7 +23,8 @@ ENGINE = {
     "runner.transition", "runner.steps", "runner.compensation", "runner.engine",
     "runner.throttle", "runner.run_gate", "runner.action_limits",
     "runner.decisions", "runner.for_each", "runner.subflows", "runner.waits",
-    "runner.lazy_transaction",
+    "runner.lazy_transaction", "runner.wait_steps", "runner.wait_transitions",
+    "runner.subflow_transitions", "runner.run_ending",
     "runner.alert_models",  # models of the runner app, imported by runner.models
 }  # fmt: skip
 
