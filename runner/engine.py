@@ -14,13 +14,13 @@ runner/run_state.py; starting a step, runner/steps.py; compensation,
 runner/compensation.py; the retry decision, core/retry.py. Callers that start runs from
 the outside go through runner/launch.py, which hands the engine the broker's `send`.
 
-Here is the step path: a run starts, its attempts are claimed and end, and `advance`
-decides what follows. The steps that hold no attempt start and end in modules of their
-own, below the engine: a wait in runner/wait_steps.py, a child run in
-runner/subflow_transitions.py (handed `start_run`, `advance` and `reconcile`, which they
-call back). What changes a run from outside its attempts sits above the engine and calls
-its `advance`: waits resumed (runner/wait_transitions.py), a cancel or a time-out
-(runner/run_ending.py).
+This module is the step path: a run starts, its attempts are claimed and end, and
+`advance` decides what follows. Imports point one way around it. Below, what `advance`
+calls for the steps that hold no attempt: a wait begins in runner/wait_steps.py, a child
+run starts and stops in runner/subflow_transitions.py (handed `start_run`, `advance` and
+`reconcile` to call back). Above, what changes a run from outside its attempts and then
+calls `advance`: waits resumed in runner/wait_transitions.py, a cancel or a time-out in
+runner/run_ending.py.
 
 Actors only claim an attempt, call the action, and hand the outcome back here.
 """
