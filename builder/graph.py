@@ -9,6 +9,8 @@ the run page both draw from this, so a workflow looks the same in both.
 
 from dataclasses import dataclass, field
 
+from django.utils.text import Truncator
+
 from builder import draft as drafts
 from builder.models import Workflow
 
@@ -71,6 +73,35 @@ class Node:
     @property
     def is_wait(self):
         return self.type in WAIT_TYPES
+
+    @property
+    def kind_class(self):
+        """The icon's classes: its action's group (else its type), and `wait` for a wait."""
+        return f"kind-{self.group or self.type}{' wait' if self.is_wait else ''}"
+
+    @property
+    def chips(self):
+        """(class, title, text) of each badge the node wears, in the order they are drawn:
+        computed here once, so that a face costs its template a loop (the run page draws
+        every step of a long workflow)."""
+        chips = []
+        if self.for_each:
+            title = f"For each item of {self.for_each}: the action runs once per item, "
+            chips.append(("chip each", f"{title}{self.each_limit} at once", self.each_badge))
+        if self.when:
+            text = f"if {Truncator(self.when).chars(26)}"
+            chips.append(("chip cond", f"Runs only when {self.when}", text))
+        if self.retry:
+            chips.append(("chip", "Retry policy of its own", f"↻ {self.retry}×"))
+        if self.timeout:
+            chips.append(("chip", "Timeout per attempt", f"{self.timeout} s max"))
+        if self.error_routes:
+            text = f"⚠ {self.error_routes} route{'' if self.error_routes == 1 else 's'}"
+            chips.append(("chip err", "Error routes", text))
+        if self.compensate:
+            text = f"↩ undo {self.compensate}"
+            chips.append(("chip comp", f"Compensation: {self.compensate}", text))
+        return chips
 
 
 def build(steps, names=None):

@@ -11,16 +11,20 @@ from django.utils import timezone
 
 from core import vault
 from core.audit import record
+from core.key_order import KeepsKeyOrder, KeyOrderField
 from core.models import Workspace
 from core.retention import purge_before
 
 
-class Workflow(models.Model):
+class Workflow(KeepsKeyOrder, models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="workflows")
     slug = models.SlugField(max_length=100)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     draft = models.JSONField(default=dict)
+    # The key order the draft was written in, where the database re-sorts it: the builder,
+    # export and API show it back as written (core/key_order.py).
+    draft_keys = KeyOrderField(source="draft")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -68,12 +72,13 @@ class Workflow(models.Model):
             return version
 
 
-class WorkflowVersion(models.Model):
+class WorkflowVersion(KeepsKeyOrder, models.Model):
     """Never updated: runs are pinned to it. The definition's actions are pinned too."""
 
     workflow = models.ForeignKey(Workflow, models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     definition = models.JSONField()
+    definition_keys = KeyOrderField(source="definition")  # as for Workflow.draft
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"

@@ -116,6 +116,39 @@ def orders_of(model):
     }
 
 
+class KeepsKeyOrder:
+    """A model mixin: its JSON fields with a KeyOrderField come back from the database in
+    the order they were written in, so whatever shows or edits them (a workflow's draft and
+    versions) needs no care of its own, and a save naming one in `update_fields` records
+    its order too.
+
+    Not for rows the engine reads on every step (runs, steps): restoring walks the value on
+    each read, so those put the order back once per run (runner/run_state.py) or where
+    they are shown. Action versions may: a worker reads each once (runner/run_state.py).
+    """
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        row = super().from_db(db, field_names, values, **kwargs)
+        loaded = row.__dict__  # a deferred field is absent: never load it here
+        for source, attname in _orders(cls).items():
+            order = loaded.get(attname)
+            if order is not None and source in loaded:
+                loaded[source] = restore(loaded[source], order)
+        return row
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is not None:
+            sources = _orders(type(self))
+            update_fields = [*update_fields, *(sources[f] for f in update_fields if f in sources)]
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+@functools.cache
+def _orders(model):
+    return orders_of(model)
+
+
 def with_orders(model, fields, sources):
     """`fields` (a write of some of `model`'s columns) plus the key orders of the JSON
     fields among them; `sources` is `orders_of(model)` (cached by the caller)."""

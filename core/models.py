@@ -13,6 +13,7 @@ from django.utils import timezone
 from core import masking, vault
 from core.audit import AuditEntry, record  # noqa: F401 (AuditEntry: a model of this app)
 from core.errors import SecretUnreadable
+from core.key_order import KeepsKeyOrder, KeyOrderField
 from core.retention import purge_before
 
 log = logging.getLogger(__name__)
@@ -293,8 +294,13 @@ class Action(models.Model):
         return self.versions.order_by("-version").first()
 
 
-class ActionVersion(models.Model):
-    """An immutable version of an action: what it accepts, how it is retried, how it runs."""
+class ActionVersion(KeepsKeyOrder, models.Model):
+    """An immutable version of an action: what it accepts, how it is retried, how it runs.
+
+    Its JSON comes back in the key order it was written in (core/key_order.py): the action
+    page, the API and the step panel's fields show it so, and an HTTP action sends its body
+    so. Workers read each version once (runner/run_state.py), so this costs no step.
+    """
 
     action = models.ForeignKey(Action, models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
@@ -305,6 +311,9 @@ class ActionVersion(models.Model):
     timeout_s = models.FloatField(default=30)
     # http: the request template; script: the command and its arguments.
     config = models.JSONField(default=dict, blank=True)
+    input_schema_keys = KeyOrderField(source="input_schema")
+    output_schema_keys = KeyOrderField(source="output_schema")
+    config_keys = KeyOrderField(source="config")
     # python: the decorator's version= and a hash of what it declares, so a
     # changed schema makes a new version on the next sync.
     code_version = models.PositiveIntegerField(default=1)

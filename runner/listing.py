@@ -6,7 +6,11 @@ from django.db.models.functions import Coalesce
 
 from runner.models import Run
 
-HEAVY = ("definition", "action_versions", "input", "output", "error", "input_keys", "output_keys")
+HEAVY = (
+    "definition", "action_versions", "input", "output", "error",
+    "input_keys", "output_keys", "definition_keys",
+)  # fmt: skip
+WORKFLOW_HEAVY = ("workflow__draft", "workflow__draft_keys", "workflow__description")
 
 
 def light_runs(queryset=None):
@@ -14,7 +18,7 @@ def light_runs(queryset=None):
     queryset = Run.objects.all() if queryset is None else queryset
     return (
         queryset.select_related("workflow", "action")
-        .defer(*HEAVY, "workflow__draft", "workflow__description", "action__description")
+        .defer(*HEAVY, *WORKFLOW_HEAVY, "action__description")
         .annotate(
             label=Coalesce(
                 F("workflow__name"),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from builder.models import Workflow, WorkflowVersion
-from core.key_order import KeyOrderField
+from core.key_order import KeepsKeyOrder, KeyOrderField
 from core.models import Action, ActionVersion, Workspace
 from runner.states import (
     ACTIVE_RUN,
@@ -34,6 +34,9 @@ class Run(models.Model):
     # The definition as it was when the run started, with every action pinned, and
     # the ActionVersion id of each pinned ref: the run never looks anything up again.
     definition = models.JSONField()
+    # Its key order (core/key_order.py): steps render their input templates in the order
+    # they were written in. Read once per run by a worker (runner/run_state.py).
+    definition_keys = KeyOrderField(source="definition")
     action_versions = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # Why compensation started: "failed", "cancelled" or "timed_out"; decides the final status.
@@ -325,7 +328,7 @@ class Overlap(models.TextChoices):
     CANCEL_PREVIOUS = "cancel_previous", "Cancel the previous run, then run it"
 
 
-class Schedule(models.Model):
+class Schedule(KeepsKeyOrder, models.Model):
     """Runs of a workflow's latest published version on a clock (runner/schedules.py)."""
 
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="schedules")
@@ -335,6 +338,8 @@ class Schedule(models.Model):
     interval_s = models.PositiveIntegerField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
     input = models.JSONField(default=dict, blank=True)
+    # Its key order (core/key_order.py): the API and the runs it starts keep it.
+    input_keys = KeyOrderField(source="input")
     overlap = models.CharField(max_length=20, choices=Overlap.choices, default=Overlap.SKIP)
     # Fire times missed while nothing swept (Brickwork down) still fire if this recent.
     catchup_window_s = models.PositiveIntegerField(default=3600)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from core import references
+from core import key_order, references
 from core.errors import InvalidInput, InvalidTransition
 from runner import decisions, waits
 from runner.launch import start_run
@@ -91,7 +91,8 @@ def plan(
         RunStatus.CANCELLED,
     ):
         raise InvalidTransition("only a failed, compensated or cancelled run has a failed step")
-    definition, workflow_version = run.definition, run.workflow_version
+    # In the order it was written in (core/key_order.py): the rerun's steps render so too.
+    definition, workflow_version = key_order.ordered(run, "definition"), run.workflow_version
     if version == "latest" and run.workflow_id:
         latest = run.workflow.latest_version()
         if latest is not None:
@@ -100,7 +101,7 @@ def plan(
         newest = run.action.latest_version()
         definition = {**definition, "steps": [{**definition["steps"][0], "action": newest.ref}]}
     definition = _with_choices(definition, step_inputs or {}, skip, user)
-    new_input = run.input if input is None else input
+    new_input = key_order.ordered(run, "input") if input is None else input
     reuse = reusable_steps(run, definition, new_input) if start_from == "failed" else {}
     return Plan(definition, workflow_version, new_input, reuse)
 

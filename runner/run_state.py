@@ -105,10 +105,12 @@ def _run_shape(run_id):
     (PostgreSQL sequences, SQLite AUTOINCREMENT); an original deleted since is looked
     up again before it is resolved."""
     fields = ("definition", "action_versions", "input", "scheduled_for")
-    fields += ("rerun_of_id", "resolve_original", "input_keys")
+    fields += ("rerun_of_id", "resolve_original", "input_keys", "definition_keys")
     shape = Run.objects.values_list(*fields).get(id=run_id)
-    # The input in the order it was given: a step's `{{ input }}` keeps it (core/key_order.py).
-    return (*shape[:2], key_order.restore(shape[2], shape[6]), *shape[3:6])
+    # The definition and input in the order they were written in (core/key_order.py): a
+    # step's input renders in its template's order, and `{{ input }}` keeps the input's.
+    definition = key_order.restore(shape[0], shape[7])
+    return (definition, shape[1], key_order.restore(shape[2], shape[6]), *shape[3:6])
 
 
 def steps_of(run):

@@ -31,7 +31,9 @@ def is_subflow(spec: dict) -> bool:
 def child_target(run, spec):
     """(workflow, version) the step runs, from the run's own workspace; InvalidInput when
     it is gone, archived or has no such version (it was valid when published)."""
-    workflow = Workflow.objects.filter(workspace_id=run.workspace_id, slug=spec["workflow"]).first()
+    # Not its draft: only the version's definition is run.
+    workflows = Workflow.objects.defer("draft", "draft_keys")
+    workflow = workflows.filter(workspace_id=run.workspace_id, slug=spec["workflow"]).first()
     if workflow is None:
         raise InvalidInput({"workflow": [f"no workflow {spec['workflow']!r} in this workspace"]})
     if workflow.archived_at is not None:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/<slug:ws>/alerts/<int:rule_id>/delete", alerts.alert_delete, name="alert_delete"),
     path("w/<slug:ws>/runs/<int:run_id>/", run.run_detail, name="run_detail"),
     path("w/<slug:ws>/runs/<int:run_id>/timeline", run.run_timeline, name="run_timeline"),
+    path("w/<slug:ws>/runs/<int:run_id>/io", run.run_io, name="run_io"),
     path("w/<slug:ws>/runs/<int:run_id>/step", run.step_detail, name="run_step"),
     path("w/<slug:ws>/runs/<int:run_id>/items/<str:key>/", items.item_list, name="run_items"),
     path("w/<slug:ws>/runs/<int:run_id>/attempt", run.attempt_detail, name="run_attempt"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from builder import draft as drafts
 from builder.palette import resolve
+from core import key_order
 from core.models import Secret
 from runner.models import Run, StepRun
 from runner.states import StepStatus
@@ -77,7 +78,8 @@ def _step_sources(workflow, steps, index, outcome=False):
 def last_input(workflow):
     """The input of the workflow's latest run: the sample a step test starts from."""
     run = Run.objects.filter(workflow=workflow, workspace=workflow.workspace).order_by("-id")
-    found = run.values_list("input", flat=True).first()
+    found = run.values_list("input", "input_keys").first()
+    found = key_order.restore(*found) if found else None  # as it was given
     return found if isinstance(found, dict) else {}
 
 
@@ -91,11 +93,12 @@ def last_outputs(workflow):
             compensates__isnull=True,
         )
         .order_by("-id")
-        .values_list("key", "output")[:200]
+        .values_list("key", "output", "output_keys")[:200]
     )
     outputs = {}
-    for key, output in rows:
-        outputs.setdefault(key, output)
+    for key, output, order in rows:
+        if key not in outputs:
+            outputs[key] = key_order.restore(output, order)  # as the action wrote it
     return outputs
 
 

@@ -94,6 +94,9 @@ def get(request, run_id: int):
     return run_detail(get_run(request.workspace, run_id), secret_values(request.workspace))
 
 
+LIST_DATA = ("input", "output", "input_keys", "output_keys")
+
+
 @router.get(
     "/{run_id}/steps/{key}/items",
     response={200: ItemPage, **READ_ERRORS},
@@ -111,8 +114,10 @@ def items(
     cursor: str | None = Query(None, pattern=r"^[0-9]{1,9}$"),
     limit: int = Query(50, ge=1, le=200),
 ):
-    run = get_run(request.workspace, run_id)
-    step = run.steps.filter(key=key, kind=StepKind.ACTION, parent__isnull=True).first()
+    # Neither the run's output nor the step's is read: either may hold every item's output.
+    run = one_or_404(runs_of(request.workspace).defer(*LIST_DATA), run_id)
+    steps = run.steps.filter(key=key, kind=StepKind.ACTION, parent__isnull=True)
+    step = steps.only("id", "key", "run_id").first()
     if step is None or not for_each.is_for_each(run.step_spec(key)):
         raise ApiError(404, f"Run {run.id} has no for-each step {key[:100]!r}")
     after = int(cursor) if cursor else None

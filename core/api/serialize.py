@@ -6,7 +6,7 @@ fields (ids, statuses, keys) are never touched, whatever a secret's value reads.
 
 from urllib.parse import quote
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from core.key_order import ordered
 from core.masking import mask
@@ -124,7 +124,8 @@ def item_page(step, secrets=(), *, status=None, after=None, limit=50):
         items = items.filter(item_index__gt=after)
     page = list(
         items.order_by("item_index")
-        .select_related("reused_from")
+        # The original's run only: a join, not the original item's row with its data.
+        .annotate(reused_from_run=F("reused_from__run_id"))
         .prefetch_related(Prefetch("attempts", queryset=Attempt.objects.order_by("number")))[
             : limit + 1
         ]
@@ -151,7 +152,7 @@ def _item(item, compensation, secrets):
         "output": mask(item.output, secrets),
         "error": mask(item.error, secrets),
         "attempt_count": item.attempt_count,
-        "reused_from_run": item.reused_from.run_id if item.reused_from_id else None,
+        "reused_from_run": item.reused_from_run,
         "compensation": compensation,
         "started_at": item.started_at,
         "ended_at": item.ended_at,

@@ -6,6 +6,7 @@ action may return a secret it was given, or a run's own input may carry one.
 """
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,12 +23,27 @@ from runner import launch, pruning, run_graph, timeline, waits
 from runner.models import Attempt, Run, StepRun
 from runner.states import ACTIVE_RUN
 
+# A run's input and output may be as big as its for-each's list (the output of a for-each
+# that ends the run is every item's output): the run page and its polls never read them.
+# The "Run input and output" pane loads them when it is opened (`run_io`).
+RUN_DATA = ("input", "output", "input_keys", "output_keys")
+PARENTS = ("parent_run", "parent_step")
+# The page names the workflow and its version: their definitions (the run has its own) and
+# key orders are not read (restoring an order walks the whole definition on every load).
+PAGE_UNREAD = ("workflow__draft", "workflow__draft_keys")
+PAGE_UNREAD += ("workflow_version__definition", "workflow_version__definition_keys")
 
-def get_run(request, run_id):
-    """The run, if it belongs to the request's workspace; 404 otherwise."""
+
+def get_run(request, run_id, *, data=True):
+    """The run, if it belongs to the request's workspace; 404 otherwise. Without `data`,
+    its input and output are left unread (`run.has_output` says whether there is one)."""
     runs = Run.objects.select_related(
         "workflow", "workflow_version", "action", "created_by", "parent_run", "parent_step"
     )
+    # The parent run and step are named and their status shown, nothing more.
+    runs = runs.defer(*(f"{parent}__{field}" for parent in PARENTS for field in RUN_DATA))
+    if not data:
+        runs = runs.defer(*RUN_DATA, *PAGE_UNREAD).annotate(has_output=Q(output__isnull=False))
     return get_object_or_404(runs, id=run_id, workspace=request.workspace)
 
 
@@ -66,11 +82,11 @@ def _children(run):
 @workspace_view()
 def run_detail(request, run_id):
     reruns = _reruns(request, run_id)  # before the run: see _reruns
-    run = get_run(request, run_id)
+    run = get_run(request, run_id, data=False)
     secrets = _secrets(request)
     only_failures = request.GET.get("only") == "failures"
     line = timeline.build(run, only_failures=only_failures, secrets=secrets)
-    context = _context(request, _masked(run, secrets), line)
+    context = _context(request, _masked_error(run, secrets), line)
     context["reruns"] = reruns
     context["live"] = not run.is_finished or _any_active(reruns)
     # The timeline read every step already; a filtered one did not (its nodes read their own).
@@ -84,7 +100,7 @@ def run_detail(request, run_id):
 def run_timeline(request, run_id):
     """The steps touched since event `after`, as out-of-band swaps; stops once finished."""
     reruns = _reruns(request, run_id)  # before the run: see _reruns
-    run = get_run(request, run_id)
+    run = get_run(request, run_id, data=False)
     try:
         after = max(int(request.GET.get("after", "0")), 0)
     except ValueError:
@@ -95,7 +111,7 @@ def run_timeline(request, run_id):
     line = timeline.changes(run, after, only_failures=only_failures, secrets=secrets)
     # A finished run's page stays live while a rerun of it runs: its status is shown here.
     finished = finished and not _any_active(reruns)
-    context = {**_context(request, _masked(run, secrets), line), "oob": True}
+    context = {**_context(request, _masked_error(run, secrets), line), "oob": True}
     context.update(reruns=reruns, live=not finished)
     counted = {group.key: group.items for group in line.groups if group.for_each}
     context["graph_states"] = run_graph.states(run, counted).values()
@@ -123,6 +139,14 @@ def _reruns(request, run_id):
 
 def _any_active(reruns):
     return any(rerun["status"] in ACTIVE_RUN for rerun in reruns)
+
+
+@require_GET
+@workspace_view()
+def run_io(request, run_id):
+    """The run's input and output, loaded when the page's pane of them is opened."""
+    run = _masked(get_run(request, run_id), _secrets(request))
+    return render(request, "runner/run.html#run_io", {"run": run})
 
 
 @require_GET
@@ -189,6 +213,12 @@ def _masked(row, secrets):
     if isinstance(row, Attempt):
         row.log = mask(row.log, secrets)  # masked when written; and a secret added since
     return row
+
+
+def _masked_error(run, secrets):
+    """The run as its page shows it: only its error (its input and output are not read)."""
+    run.error = mask(run.error, secrets)
+    return run
 
 
 def _version_label(run):

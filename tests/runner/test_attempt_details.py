@@ -57,8 +57,8 @@ def test_log_lines_and_key_order_reach_the_page_and_the_api(worker, client, work
     assert pane.index("Log") > pane.index("Output")
     z, a, m, y, b = _keys_in(pane, "z", "a", "m", "y", "b")
     assert z < a < m < y < b
-    page = client.get(f"/w/acme/runs/{run.id}/").content.decode()
-    zeta, alpha, k2, k1 = _keys_in(page, "zeta", "alpha", "k2", "k1")
+    run_pane = client.get(f"/w/acme/runs/{run.id}/io").content.decode()
+    zeta, alpha, k2, k1 = _keys_in(run_pane, "zeta", "alpha", "k2", "k1")
     assert zeta < alpha < k2 < k1  # the run's input
     step = StepRun.objects.get(run=run)
     step_pane = client.get(f"/w/acme/runs/{run.id}/step?id={step.id}").content.decode()

@@ -2,6 +2,7 @@
 constant, and the run page and the items page take the same queries at 10 and at 1,000
 items. Runs are driven in-process by the executor (tests/runner/test_query_counts.py)."""
 
+import re
 from contextlib import nullcontext
 
 import pytest
@@ -100,3 +101,34 @@ def test_the_items_page_is_not_found_for_a_step_without_for_each(client, workspa
     run = start(workspace, [{"key": "one", "action": "debug.echo"}])
     assert client.get(f"/w/acme/runs/{run.id}/items/one/").status_code == 404
     assert client.get(f"/w/acme/runs/{run.id}/items/nothing/").status_code == 404
+
+
+# A data column in a query's select list (`IS NULL` only asks whether there is one).
+READS_DATA = re.compile(r'\."(output|input)"(?! IS)')
+
+
+def test_the_run_page_of_a_for_each_reads_no_output(client, workspace, alice):
+    # Given a run that ends with a for-each: the step's output, and the run's, is every
+    # item's output
+    client.force_login(alice)
+    run, _ = run_items(workspace, 30, count=False)
+    assert run.status == "succeeded" and len(run.output) == 30
+    # When its page, its poll and its items pages are read
+    for url in (
+        f"/w/acme/runs/{run.id}/",
+        f"/w/acme/runs/{run.id}/timeline?after=0",
+        f"/w/acme/runs/{run.id}/items/each/",
+        f"/w/acme/runs/{run.id}/items/each/?page=1",
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code in (200, 286), url
+        # Then no query selects an input or an output (the run's, the step's, the items')
+        reads = [q["sql"] for q in captured if READS_DATA.search(q["sql"])]
+        assert reads == [], (url, reads)
+    # and the run's input and output come when their pane is opened
+    response = client.get(f"/w/acme/runs/{run.id}/")
+    assert b'id="run-io"' in response.content and b"Run input and output" in response.content
+    response = client.get(f"/w/acme/runs/{run.id}/io")
+    assert response.status_code == 200
+    assert b"<h4>Output</h4>" in response.content

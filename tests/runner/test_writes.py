@@ -80,6 +80,7 @@ def test_an_update_of_a_row_still_to_insert_is_checked_too(workspace):
 
 @pytest.mark.postgresql_only(reason="COMMIT pipelined with the writes is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
 def test_a_missed_compare_and_set_sent_with_commit_commits_nothing(workspace):
     from django.db import transaction
 
@@ -102,6 +103,7 @@ def test_a_missed_compare_and_set_sent_with_commit_commits_nothing(workspace):
 
 @pytest.mark.postgresql_only(reason="COMMIT pipelined with the writes is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
 def test_a_statement_after_the_committed_writes_is_in_a_transaction_of_its_own(workspace):
     from django.db import transaction
 
@@ -122,6 +124,7 @@ def test_a_statement_after_the_committed_writes_is_in_a_transaction_of_its_own(w
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_messages")  # committed: a live worker would take the run
 def test_writes_sent_with_commit_inside_a_savepoint_wait_for_the_outer_commit(workspace):
     from django.db import transaction
 

@@ -95,3 +95,33 @@ def test_another_workspaces_action_and_a_builtin_cannot_be_versioned(api, other_
 def test_an_unknown_field_is_refused(api):
     response = api.post("/actions", {**CRM, "retries": 3})
     assert response.status_code == 422 and "retries" in error_of(response)["fields"]
+
+
+def test_an_action_s_json_keeps_the_order_it_was_written_in(api, workspace, client):
+    # Given an HTTP action whose schema, headers and body have keys in an order PostgreSQL's
+    # jsonb does not keep (shorter keys first, then bytewise)
+    properties = {"zeta": {"type": "integer"}, "beta": {"type": "string"}}
+    ordered = {
+        **CRM,
+        "name": "crm.ordered",
+        "headers": {"X-Zeta": "1", "X-Beta": "2"},
+        "body": {"zeta": "{{ input.zeta }}", "beta": {"yankee": 1, "xray": 2}},
+        "input_schema": {"type": "object", "properties": properties, "required": ["zeta"]},
+    }
+    assert api.post("/actions", ordered).status_code == 201
+    # When a next version changes only its timeout (the rest taken from the stored one)
+    assert api.post("/actions/crm.ordered/versions", {"timeout_s": 5}).status_code == 201
+    # Then each version reads back in that order
+    for number in (1, 2):
+        version = api.get(f"/actions/crm.ordered/versions/{number}").json()
+        assert list(version["input_schema"]) == ["type", "properties", "required"]
+        assert list(version["input_schema"]["properties"]) == ["zeta", "beta"]
+        assert list(version["config"]["headers"]) == ["X-Zeta", "X-Beta"]
+        assert list(version["config"]["json"]) == ["zeta", "beta"]
+        assert list(version["config"]["json"]["beta"]) == ["yankee", "xray"]
+    # And the action's page lists its fields so
+    from tests.personas import make_user
+
+    client.force_login(make_user("alice", workspace, "owner"))
+    text = client.get("/w/acme/actions/crm.ordered/").content.decode()
+    assert 0 < text.find("zeta") < text.find("beta")

@@ -2,13 +2,15 @@
 not grow with them), and `GET /runs/<id>/steps/<key>/items` lists them a page at a time,
 failures only if asked; another workspace's run is a 404, a bad query a 422."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import ApiKey
 from tests.api import error_of
-from tests.runner.test_for_each_pages import run_items
+from tests.runner.test_for_each_pages import READS_DATA, run_items
 from tests.runs import start
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,20 @@ def test_the_client_reads_every_item_or_the_failures(brickwork, workspace):
     assert [item["index"] for item in items] == list(range(60))
     failed = list(brickwork.run(run.id).items("each", status="failed"))
     assert [item["index"] for item in failed] == [7, 57]
+
+
+def test_a_page_of_items_reads_only_that_pages_outputs(api, workspace):
+    # Given a run that ends with a for-each: its step's output, and the run's, is every
+    # item's output
+    run, _ = run_items(workspace, 30, count=False)
+    assert run.status == "succeeded" and len(run.output) == 30
+    # When a page of 10 items is read
+    with CaptureQueriesContext(connection) as captured:
+        page = api.get(f"/runs/{run.id}/steps/each/items?limit=10").json()
+    assert len(page["items"]) == 10 and page["total"] == 30
+    # Then the only queries that select outputs are the page's: its items (one more, to
+    # know whether there is a next page) and their attempts, not the run's or the step's
+    items, attempts = [q["sql"] for q in captured if READS_DATA.search(q["sql"])]
+    assert "LIMIT 11" in items and '"runner_steprun"."parent_id" =' in items
+    ids = re.search(r'"runner_attempt"\."step_run_id" IN \(([^)]*)\)', attempts).group(1)
+    assert len(ids.split(",")) == 11

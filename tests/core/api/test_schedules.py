@@ -1,10 +1,13 @@
 """`/api/v1/workflows/<slug>/schedules`: create with a preview of fire times, field errors,
 pause and resume, backfill, and another workspace's schedules out of reach."""
 
+import json
+
 import pytest
 
 from builder.definition import validate
 from builder.models import Workflow
+from core import key_order
 from core.models import ApiKey
 from runner.models import Run, Schedule
 from tests.api import Api, error_of
@@ -89,3 +92,20 @@ def test_another_workspaces_schedules_are_out_of_reach(client, api, workflow, ot
         stranger.post("/workflows/report/schedules", {"name": "y", "cron": "@daily"}).status_code
         == 404
     )
+
+
+def test_a_schedule_s_input_keeps_its_key_order_in_the_api_and_its_runs(api, workflow):
+    # Given a schedule whose input's keys are in an order PostgreSQL's jsonb does not keep
+    given = {"zeta": 1, "beta": {"yankee": 1, "xray": 2}}
+    body = {"name": "ordered", "cron": "0 * * * *", "input": given}
+    created = api.post("/workflows/report/schedules", body).json()
+    # Then the API gives it back in that order
+    listed = api.get("/workflows/report/schedules").json()
+    for schedule in (created, listed[0]):
+        assert list(schedule["input"]) == ["zeta", "beta"]
+        assert list(schedule["input"]["beta"]) == ["yankee", "xray"]
+    # And a run it starts has it in that order too
+    path = f"/workflows/report/schedules/{created['id']}/backfill"
+    api.post(path, {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"})
+    run = Run.objects.get(trigger="schedule")
+    assert json.dumps(key_order.ordered(run, "input")) == json.dumps(given)
