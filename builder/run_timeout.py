@@ -1,12 +1,20 @@
 """A definition's run-level time limit, `run_timeout_s` (checked here; each run gets a
-`deadline` when it starts, and the sweeper ends the runs past theirs: runner/engine.py
-`time_out_run`).
+`deadline` when it starts, `deadline_of`, and the sweeper ends the runs past theirs:
+runner/run_ending.py `time_out_run`).
 
     "run_timeout_s": 3600        # the whole run, from its start: at most one hour
 """
 
+from datetime import timedelta
+
 MAX_RUN_TIMEOUT_S = 30 * 86400
 FIELD = "run_timeout_s"
+
+
+def deadline_of(definition, started_at):
+    """When a run of `definition` started at `started_at` runs out of time, or None."""
+    seconds = definition.get(FIELD)
+    return started_at + timedelta(seconds=seconds) if seconds else None
 
 
 def check(definition, add):

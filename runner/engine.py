@@ -14,6 +14,14 @@ runner/run_state.py; starting a step, runner/steps.py; compensation,
 runner/compensation.py; the retry decision, core/retry.py. Callers that start runs from
 the outside go through runner/launch.py, which hands the engine the broker's `send`.
 
+This module is the step path: a run starts, its attempts are claimed and end, and
+`advance` decides what follows. Imports point one way around it. Below, what `advance`
+calls for the steps that hold no attempt: a wait begins in runner/wait_steps.py, a child
+run starts and stops in runner/subflow_transitions.py (handed `start_run`, `advance` and
+`reconcile` to call back). Above, what changes a run from outside its attempts and then
+calls `advance`: waits resumed in runner/wait_transitions.py, a cancel or a time-out in
+runner/run_ending.py.
+
 Actors only claim an attempt, call the action, and hand the outcome back here.
 """
 
@@ -24,9 +32,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core import key_order, references, retry, schemas
+from builder import run_timeout
+from core import key_order, retry, schemas
 from core.actions.registry import is_pure
-from core.errors import InvalidInput, InvalidTransition
+from core.errors import InvalidInput
 from runner import (
     compensation,
     decisions,
@@ -35,8 +44,10 @@ from runner import (
     lazy_transaction,
     run_gate,
     run_state,
+    subflow_transitions,
     subflows,
     throttle,
+    wait_steps,
     waits,
 )
 from runner.models import Attempt, Run, StepRun
@@ -147,7 +158,7 @@ def start_run(
             concurrency_key=run_gate.key_of(definition, input),
             parent_run_id=parent_step.run_id if parent_step else None,
             parent_step_id=parent_step.id if parent_step else None,
-            deadline=deadline_of(definition, timezone.now()),
+            deadline=run_timeout.deadline_of(definition, timezone.now()),
         )
         tx = Transition(run, send)
         ids_first = not unit.begun
@@ -195,7 +206,7 @@ def start_run(
             if spec.get("skip") and step.status == StepStatus.PENDING:
                 why = decisions.skipped_by_person(spec)
                 set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
-        _advance(tx, steps)
+        advance(tx, steps)
         for model, row in also_insert:
             tx.writes.insert(model, {**row, "run_id": run.id})
         with unit.alone():  # the last statement: alone, it is the whole start
@@ -327,7 +338,7 @@ def _lock_run(tx, run_id):
 def _step_succeeded(tx, steps, step_id, output):
     step = by_id(steps, step_id)
     set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
-    _advance(tx, steps)
+    advance(tx, steps)
 
 
 def _child_succeeded(tx, steps, child, output):
@@ -335,14 +346,14 @@ def _child_succeeded(tx, steps, child, output):
     set_step(tx, child, StepStatus.SUCCEEDED, output=output, ended_at=tx.now)
     if child.kind == StepKind.ITEM:
         _item_ended(tx, steps, child)
-    _advance(tx, steps)
+    advance(tx, steps)
 
 
 def _item_ended(tx, steps, item):
     parent = by_id(steps, item.parent_id)
     error = for_each.item_ended(tx, steps, parent, item)
     if error is not None:
-        _after_failure(tx, steps, parent, error)
+        after_failure(tx, steps, parent, error)
 
 
 def _run_pure_steps_inline(tx, steps, run_inline):
@@ -439,7 +450,7 @@ def fail_attempt(claimed, error, *, send: Send, retryable=True, retry_after=None
                 schedule_attempt(tx, step, claimed.number + 1, delay_s=decision["delay_s"])
             else:
                 _fail_step(tx, steps, step, error)
-            _advance(tx, steps)
+            advance(tx, steps)
             tx.flush(commit=True)
     except LostUpdate as lost:
         if (Attempt, claimed.attempt_id) not in lost.rows:
@@ -461,262 +472,6 @@ def expire_attempt(attempt_id: int, reason: str, *, send: Send):
     claimed = claim_of(attempt)
     error = {"type": "AttemptTimeout", "code": "timeout", "message": reason, "retryable": True}
     return fail_attempt(claimed, error, send=send, retryable=True)
-
-
-# ---------------------------------------------------------------------------
-# Waits: wake, events, approvals (runner/waits.py)
-
-
-class NotWaiting(InvalidTransition):
-    """Nothing in the run waits for this event or decision (any more)."""
-
-
-def wake_due(run_id: int, *, send: Send) -> int:
-    """Resume the run's waiting steps whose `wake_at` has passed (the sweeper's call): a
-    sleep succeeds, an event or approval times out by its `on_timeout`. Returns how many."""
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-            return 0
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        due = [s for s in _waiting(steps) if s.wake_at is not None and s.wake_at <= tx.now]
-        for step in due:
-            if step.waiting_for == waits.ADMISSION:
-                _ask_admission_again(tx, step)
-            elif step.status == StepStatus.WAITING and run.status == RunStatus.RUNNING:
-                _end_wait(tx, steps, step, waits.woke(run.step_spec(step.key), step.wake_at))
-        _advance(tx, steps)
-        tx.flush()
-    return len(due)
-
-
-def deliver_event(run_id: int, name: str, payload, *, send: Send) -> list[str]:
-    """Resume every step of the run waiting for event `name`, the payload as its output.
-    Returns their keys; NotWaiting when none waits (an early event is refused, not kept)."""
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        found = [s for s in _waiting(steps, run) if s.waiting_for == f"event:{name}"]
-        if not found:
-            raise NotWaiting(f"no step of run {run_id} is waiting for event {name!r}")
-        for step in found:
-            _end_wait(tx, steps, step, waits.event_arrived(name, payload))
-        _advance(tx, steps)
-        tx.flush()
-    return [s.key for s in found]
-
-
-def decide_approval(
-    run_id: int, key: str | None, *, approved: bool, by: str, comment: str, send: Send
-) -> str:
-    """Approve or reject the run's waiting approval step `key` (None: its only one); the
-    step succeeds with {"approved", "by", "comment"}. Who may decide is the caller's
-    check (`waits.may_decide`). Returns the step's key; NotWaiting when it does not wait."""
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        found = [
-            s
-            for s in _waiting(steps, run)
-            if waits.approval_role(s.waiting_for) and (key is None or s.key == key)
-        ]
-        if len(found) != 1:
-            which = f"step {key!r}" if key else "an approval step"
-            many = " (several are: name the step)" if len(found) > 1 else ""
-            raise NotWaiting(f"{which} of run {run_id} is not waiting for a decision{many}")
-        _end_wait(tx, steps, found[0], waits.decided(approved, by, comment, tx.now))
-        _advance(tx, steps)
-        tx.flush()
-    return found[0].key
-
-
-def _waiting(steps, run=None):
-    if run is not None and run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return []
-    return [s for s in steps if s.status == StepStatus.WAITING and s.kind == StepKind.ACTION]
-
-
-def _admitted(tx, step):
-    """Whether the step may start its run, which is queued. A run whose first step is an
-    action takes its place under its workflow's limits as that attempt is claimed
-    (runner/throttle.py); a step that holds no attempt (a wait, a sub-workflow) takes it
-    here. Held, the step waits for admission until its `wake_at`, when the sweeper has it
-    ask again (`_ask_admission_again`)."""
-    if tx.run.status != RunStatus.QUEUED or (wait := run_gate.wait(tx.run)) is None:
-        return True
-    held = waits.held(wait, tx.now)
-    set_step(
-        tx,
-        step,
-        StepStatus.WAITING,
-        wake_at=held.wake_at,
-        waiting_for=held.waiting_for,
-        message=held.message,
-    )
-    return False
-
-
-def _ask_admission_again(tx, step):
-    """A step held for admission: still held, it asks again later (no event: the first
-    said why); admitted, it goes back to pending and `_advance` starts it."""
-    wait = run_gate.wait(tx.run) if tx.run.status == RunStatus.QUEUED else None
-    if wait is not None:
-        step.wake_at = waits.held(wait, tx.now).wake_at
-        tx.writes.update(StepRun, step.id, StepStatus.WAITING, wake_at=step.wake_at)
-        return
-    set_step(tx, step, StepStatus.PENDING, wake_at=None, waiting_for="", message="admitted")
-
-
-def _begin_wait(tx, steps, step, spec):
-    """Pending -> waiting, with when it wakes and what it waits for; no attempt, no
-    message: the sweeper, an event or a decision resumes it."""
-    begun = waits.start(spec, decisions.scope(tx.run, steps), tx.now)
-    if begun.error is not None:
-        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
-        _fail_step(tx, steps, step, begun.error)
-        return
-    if tx.run.status == RunStatus.QUEUED:
-        set_run(tx, RunStatus.RUNNING, started_at=tx.now)
-    set_step(
-        tx,
-        step,
-        StepStatus.WAITING,
-        started_at=tx.now,
-        wake_at=begun.wake_at,
-        waiting_for=begun.waiting_for,
-        message=begun.message,
-    )
-    if begun.waiting_for == waits.SLEEP and begun.wake_at <= tx.now:
-        _end_wait(tx, steps, step, waits.woke(spec, begun.wake_at))  # a time already past
-
-
-def _end_wait(tx, steps, step, end):
-    """Waiting -> succeeded with the end's output, or failed (its `on_error` routes apply)."""
-    if end.error is not None:
-        set_step(tx, step, StepStatus.FAILED, error=end.error, ended_at=tx.now, message=end.message)
-        _after_failure(tx, steps, step, end.error)
-        return
-    set_step(
-        tx,
-        step,
-        StepStatus.SUCCEEDED,
-        output=end.output,
-        ended_at=tx.now,
-        message=end.message,
-        data=end.data,
-    )
-
-
-# ---------------------------------------------------------------------------
-# Runs: cancel, reconcile (reruns: runner/reruns.py)
-
-
-def cancel_run(run_id: int, user=None, by="", *, send: Send) -> None:
-    """Stop new work, let running attempts end, then compensate; the run ends cancelled.
-    `by` names who asked when it was no person (a schedule)."""
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-            raise InvalidTransition(f"a {run.status} run cannot be cancelled")
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        by = by or getattr(user, "username", "") or "the API"
-        compensation.begin(tx, steps, "cancelled", {"message": f"cancelled by {by}"})
-        _advance(tx, steps)
-        tx.flush()
-
-
-def time_out_run(run_id: int, *, send: Send) -> bool:
-    """End a run past its deadline (sweeper), as a failure that no route can take.
-
-    1. Nothing new starts: pending steps are skipped, retries waiting are cancelled
-       (runner/compensation.py `begin`).
-    2. Running attempts fail with the error code `run_timeout`, and the steps still running
-       with them; a result their worker reports later is ignored (compare-and-set).
-    3. Child runs of sub-workflow steps are cancelled, as when the run is cancelled.
-    4. The succeeded steps are compensated, whatever the deadline; the run ends
-       `compensated`, or `failed` as any failed run does.
-    Returns False when the run was no longer queued or running.
-    """
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-            return False
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        deadline = Run.objects.values_list("deadline", flat=True).get(id=run_id)
-        error = run_timeout_error(deadline)
-        compensation.begin(tx, steps, "timed_out", error)
-        running = fastsql.rows(
-            Attempt,
-            ("id", "step_run_id", "number", "started_at"),
-            {"run_id": run.id, "status": AttemptStatus.RUNNING},
-        )
-        decision = {"retry": False, "reason": "not retried: the run timed out"}
-        for attempt in running:
-            step = by_id(steps, attempt.step_run_id)
-            duration_ms = (tx.now - attempt.started_at).total_seconds() * 1000
-            set_attempt(
-                tx,
-                attempt.id,
-                AttemptStatus.RUNNING,
-                AttemptStatus.FAILED,
-                step=step,
-                number=attempt.number,
-                data={"duration_ms": round(duration_ms, 2), "error": error},
-                message=decision["reason"],
-                ended_at=tx.now,
-                duration_ms=duration_ms,
-                error=error,
-                retry_decision=decision,
-            )
-        for step in steps:
-            # Its attempt failed above, or it holds none (a step that waits without one).
-            # A sub-workflow step stays running: its child is cancelled below (`_advance`)
-            # and the step ends with it.
-            if step.kind != StepKind.ACTION or step.status != StepStatus.RUNNING:
-                continue
-            if not subflows.is_subflow(run.step_spec(step.key)):
-                set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-        _advance(tx, steps)
-        tx.flush()
-    return True
-
-
-def deadline_of(definition, started_at):
-    """When a run of `definition` started at `started_at` runs out of time, or None."""
-    seconds = definition.get("run_timeout_s")
-    return started_at + timedelta(seconds=seconds) if seconds else None
-
-
-def run_timeout_error(deadline):
-    at = deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "its deadline"
-    return {
-        "type": "RunTimeout",
-        "code": "run_timeout",
-        "message": f"the run ran past its time limit ({at})",
-        "retryable": False,
-    }
-
-
-def reconcile(run_id: int, *, send: Send) -> None:
-    """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
-    with transaction.atomic():
-        run = run_state.lock(run_id)
-        if run.status not in ACTIVE_RUN:
-            return
-        tx = Transition(run, send)
-        steps = run_state.steps_of(run)
-        for step in steps:  # a for-each whose next items were never started
-            if step.status == StepStatus.RUNNING and for_each.is_for_each(run.step_spec(step.key)):
-                error = for_each.fill(tx, steps, step)
-                if error is not None:
-                    _after_failure(tx, steps, step, error)
-        _advance(tx, steps)
-        tx.flush()
 
 
 def _finish_attempt(tx, claimed, status, log, **fields):
@@ -777,22 +532,44 @@ def _since_first_attempt(tx, claimed):
 
 
 # ---------------------------------------------------------------------------
+# Runs: reconcile (cancel, time out: runner/run_ending.py; waits resumed:
+# runner/wait_transitions.py; reruns: runner/reruns.py)
+
+
+def reconcile(run_id: int, *, send: Send) -> None:
+    """Re-evaluate an active run (sweeper safety net); a no-op when nothing is due."""
+    with transaction.atomic():
+        run = run_state.lock(run_id)
+        if run.status not in ACTIVE_RUN:
+            return
+        tx = Transition(run, send)
+        steps = run_state.steps_of(run)
+        for step in steps:  # a for-each whose next items were never started
+            if step.status == StepStatus.RUNNING and for_each.is_for_each(run.step_spec(step.key)):
+                error = for_each.fill(tx, steps, step)
+                if error is not None:
+                    after_failure(tx, steps, step, error)
+        advance(tx, steps)
+        tx.flush()
+
+
+# ---------------------------------------------------------------------------
 # Internals: what happens next
 
 
-def _advance(tx, steps):
+def advance(tx: Transition, steps: list) -> None:
     """Start, skip or decide every step whose predecessors finished (runner/decisions.py);
     finish the run when nothing is left to do, or go on compensating."""
     run = tx.run
-    subflows.settle(tx, steps, _after_failure)
+    subflows.settle(tx, steps, after_failure)
     _advance_steps(tx, steps)
     if run.status == RunStatus.COMPENSATING:
         for child_id in subflows.active_children(run, steps):
-            _cancel_child(tx, child_id)
-        subflows.settle(tx, steps, _after_failure)  # a child with nothing to undo ended now
+            subflow_transitions.cancel_child(tx, child_id, advance)
+        subflows.settle(tx, steps, after_failure)  # a child with nothing to undo ended now
         compensation.compensate_next(tx, steps)
     if run.status in FINISHED_RUN and run.parent_run_id:
-        _wake_parent(tx, run.parent_run_id)
+        subflow_transitions.wake_parent(tx, run.parent_run_id, reconcile)
 
 
 def _advance_steps(tx, steps):
@@ -831,23 +608,25 @@ def _decide(tx, steps, step, by_key):
         verdict = decisions.condition(spec, scope)
     if verdict.action == "skip":
         set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=verdict.reason)
-    elif (subflows.is_subflow(spec) or waits.is_wait(spec)) and not _admitted(tx, step):
+    elif (subflows.is_subflow(spec) or waits.is_wait(spec)) and not wait_steps.admitted(tx, step):
         return False
     elif decisions.is_switch(spec):
         output, why = decisions.choose_case(spec, scope)
         set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
         set_step(tx, step, StepStatus.SUCCEEDED, output=output, ended_at=tx.now, message=why)
     elif subflows.is_subflow(spec):
-        error = _start_child(tx, steps, step, spec)
+        error = subflow_transitions.start_child(tx, steps, step, spec, start_run)
         if error is not None:
-            _after_failure(tx, steps, step, error)
+            after_failure(tx, steps, step, error)
     elif waits.is_wait(spec):
-        _begin_wait(tx, steps, step, spec)
+        error = wait_steps.begin(tx, steps, step, spec)
+        if error is not None:
+            after_failure(tx, steps, step, error)
     else:
         start = for_each.start if for_each.is_for_each(spec) else start_step
         error = start(tx, steps, step)
         if error is not None:
-            _after_failure(tx, steps, step, error)
+            after_failure(tx, steps, step, error)
     return True
 
 
@@ -866,10 +645,10 @@ def _fail_step(tx, steps, step, error):
     if step.kind == StepKind.ITEM:
         _item_ended(tx, steps, step)  # the for-each step decides (runner/for_each.py)
     else:
-        _after_failure(tx, steps, step, error)
+        after_failure(tx, steps, step, error)
 
 
-def _after_failure(tx, steps, step, error):
+def after_failure(tx: Transition, steps: list, step, error: dict) -> None:
     """A failed step's `on_error` route that matches handles it: no compensation, the
     route's steps run next (runner/decisions.py). Otherwise the run compensates."""
     run = tx.run
@@ -880,71 +659,3 @@ def _after_failure(tx, steps, step, error):
         mark_handled(tx, step, route)
     else:
         compensation.after_step_failed(tx, steps, step, error)
-
-
-# ---------------------------------------------------------------------------
-# Sub-workflow steps (runner/subflows.py): child runs, started and stopped here
-
-
-def _start_child(tx, steps, step, spec):
-    """Start the step's child run in this transaction; the step runs (no attempt, no
-    worker) until the child ends. Returns the error when it cannot start."""
-    run = tx.run
-    try:
-        rendered = references.render(spec.get("input", {}), decisions.scope(run, steps))
-        if not isinstance(rendered, dict):
-            raise InvalidInput({"input": ["must be a JSON object"]})
-        if subflows.depth_of(run.id) >= subflows.MAX_DEPTH:
-            raise InvalidInput(
-                {"workflow": [f"sub-workflows nest at most {subflows.MAX_DEPTH} deep"]}
-            )
-        workflow, version = subflows.child_target(run, spec)
-        set_step(tx, step, StepStatus.RUNNING, started_at=tx.now, input=rendered)
-        if run.status == RunStatus.QUEUED:
-            set_run(tx, RunStatus.RUNNING, started_at=tx.now)
-        tx.send_writes()
-        child = start_run(
-            workspace=workflow.workspace,
-            definition=version.definition,
-            input=rendered,
-            send=tx.send,
-            trigger=Trigger.PARENT,
-            workflow=workflow,
-            workflow_version=version,
-            parent_step=step,
-        )
-    except (references.MissingReference, InvalidInput) as problem:
-        if isinstance(problem, references.MissingReference):
-            message, fields = f"the input refers to {problem.path}, which is missing", None
-        else:
-            message, fields = "the child run could not start", problem.fields
-        error = {"type": "InvalidInput", "code": "child_failed", "message": message}
-        error.update({"retryable": False, **({"fields": fields} if fields else {})})
-        if step.status == StepStatus.PENDING:
-            set_step(tx, step, StepStatus.RUNNING, started_at=tx.now)
-        set_step(tx, step, StepStatus.FAILED, error=error, ended_at=tx.now)
-        return error
-    tx.event(
-        "step.child_started", step=step, message=f"child run {child.id}", data={"run": child.id}
-    )
-    return None
-
-
-def _cancel_child(tx, child_id):
-    """Cancel a child run of this (compensating) run, inside its transaction: parent
-    locked first, then the child, as everywhere."""
-    child = run_state.lock(child_id)
-    if child.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return
-    child_tx = Transition(child, tx.send)
-    child_steps = run_state.steps_of(child)
-    reason = {"message": f"cancelled with its parent run {tx.run.id}"}
-    compensation.begin(child_tx, child_steps, "cancelled", reason)
-    _advance(child_tx, child_steps)
-    child_tx.flush()
-
-
-def _wake_parent(tx, parent_id):
-    """Once this transaction committed, let the parent run see that its child ended."""
-    send = tx.send
-    transaction.on_commit(lambda: reconcile(parent_id, send=send), robust=True)

@@ -7,7 +7,7 @@ side (tasks -> executor -> engine) is no loop.
 """
 
 from core.audit import record
-from runner import engine
+from runner import engine, run_ending, wait_transitions
 from runner.models import Run
 from runner.states import Trigger
 
@@ -40,8 +40,8 @@ def start_run(**options) -> Run:
 
 
 def cancel_run(run_id: int, user=None, by="") -> None:
-    """`engine.cancel_run` with the broker's send."""
-    engine.cancel_run(run_id, user, by, send=send)
+    """`run_ending.cancel_run` with the broker's send."""
+    run_ending.cancel_run(run_id, user, by, send=send)
     run = Run.objects.select_related("workflow", "action", "workspace").get(id=run_id)
     record("run.cancel", run.workspace, run, label=_label(run), data={"by": by} if by else None)
 
@@ -57,8 +57,8 @@ def reconcile(run_id: int) -> None:
 
 
 def time_out_run(run_id: int) -> bool:
-    """`engine.time_out_run` with the broker's send."""
-    return engine.time_out_run(run_id, send=send)
+    """`run_ending.time_out_run` with the broker's send."""
+    return run_ending.time_out_run(run_id, send=send)
 
 
 def expire_attempt(attempt_id: int, reason: str):
@@ -66,18 +66,20 @@ def expire_attempt(attempt_id: int, reason: str):
 
 
 def wake_due(run_id: int) -> int:
-    return engine.wake_due(run_id, send=send)
+    return wait_transitions.wake_due(run_id, send=send)
 
 
 def deliver_event(run_id: int, name: str, payload) -> list[str]:
-    """`engine.deliver_event` with the broker's send."""
-    return engine.deliver_event(run_id, name, payload, send=send)
+    """`wait_transitions.deliver_event` with the broker's send."""
+    return wait_transitions.deliver_event(run_id, name, payload, send=send)
 
 
 def decide_approval(run_id: int, key: str | None, *, approved: bool, by: str, comment: str):
-    """`engine.decide_approval` with the broker's send; the decision is audited (the
-    comment is not copied: it may quote anything)."""
-    step = engine.decide_approval(run_id, key, approved=approved, by=by, comment=comment, send=send)
+    """`wait_transitions.decide_approval` with the broker's send; the decision is audited
+    (the comment is not copied: it may quote anything)."""
+    step = wait_transitions.decide_approval(
+        run_id, key, approved=approved, by=by, comment=comment, send=send
+    )
     run = Run.objects.select_related("workflow", "action", "workspace").get(id=run_id)
     action = "run.approve" if approved else "run.reject"
     record(action, run.workspace, run, label=_label(run), data={"step": step})

@@ -85,7 +85,7 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     # When the definition's `run_timeout_s` runs out, counted from the run's start; the
-    # sweeper ends the run then (runner/engine.py `time_out_run`). None: no limit.
+    # sweeper ends the run then (runner/run_ending.py `time_out_run`). None: no limit.
     deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,8 +4,8 @@
     "concurrency": {"key": "{{ input.customer_id }}", "limit": 1}
 
 A run takes its place when its first attempt is claimed (the run goes queued -> running),
-or when a first step that holds no attempt (a wait, a sub-workflow) starts (runner/engine.py
-`_admitted`), under a lock on its workflow's row, so two workers cannot both take the last place. The
+or when a first step that holds no attempt (a wait, a sub-workflow) starts (runner/wait_steps.py
+`admitted`), under a lock on its workflow's row, so two workers cannot both take the last place. The
 others stay `queued` and start in the order they were created: a run goes only when no
 older run of its workflow (of its key) is still queued, and fewer than the limit are
 running or compensating. A place is given back by the run ending, so there is nothing to release and

@@ -3,10 +3,10 @@
     {"key": "ship", "type": "workflow", "workflow": "shipping", "version": "latest",
      "input": {"order": "{{ steps.order.output.id }}"}}
 
-The step holds no worker: it is `running` with no attempt while its child run goes. The
-child's last transition wakes the parent after it commits (runner/engine.py), and the
-sweeper's reconcile of idle runs is the safety net; either way `settle` reads the
-child's end and finishes the step: succeeded with the child's output (the child run's
+The step holds no worker: it is `running` with no attempt while its child run goes
+(started, cancelled and waking its parent in runner/subflow_transitions.py). The child's
+last transition wakes the parent after it commits, and the sweeper's reconcile of idle
+runs is the safety net; either way `settle` reads the child's end and finishes the step: succeeded with the child's output (the child run's
 `output`), or failed with error code `child_failed`, which `on_error` routes can take.
 
 Locks are taken parent first, then child, never the other way: a child only ever wakes

@@ -1,11 +1,11 @@
 """Wait steps: a `sleep`, an `event` and an `approval` hold no worker while they wait.
 
-The engine (runner/engine.py) starts one by moving it from pending to `waiting`, with
+The engine starts one (runner/wait_steps.py) by moving it from pending to `waiting`, with
 `wake_at` (a sleep's end, or the timeout of an event or approval; None: never) and
 `waiting_for` ("sleep", "event:<name>", "approval:<role>"). Nothing is sent to a worker.
 A step that would start a run its workflow's limits keep queued waits first for
 admission (`waiting_for` "admission"), and goes back to pending once the run may go.
-It is resumed, through the engine's transitions, by
+It is resumed, through the transitions of runner/wait_transitions.py, by
 - the sweeper, once `wake_at` has passed (runner/sweeper.py `_wake_due`): a sleep
   succeeds, a timeout follows the step's `on_timeout`;
 - an event delivered to the run (API or webhook): the event's JSON is the step's output;

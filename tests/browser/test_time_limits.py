@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from builder.definition import validate
 from builder.models import Workflow
-from runner import engine
+from runner import engine, run_ending
 from runner.models import Run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +59,7 @@ def test_a_timed_out_run_says_so_with_its_deadline(workspace, alice, alice_page,
     definition = validate({"name": "Timed", "steps": STEPS, "run_timeout_s": 60}, workspace)
     run = engine.start_run(workspace=workspace, definition=definition, input={}, send=nothing_sent)
     Run.objects.filter(id=run.id).update(deadline=timezone.now() - timedelta(seconds=1))
-    assert engine.time_out_run(run.id, send=nothing_sent)
+    assert run_ending.time_out_run(run.id, send=nothing_sent)
     page = alice_page
     page.goto(f"/w/acme/runs/{run.id}/")
     expect(page.locator("#run-timed-out")).to_have_text("timed out")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.models import WorkerHeartbeat
-from runner import engine
+from runner import wait_transitions
 from runner.soak.redis import PrivateRedis
 from tests import servers
 from tests.broker import sender_to
@@ -105,7 +105,7 @@ def test_a_sleep_and_an_approval_survive_killed_workers_and_a_restarted_redis(
     assert late < 1, f"woke {late:.3f} s after {due}; see {own_workers.log_path}"
     # And the approval still waits; decided, its run goes on through the restarted Redis
     assert approving.steps.get(key="review").status == "waiting"
-    engine.decide_approval(
+    wait_transitions.decide_approval(
         approving.id,
         "review",
         approved=True,

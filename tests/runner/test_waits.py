@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runner import launch
-from runner.engine import NotWaiting
 from runner.models import RunEvent
+from runner.wait_transitions import NotWaiting
 from tests.runs import duplicated_transitions, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
