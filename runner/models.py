@@ -1,7 +1,9 @@
 """Runs, their steps and attempts, and the append-only event log the timeline is drawn from.
 
-Only runner/engine.py changes a status. Everything here is history: rows are added and
-moved forward, never rewritten backwards.
+Only the engine's transitions change a status: a `Transition` (runner/transition.py) that
+runner/engine.py and the modules it hands one to (compensation, for-each, waits, child
+runs, run endings) write through, each change checked against its table of allowed moves.
+Everything here is history: rows are added and moved forward, never rewritten backwards.
 """
 
 from django.conf import settings
