@@ -70,14 +70,15 @@ def edge_point(page, source, target):
 def drag_action(page, name, target=None, point=None, timeout_s=15):
     """Drag the palette's `name` onto `target` (a locator) or a screen `point`."""
     item = page.locator(f".palette-item[data-name='{name}'] .palette-text")
-    if point is None:
-        box = target.bounding_box()
-        point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
 
     def drag():
-        item.hover()
+        item.hover()  # (which may scroll the page: the target is measured after it)
         page.mouse.down()
-        page.mouse.move(point["x"], point["y"], steps=12)
+        to = point
+        if to is None:
+            box = target.bounding_box()
+            to = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+        page.mouse.move(to["x"], to["y"], steps=12)
         page.mouse.up()
 
     count = cards(page).count()
