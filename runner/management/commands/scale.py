@@ -39,7 +39,7 @@ class Command(BaseCommand):
         progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
         figures = {}
         throughput = not opts["no_throughput"]
-        if throughput:
+        if throughput and not opts["no_fill"]:  # (with --no-fill the database is not empty)
             figures["empty"] = _throughput(progress)
         if not opts["no_fill"]:
             began = time.monotonic()
@@ -92,6 +92,12 @@ def _report(figures, rows, opts):
             empty, full = figures["empty"][key], figures["full"][key]
             change = (full / empty - 1) * 100 if empty else 0
             lines.append(f"{label:<44} empty {empty:>8,.0f}   full {full:>8,.0f}   {change:+.0f} %")
+    elif "full" in figures:
+        for key, label in (
+            ("per_step_steps_per_s", "per-step steps/s"),
+            ("local_steps_per_s", "local steps/s"),
+        ):
+            lines.append(f"{label:<44} full {figures['full'][key]:>8,.0f}")
     lines.append(f"{'p95 of ' + str(opts['samples']) + ' requests':<44} {'ms':>8} {'queries':>8}")
     for name, p95, queries in rows:
         lines.append(f"{name:<44} {p95:>8.1f} {queries:>8}")
