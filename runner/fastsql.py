@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Field
+from psycopg import ClientCursor
 
 from core import key_order
 
@@ -581,8 +582,6 @@ def _committed(cursor, sql, params, checks):
     """The statement, then COMMIT, in one round trip (pipeline mode). Django's own COMMIT,
     as the `atomic` block ends, then finds nothing to commit; a statement run before that
     would begin a new transaction (core/postgresql), never run outside one."""
-    from psycopg import ClientCursor
-
     connection.ensure_connection()
     raw = connection.connection
     try:
