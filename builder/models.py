@@ -199,7 +199,8 @@ class WebhookDelivery(models.Model):
         MALFORMED = "malformed"  # not JSON, and the trigger wants JSON
         REJECTED = "rejected"  # the workflow refused it (no published version, bad input)
 
-    trigger = models.ForeignKey(Trigger, models.CASCADE, related_name="deliveries")
+    # Indexed by delivery_recent, which leads with it.
+    trigger = models.ForeignKey(Trigger, models.CASCADE, related_name="deliveries", db_index=False)
     received_at = models.DateTimeField(auto_now_add=True)
     size = models.PositiveIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField()

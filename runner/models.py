@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from builder.models import Workflow, WorkflowVersion
+from core.fk_indexes import where_set
 from core.key_order import KeepsKeyOrder, KeyOrderField
 from core.models import Action, ActionVersion, Workspace
 from runner.states import (
@@ -24,15 +25,18 @@ from runner.states import (
 
 
 class Run(models.Model):
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="runs")
+    # Indexed by run_ws_recent and run_workflow_recent, which lead with these columns.
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="runs", db_index=False)
     workflow = models.ForeignKey(
-        Workflow, models.SET_NULL, null=True, blank=True, related_name="runs"
+        Workflow, models.SET_NULL, null=True, blank=True, related_name="runs", db_index=False
     )
     workflow_version = models.ForeignKey(
         WorkflowVersion, models.SET_NULL, null=True, blank=True, related_name="runs"
     )
     # Set for a run of one action (a one-step run).
-    action = models.ForeignKey(Action, models.SET_NULL, null=True, blank=True, related_name="runs")
+    action = models.ForeignKey(
+        Action, models.SET_NULL, null=True, blank=True, related_name="runs", db_index=False
+    )
     # The definition as it was when the run started, with every action pinned, and
     # the ActionVersion id of each pinned ref: the run never looks anything up again.
     definition = models.JSONField()
@@ -51,27 +55,38 @@ class Run(models.Model):
     error = models.JSONField(null=True, blank=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
     rerun_of = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="reruns"
+        "self", models.SET_NULL, null=True, blank=True, related_name="reruns", db_index=False
     )
     rerun_from = models.CharField(max_length=10, blank=True)
     # A child run started by a sub-workflow step: the run and the step that wait for it.
     parent_run = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="children"
+        "self", models.SET_NULL, null=True, blank=True, related_name="children", db_index=False
     )
     parent_step = models.ForeignKey(
-        "StepRun", models.SET_NULL, null=True, blank=True, related_name="child_runs"
+        "StepRun",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="child_runs",
+        db_index=False,
     )
     # A rerun that succeeds marks its original resolved (ticked by default in the dialog).
     resolve_original = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     needs_review = models.BooleanField(default=False)
     # Pinned by a person or program: retention never deletes it (runner/pruning.py).
     keep = models.BooleanField(default=False)
     # A run started by a schedule: which, and for which of its fire times (one run each).
+    # Indexed by run_one_per_fire_time, which leads with it.
     schedule = models.ForeignKey(
-        "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs"
+        "Schedule", models.SET_NULL, null=True, blank=True, related_name="runs", db_index=False
     )
     scheduled_for = models.DateTimeField(null=True, blank=True)
     # The definition's `concurrency.key` rendered with the input: runs of one workflow
@@ -81,7 +96,7 @@ class Run(models.Model):
     resolution_note = models.TextField(blank=True)
     # The rerun whose success resolved this run, when it was not a person.
     resolved_by_run = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="+"
+        "self", models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -132,6 +147,14 @@ class Run(models.Model):
                 fields=["workflow", "concurrency_key", "status"],
                 name="run_active_by_key",
                 condition=models.Q(status__in=["queued", "running", "compensating"]),
+            ),
+            *where_set(
+                ("action", "run_action"),
+                ("rerun_of", "run_rerun_of"),
+                ("parent_run", "run_parent_run"),
+                ("parent_step", "run_parent_step"),
+                ("created_by", "run_created_by"),
+                ("resolved_by_run", "run_resolved_by"),
             ),
         ]
         constraints = [
@@ -185,7 +208,7 @@ class StepRun(models.Model):
         ActionVersion, models.PROTECT, null=True, blank=True, related_name="+"
     )
     compensates = models.ForeignKey(
-        "self", models.CASCADE, null=True, blank=True, related_name="compensations"
+        "self", models.CASCADE, null=True, blank=True, related_name="compensations", db_index=False
     )
     status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The input as rendered when the step started; `{{ secrets.* }}` stay unrendered.
@@ -201,7 +224,7 @@ class StepRun(models.Model):
     attempt_count = models.PositiveIntegerField(default=0)
     # A rerun from the failed step copies succeeded steps instead of running them again.
     reused_from = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="reused_by"
+        "self", models.SET_NULL, null=True, blank=True, related_name="reused_by", db_index=False
     )
     # A waiting step (runner/waits.py): when the sweeper wakes it (a sleep's end, an
     # event's or approval's timeout; None: never), and what it waits for: "sleep",
@@ -213,8 +236,9 @@ class StepRun(models.Model):
     # A for-each step's children (runner/for_each.py): its items and their compensations
     # point at it, with the item's position in the list and its value. The engine's read
     # of a run's steps leaves them out, so an item costs nothing to its siblings.
+    # Indexed by item_by_status and unique_item_per_step, which lead with it.
     parent = models.ForeignKey(
-        "self", models.CASCADE, null=True, blank=True, related_name="children"
+        "self", models.CASCADE, null=True, blank=True, related_name="children", db_index=False
     )
     item_index = models.PositiveIntegerField(null=True, blank=True)
     item = models.JSONField(null=True, blank=True)
@@ -249,6 +273,7 @@ class StepRun(models.Model):
             models.Index(
                 fields=["wake_at"], name="step_waiting", condition=models.Q(status="waiting")
             ),
+            *where_set(("compensates", "step_compensates"), ("reused_from", "step_reused_from")),
         ]
         ordering = ["run_id", "position", "id"]
 
@@ -258,7 +283,8 @@ class StepRun(models.Model):
 
 class Attempt(models.Model):
     run = models.ForeignKey(Run, models.CASCADE, related_name="attempts")
-    step_run = models.ForeignKey(StepRun, models.CASCADE, related_name="attempts")
+    # Indexed by unique_attempt_number, which leads with it.
+    step_run = models.ForeignKey(StepRun, models.CASCADE, related_name="attempts", db_index=False)
     number = models.PositiveIntegerField()
     status = models.CharField(
         max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.SCHEDULED
@@ -302,7 +328,8 @@ class Attempt(models.Model):
 class RunEvent(models.Model):
     """Append-only: one row per transition. The timeline polls it with an id cursor."""
 
-    run = models.ForeignKey(Run, models.CASCADE, related_name="events")
+    # Indexed by event_run_cursor, which leads with it.
+    run = models.ForeignKey(Run, models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=40)
     step_key = models.CharField(max_length=80, blank=True)  # "key[index]" for an item
     step_kind = models.CharField(max_length=20, blank=True)
