@@ -69,6 +69,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def create_cursor(self, name=None):
         if name:
             self.begin_now()  # a named cursor's DECLARE belongs to the transaction
+            return super().create_cursor(name)  # (psycopg's ServerCursor takes no attribute)
         cursor = super().create_cursor(name)
         cursor.database = self
         return cursor
