@@ -19,6 +19,7 @@ from dramatiq.middleware import (
     ShutdownNotifications,
 )
 
+from runner.broker_wake import WakingRedisBroker
 from runner.executor import execute_attempt
 from runner.middleware import DatabaseConnections, WorkerLifecycle
 
@@ -41,7 +42,7 @@ def _broker():
     url = settings.BROKER_URL
     if url.startswith(("amqp://", "amqps://")):
         return RabbitmqBroker(url=url, middleware=middleware)
-    return RedisBroker(url=url, middleware=middleware)
+    return WakingRedisBroker(url=url, middleware=middleware)
 
 
 broker = _broker()

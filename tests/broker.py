@@ -19,11 +19,10 @@ def lose_broker_messages():
 def sender_to(url):
     """The engine's `send` to the Redis broker at `url`: for a test whose workers take
     their messages from a Redis of the test's own (runner/soak/redis.py PrivateRedis)."""
-    from dramatiq.brokers.redis import RedisBroker
-
+    from runner.broker_wake import WakingRedisBroker
     from runner.tasks import run_attempt
 
-    other = RedisBroker(url=url, middleware=[])
+    other = WakingRedisBroker(url=url, middleware=[])  # as the product's: it wakes consumers
     other.declare_queue(settings.BROKER_QUEUE)
 
     def send(dispatches):
