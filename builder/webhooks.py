@@ -311,7 +311,7 @@ def _start_run(trigger, version, run_input, event_id, size, seen, note):
             trigger=RunTrigger.WEBHOOK,
             workflow=workflow,
             workflow_version=version,
-            also_insert=[(WebhookDelivery, delivery)],
+            also_insert=[(WebhookDelivery, lambda run: {**delivery, "run_id": run.id})],
         )
     except IntegrityError:
         # The same event, delivered twice at once: the other delivery's run stands, and

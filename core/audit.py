@@ -78,12 +78,22 @@ def record(action, workspace=None, obj=None, *, object_type="", object_id="", la
       object_type, object_id, label: override the model's name, `obj.pk` and `str(obj)`;
         a deleted object has no pk any more, so its deleter passes the id it had.
     """
+    made = entry(
+        action, workspace, obj, object_type=object_type, object_id=object_id, label=label, data=data
+    )
+    made.save(force_insert=True)
+    return made
+
+
+def entry(action, workspace=None, obj=None, *, object_type="", object_id="", label="", data=None):
+    """The entry `record` appends, not saved: for a caller that writes it with its own
+    rows, in their statement (a run's start: runner/launch.py)."""
     request = current_request()
     key = getattr(request, "api_key", None)
     user = getattr(request, "user", None)
     user = user if key is None and user is not None and user.is_authenticated else None
     actor = key.name if key is not None else (user.get_username() if user else "")
-    return AuditEntry.objects.create(
+    return AuditEntry(
         workspace=workspace,
         actor_user=user,
         actor_api_key=key,

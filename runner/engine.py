@@ -120,9 +120,9 @@ def start_run(
     1. Check the run input against the definition's `input_schema` (InvalidInput).
     2. Pin every action ref to its ActionVersion.
     3. In one transaction: the run, one StepRun per step (copies for `reuse`d steps),
-       the first attempts, their events, and `also_insert` ((model, row) pairs, each row's
-       `run_id` set to the run's: a webhook's delivery); `send` gets the attempts after
-       the commit.
+       the first attempts, their events, and `also_insert` ((model, function of the run
+       giving the row) pairs: a webhook's delivery, the audit log's entry); `send` gets the
+       attempts after the commit.
 
     On PostgreSQL outside a caller's transaction, the run's and its steps' ids are taken
     first, so that a plain run is one statement with no BEGIN or COMMIT around it
@@ -207,8 +207,8 @@ def start_run(
                 why = decisions.skipped_by_person(spec)
                 set_step(tx, step, StepStatus.SKIPPED, ended_at=tx.now, message=why)
         advance(tx, steps)
-        for model, row in also_insert:
-            tx.writes.insert(model, {**row, "run_id": run.id})
+        for model, row_for in also_insert:
+            tx.writes.insert(model, row_for(run))
         with unit.alone():  # the last statement: alone, it is the whole start
             tx.flush()
     return run
